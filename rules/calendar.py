@@ -138,8 +138,8 @@ class LegalCalendar:
                 end = _count(first - 1, days, paused, self._working_days, self._nth_working_day)
         if not days or unit == "calendar":
             end = self._next_open_day(end, paused)
-        last_year = date.fromordinal(end).year
-        provisional = not all(self.is_known_year(y) for y in range(date.fromordinal(first).year, last_year + 1))
+        years = range(date.fromordinal(first).year, date.fromordinal(end).year + 1)
+        provisional = not all(self.is_known_year(y) for y in years)
         return PeriodEnd(date.fromordinal(end), provisional)
 
     def _year(self, year: int) -> _Year:

@@ -1,0 +1,119 @@
+"""The `xinfang` command line: thin click wrappers over functions the tests call directly."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from xinfang.config import (ConfigError, NoRuleSetInForce, RuleSetLibrary, UnknownJurisdiction, bundled_rules_dir,
+                            today_in_china)
+
+
+def common_options(command):
+    """`--rules DIR` and `--database URL`, which every command takes (DESIGN.md, public contract)."""
+    command = click.option("--database", "database", envvar="DATABASE_URL", default=None, metavar="URL",
+                           help="Database URL (default: the embedded SQLite file; DATABASE_URL also works).")(command)
+    command = click.option("--rules", "rules", type=click.Path(exists=True, file_okay=False, path_type=Path),
+                           default=None, metavar="DIR", help="Rule-set folder (default: the bundled config/).")(command)
+    return command
+
+
+class DateType(click.ParamType):
+    name = "DATE"
+
+    def convert(self, value: Any, param, ctx) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date: write it as YYYY-MM-DD, e.g. 2024-06-01", param, ctx)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """xinfang: petition (信访) procedure as versioned, validated rule sets."""
+
+
+def rules_dir(rules: Path | None) -> Path:
+    return rules if rules is not None else bundled_rules_dir()
+
+
+@functools.lru_cache(maxsize=4)
+def load_library(rules: Path | None) -> RuleSetLibrary:
+    """The rule sets of a folder, validated; any issue raises ConfigError."""
+    if rules is None:
+        from xinfang.config import bundled_library
+        return bundled_library()
+    return RuleSetLibrary.load([rules])
+
+
+def fail(message: str, code: int = 1) -> None:
+    click.echo(f"xinfang: {message}", err=True)
+    sys.exit(code)
+
+
+def library_or_exit(rules: Path | None) -> RuleSetLibrary:
+    try:
+        return load_library(rules)
+    except ConfigError as err:
+        click.echo(str(err), err=True)
+        fail(f"the rule sets in {rules_dir(rules)} are not valid ({len(err.issues)} issues above)")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@common_options
+def validate(paths: tuple[Path, ...], rules: Path | None, database: str | None) -> None:
+    """Validate rule-set files (or folders) against the schema and the levels above them.
+
+    The files are checked together with the rule sets of --rules, which supply the levels above;
+    a file replaces the --rules version of the same jurisdiction and version.
+    """
+    issues = validation_issues(paths, rules_dir(rules))
+    for issue in issues:
+        click.echo(str(issue))
+    if issues:
+        sys.exit(1)
+    click.echo(f"{len(paths)} path(s) valid", err=True)
+
+
+def validation_issues(paths, rules: Path):
+    _, issues = RuleSetLibrary.collect(paths, background=[rules])
+    return issues
+
+
+@main.command()
+@click.argument("code")
+@click.option("--at", "at", type=DateType(), default=None, help="The date (YYYY-MM-DD); default: today in China.")
+@common_options
+def resolve(code: str, at: dt.date | None, rules: Path | None, database: str | None) -> None:
+    """Print the effective rule set of jurisdiction CODE on a date, with the source of every value."""
+    library = library_or_exit(rules)
+    try:
+        effective = library.effective(code, at or today_in_china())
+    except (UnknownJurisdiction, NoRuleSetInForce, ValueError) as err:
+        fail(str(err).strip("'\""))
+    click.echo(json.dumps(effective.to_json(), ensure_ascii=False, indent=2))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@common_options
+def serve(host: str, port: int, rules: Path | None, database: str | None) -> None:
+    """Serve the API and admin pages (development server)."""
+    from xinfang.server.app import create_app
+    library_or_exit(rules)
+    app = create_app({"RULES_DIR": str(rules) if rules else None, "DATABASE_URL": database})
+    app.run(host=host, port=port)
+
+
+if __name__ == "__main__":
+    main()
