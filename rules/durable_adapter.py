@@ -46,6 +46,7 @@ import json
 import math
 import threading
 from collections.abc import Mapping
+from json.decoder import scanstring
 from typing import Any
 
 import durable_rules_engine as _engine
@@ -166,12 +167,19 @@ class DurableAdapter:
                 batch = batch[1]
                 while batch:
                     if record:
-                        fired.update(json.loads(batch))
+                        fired.add(_rule_id(batch))
                     batch = _engine.complete_and_start_action(handle, state)
             finally:
                 if started:
                     _engine.delete_state(handle, sid)
         return fired
+
+
+def _rule_id(batch: str) -> str:
+    """A batch is {"<rule id>": {"m": <the fact>}}: read the id without decoding the fact."""
+    if batch.startswith('{"'):
+        return scanstring(batch, 2)[0]
+    return next(iter(json.loads(batch)))
 
 
 def _is_typed(value: Any) -> bool:

@@ -126,8 +126,9 @@ def test_numeric_comparison_is_numeric_with_typed_numbers(adapter):
 
 
 def test_rule_ids_may_be_chinese_and_dotted(adapter):
-    adapter.register("ids", {"信访.受理.时限": {"n": 1}, "a.b.c": {"n": 1}, "集体访": {"n": 2}})
-    assert adapter.evaluate("ids", {"n": 1}) == {"信访.受理.时限", "a.b.c"}
+    adapter.register("ids", {"信访.受理.时限": {"n": 1}, "a.b.c": {"n": 1}, "集体访": {"n": 2},
+                             'q"uote\\slash': {"n": 1}})
+    assert adapter.evaluate("ids", {"n": 1}) == {"信访.受理.时限", "a.b.c", 'q"uote\\slash'}
 
 
 def test_regex_over_chinese_text(adapter):

@@ -75,7 +75,7 @@ def test_columns_count_characters_not_bytes():
 
 def test_position_of_a_missing_path_is_its_nearest_ancestor():
     doc = load_yaml("r.yaml", text=RULESET)
-    assert str(doc.position(("time_limits", "conclude", "unit"))) == "r.yaml:6:14"
+    assert str(doc.position(("time_limits", "conclude", "unit"))) == "r.yaml:6:13"  # the `{`
     assert str(doc.position(("nothing", "here"))) == "r.yaml:1:1"
     assert doc.position(("time_limits", "extension_max")) == doc.positions[("time_limits", "extension_max")]
 
