@@ -145,8 +145,8 @@ def _missing_keys(doc: YamlDocument, error: ValidationError, path: Path_) -> Ite
         why = f" ({_english(error.schema.get('description', 'required here'))})"
     for key in error.validator_value:
         if key not in error.instance:
-            text = f"{dump_path(path)}: missing required key '{key}'" if path else f"missing required top-level key '{key}'"
-            yield ConfigIssue(_at_mapping(doc, path), text + why)
+            text = f"{dump_path(path)}: missing required key" if path else "missing required top-level key"
+            yield ConfigIssue(_at_mapping(doc, path), f"{text} '{key}'{why}")
 
 
 def _value_message(error: ValidationError) -> str:
@@ -154,7 +154,8 @@ def _value_message(error: ValidationError) -> str:
     keyword, wanted, value = error.validator, error.validator_value, error.instance
     if keyword == "type":
         names = [wanted] if isinstance(wanted, str) else list(wanted)
-        return f"expected {' or '.join(_TYPE_NAMES.get(n, n) for n in names)}, found {_found(value)}{_quoting(names, value)}"
+        expected = " or ".join(_TYPE_NAMES.get(name, name) for name in names)
+        return f"expected {expected}, found {_found(value)}{_quoting(names, value)}"
     if keyword == "enum":
         text = f"expected one of {', '.join(map(str, wanted))}, found {_found(value)}"
         guess = _closest(value, [str(option) for option in wanted]) if isinstance(value, str) else None

@@ -83,6 +83,7 @@ def test_national_document_needs_every_section():
     national = CONFIG.joinpath("rulesets", "000000_national", "2022-05-01.yaml").read_text(encoding="utf-8")
     start = national.index("\ntime_limits:")
     end = national.index("\ntracks:")
+    # At the document's mapping: line 4, below the file's three comment lines.
     assert only_issue("", header=national[:start] + national[end:]) == (
         "t.yaml:4:1: missing required top-level key 'time_limits' (the national baseline defines every section)")
 
@@ -130,7 +131,8 @@ def test_float_is_not_an_integer():
 
 
 def test_empty_section_is_a_type_error():
-    assert only_issue("time_limits:\n") == "t.yaml:4:13: time_limits: expected a mapping, found nothing (an empty value)"
+    assert only_issue("time_limits:\n") == (
+        "t.yaml:4:13: time_limits: expected a mapping, found nothing (an empty value)")
 
 
 def test_enum_lists_the_allowed_values_and_suggests_one():
@@ -208,7 +210,8 @@ def test_remove_takes_dotted_paths():
 
 def test_escalation_step_gives_one_relative_day_count():
     body = "escalation:\n  steps:\n    warn_early:\n      watch: conclude\n      before_days: 3\n      after_days: 1\n"
-    assert only_issue(body) == "t.yaml:6:5: escalation.steps.warn_early: give only one of before_days, after_days, open_days"
+    assert only_issue(body) == (
+        "t.yaml:6:5: escalation.steps.warn_early: give only one of before_days, after_days, open_days")
 
 
 def test_choice_field_needs_options():
@@ -227,12 +230,23 @@ def test_duplicate_list_item_points_at_the_repeat():
 
 
 def test_empty_condition_is_refused():
-    assert only_issue("tracks:\n  fast:\n    when: {}\n") == "t.yaml:6:5: tracks.fast.when: expected at least 1 key, found none"
+    assert only_issue("tracks:\n  fast:\n    when: {}\n") == (
+        "t.yaml:6:5: tracks.fast.when: expected at least 1 key, found none")
 
 
 def test_when_takes_the_documented_keys():
-    body = ("tracks:\n  fast:\n    when:\n      categories: [\"10\"]\n      kinds: [appeal]\n      intakes: [visit]\n"
-            "      channels: [petition]\n      keywords: [欠薪]\n      min_representatives: 2\n      max_representatives: 5\n")
+    body = """\
+tracks:
+  fast:
+    when:
+      categories: ["10"]
+      kinds: [appeal]
+      intakes: [visit]
+      channels: [petition]
+      keywords: [欠薪]
+      min_representatives: 2
+      max_representatives: 5
+"""
     assert issues_of(body) == []
 
 
@@ -263,7 +277,20 @@ escalation:
     found = issues_of(body)
     assert [line.split(":")[1] for line in found] == ["5", "5", "6", "8", "11"]
     assert found[0].startswith("t.yaml:5:20: time_limits.conclude.days: expected an integer")
-    assert found[1].startswith("t.yaml:5:31: time_limits.conclude.unit: expected one of calendar, working")
+    assert found[1].startswith("t.yaml:5:32: time_limits.conclude.unit: expected one of calendar, working")
     assert found[2].startswith("t.yaml:6:3: unknown key 'conclued' in time_limits")
-    assert found[3].startswith("t.yaml:8:21: tracks.fast.priority: expected an integer, found the string 'high'")
-    assert found[4].startswith("t.yaml:11:55: escalation.steps.late.action: expected one of warn, flag")
+    assert found[3].startswith("t.yaml:8:20: tracks.fast.priority: expected an integer, found the string 'high'")
+    assert found[4].startswith("t.yaml:11:52: escalation.steps.late.action: expected one of warn, flag")
+
+
+def test_local_steps_and_hearing_pauses():
+    body = "time_limits:\n  review_acceptance: {days: 3, unit: working}\n  rereview_acceptance: {days: 3, unit: working}\n"
+    assert issues_of(body) == []
+    assert only_issue("time_limits:\n  review: {days: 30, paused_by_hearings: true}\n").startswith(
+        "t.yaml:5:22: unknown key 'paused_by_hearings' in time_limits.review (allowed: days, unit, basis)")
+    assert issues_of("time_limits:\n  rereview: {days: 30, paused_by_hearings: true}\n") == []
+
+
+def test_escalation_watches_a_known_step():
+    assert only_issue("escalation:\n  steps:\n    late: {watch: conclusion, after_days: 1}\n").endswith(
+        "found the string 'conclusion'; did you mean 'conclude'?")
