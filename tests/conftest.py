@@ -37,6 +37,21 @@ def write_ruleset(tmp_path):
     return write
 
 
+@pytest.fixture(scope="session")
+def line_of():
+    """`line_of(path, text)`: the 1-based number of the one line of a file that contains `text`.
+
+    Lets a test name the line of a bundled rule set without hard-coding it.
+    """
+
+    def find(path: str | os.PathLike, text: str) -> int:
+        found = [n for n, line in enumerate(Path(path).read_text("utf-8").splitlines(), 1) if text in line]
+        assert len(found) == 1, f"{text!r} is on lines {found} of {path}, expected exactly one"
+        return found[0]
+
+    return find
+
+
 @pytest.fixture
 def issues_against_bundled(rules_dir):
     """`issues_against_bundled(*paths)`: what `xinfang validate PATHS` prints, one `FILE:LINE:COL: message` a line.
