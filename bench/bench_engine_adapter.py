@@ -1,4 +1,4 @@
-"""Benchmark of the durable-rules adapter: evaluate vs raw_post rates, RSS over many evaluations, cost per ruleset.
+"""Benchmark of the durable-rules adapter: evaluate vs raw_post, RSS over many evaluations, memory per ruleset.
 
 Run: .venv/bin/python bench/bench_engine_adapter.py [--n 20000] [--mem-n 100000]
 Not a timed test: it prints what it measures on this machine.
@@ -70,7 +70,7 @@ def per_call(call, name: str, n: int) -> float:
 
 
 def best_rates(adapter: DurableAdapter, name: str, n: int, rounds: int) -> tuple[float, float]:
-    """Calls per CPU second of evaluate and raw_post, best of alternating rounds, so noise from other load cancels."""
+    """Calls per CPU second of evaluate and raw_post: best of alternating rounds, so other load cancels out."""
     per_call(adapter.evaluate, name, 1000)  # warm-up
     per_call(adapter.raw_post, name, 1000)
     evaluate = raw = math.inf
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20_000, help="evaluations per rate measurement")
     parser.add_argument("--mem-n", type=int, default=100_000, help="evaluations for the RSS measurement")
-    parser.add_argument("--rulesets", type=int, default=200, help="rulesets registered for the per-ruleset cost")
+    parser.add_argument("--rulesets", type=int, default=200, help="rulesets registered to measure each one's cost")
     args = parser.parse_args(argv)
 
     adapter = DurableAdapter()

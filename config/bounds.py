@@ -37,6 +37,15 @@ class Bound:
     def matches(self, path: Path_) -> bool:
         return len(path) == len(self.pattern) and all(p in ("*", k) for p, k in zip(self.pattern, path))
 
+    def contains(self, path: Path_) -> bool:
+        """True when `path` is this bound's path or lies below it (a lock on a mapping locks all it holds)."""
+        return len(path) >= len(self.pattern) and all(p in ("*", k) for p, k in zip(self.pattern, path))
+
+    def overlaps(self, other: Bound) -> bool:
+        """True when some concrete path matches both bounds' patterns (`tracks.*.x` and `tracks.normal.x`)."""
+        return len(self.pattern) == len(other.pattern) and all(
+            a == b or "*" in (a, b) for a, b in zip(self.pattern, other.pattern))
+
     def covers(self, path: Path_) -> bool:
         """True when `path` is this bound's path or lies above or below it (removing a parent removes the value)."""
         n = min(len(path), len(self.pattern))
@@ -97,10 +106,10 @@ def _check_locks(version: RuleSetVersion, bounds: list[Bound], inherited: Merged
     issues = []
     for bound in (b for b in bounds if b.spec.get("locked")):
         for path, value in _own_leaves(version):
-            if bound.matches(path) and get_path(inherited.data, path, value) != value:
+            if bound.contains(path) and get_path(inherited.data, path, value) != value:
                 issues.append(version.issue(path, (
-                    f"{dump_path(path)}: {value!r} changes a locked item; it is locked at "
-                    f"{get_path(inherited.data, path)!r}, {bound.origin()}{suffix}")))
+                    f"{dump_path(path)}: {_show(value)} changes a locked item; it is locked at "
+                    f"{_show(get_path(inherited.data, path))}, {bound.origin()}{suffix}")))
         for index, dotted in enumerate(version.removals):
             if bound.covers(parse_path(dotted)):
                 issues.append(version.issue(("remove", index), (
@@ -146,17 +155,39 @@ def _limit_violation(path: Path_, value: int | float, bound: Bound, value_unit: 
 
 
 def _check_loosening(version: RuleSetVersion, ancestor_bounds: list[Bound], own: list[Bound]) -> list[ConfigIssue]:
+    """A bound of this version may tighten, never loosen, any bound above that covers the same paths.
+
+    Days are compared as values are (see _limit_violation): a working-day max at its longest calendar span
+    against a calendar-day max, a calendar-day min at its fewest working days against a working-day min.
+    """
     issues = []
     for mine in own:
         at = ("bounds", mine.dotted)
-        for theirs in (b for b in ancestor_bounds if b.dotted == mine.dotted):
-            if "max" in mine.spec and "max" in theirs.spec and mine.spec["max"] > theirs.spec["max"]:
-                issues.append(version.issue(at, f"bounds.{mine.dotted}: max {mine.spec['max']} loosens the bound of "
-                                                f"{theirs.spec['max']}, {theirs.origin()}", at_key=True))
-            if "min" in mine.spec and "min" in theirs.spec and mine.spec["min"] < theirs.spec["min"]:
-                issues.append(version.issue(at, f"bounds.{mine.dotted}: min {mine.spec['min']} loosens the bound of "
-                                                f"{theirs.spec['min']}, {theirs.origin()}", at_key=True))
+        is_days = mine.pattern[-1] == "days"
+        for theirs in (b for b in ancestor_bounds if b.overlaps(mine)):
+            where = "" if theirs.dotted == mine.dotted else f" on {theirs.dotted}"
+            if "max" in mine.spec and "max" in theirs.spec:
+                high = mine.spec["max"]
+                measured = longest_calendar_span(high, mine.unit) if is_days and theirs.unit == "calendar" else high
+                if measured > theirs.spec["max"]:
+                    what = f"{high} working days (up to {measured} calendar days)" if measured != high else str(high)
+                    issues.append(version.issue(at, f"bounds.{mine.dotted}: max {what} loosens the bound of "
+                                                    f"{theirs.spec['max']}{where}, {theirs.origin()}", at_key=True))
+            if "min" in mine.spec and "min" in theirs.spec:
+                low = mine.spec["min"]
+                measured = fewest_working_days(low, mine.unit) if is_days and theirs.unit == "working" else low
+                if measured < theirs.spec["min"]:
+                    what = f"{low} calendar days (as few as {measured} working days)" if measured != low else str(low)
+                    issues.append(version.issue(at, f"bounds.{mine.dotted}: min {what} loosens the bound of "
+                                                    f"{theirs.spec['min']}{where}, {theirs.origin()}", at_key=True))
             if theirs.spec.get("locked") and mine.spec.get("locked") is False:
                 issues.append(version.issue(at, f"bounds.{mine.dotted}: cannot unlock an item locked "
                                                 f"{theirs.origin()}", at_key=True))
     return issues
+
+
+def _show(value: Any) -> str:
+    """A value as it is written in YAML (true, not True), for messages."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "null" if value is None else repr(value)

@@ -49,13 +49,26 @@ class EffectiveRuleSet:
         return self.merged.sources.get(parse_path(dotted))
 
     def to_json(self) -> dict[str, Any]:
-        """The `xinfang resolve` output: the rule set, then the source of every value and the bounds in force."""
+        """The `xinfang resolve` output: the rule set, then the source of every value and the bounds in force.
+
+        The top level is new on each call; the values under `chain`, `ruleset`, `sources` and `bounds` are
+        built once per chain of versions and shared by every jurisdiction inheriting it: never mutate them.
+        """
         j = self.jurisdiction
+        parts = self.merged.json_parts
+        if parts is None:
+            parts = self.merged.json_parts = self._chain_json()
         return {
             "jurisdiction": {"code": j.code, "name": j.name, "level": j.level, "parent": j.parent},
             "at": self.at.isoformat(),
             "ruleset_version": self.version_label,
             "inherits": self.own_version is None,
+            **parts,
+        }
+
+    def _chain_json(self) -> dict[str, Any]:
+        """The parts of to_json() that depend on the chain of versions only (the same chain, the same merge)."""
+        return {
             "chain": [{"jurisdiction": v.code, "name": v.name, "version": v.version,
                        "effective_from": v.effective_from.isoformat(),
                        "effective_until": v.effective_until.isoformat() if v.effective_until else None,

@@ -40,6 +40,9 @@ class Merged:
     data: dict[str, Any] = field(default_factory=dict)
     sources: dict[Path_, Source] = field(default_factory=dict)
     issues: list[ConfigIssue] = field(default_factory=list)
+    # The chain-dependent part of EffectiveRuleSet.to_json(), built on first use: every jurisdiction
+    # that inherits the same chain (most counties inherit the national one alone) shares it.
+    json_parts: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
 
 def merge_chain(chain: Sequence[RuleSetVersion]) -> Merged:

@@ -157,15 +157,21 @@ class RuleSetLibrary:
                     issues.append(version.issue(("version",), (
                         f"version '{version.version}' of {version.code} is already defined in {first.file}")))
                 seen.setdefault(version.version, version)
+            # Each clash is told in both files: only the files being validated are reported on, and the
+            # new version may be either one of the pair (a background version can start later).
             for earlier, later in zip(versions, versions[1:]):
                 if later.effective_from == earlier.effective_from:
-                    issues.append(later.issue(("effective_from",), (
-                        f"effective_from {later.effective_from} is the same as version {earlier.version} in "
-                        f"{earlier.file}: two versions of {later.code} would be in force on the same day")))
+                    for this, other in ((later, earlier), (earlier, later)):
+                        issues.append(this.issue(("effective_from",), (
+                            f"effective_from {this.effective_from} is the same as version {other.version} in "
+                            f"{other.file}: two versions of {this.code} would be in force on the same day")))
                 elif earlier.effective_until is not None and earlier.effective_until >= later.effective_from:
                     issues.append(later.issue(("effective_from",), (
                         f"effective dates overlap: this version starts {later.effective_from} but version "
                         f"{earlier.version} ({earlier.file}) runs until {earlier.effective_until}")))
+                    issues.append(earlier.issue(("effective_until",), (
+                        f"effective dates overlap: this version runs until {earlier.effective_until} but version "
+                        f"{later.version} ({later.file}) starts {later.effective_from}")))
             for version in versions:
                 if version.effective_until is not None and version.effective_until < version.effective_from:
                     issues.append(version.issue(("effective_until",), (
@@ -177,6 +183,7 @@ class RuleSetLibrary:
         issues: list[ConfigIssue] = []
         for version in self.all_versions():
             ancestors = self.tree.ancestors(version.code)[:-1]
+            seen: set[tuple] = set()  # a problem that persists after the chain above changes is told once
             for day in self._change_days(version, ancestors):
                 above = tuple(v for v in (self.version_in_force(a.code, day) for a in ancestors) if v is not None)
                 if version.code != NATIONAL_CODE and (not above or above[0].code != NATIONAL_CODE):
@@ -184,10 +191,15 @@ class RuleSetLibrary:
                         f"no national rule set is in force on {day}, when this version is in force")))
                     continue
                 inherited, merged = self._merge(above), self._merge(above + (version,))
-                when = "" if day == version.effective_from else day.isoformat()
-                issues += merged.issues
-                issues += check_version(version, collect_bounds(above), inherited, merged, when)
-                issues += self._new_reference_issues(version, inherited, merged)
+                found = (merged.issues + check_version(version, collect_bounds(above), inherited, merged)
+                         + self._new_reference_issues(version, inherited, merged))
+                for issue in found:
+                    if (issue.position, issue.message) in seen:
+                        continue
+                    seen.add((issue.position, issue.message))
+                    if day != version.effective_from:
+                        issue = ConfigIssue(issue.position, f"{issue.message} (in force from {day})")
+                    issues.append(issue)
         return issues
 
     def _change_days(self, version: RuleSetVersion, ancestors: list[Jurisdiction]) -> list[dt.date]:

@@ -99,8 +99,35 @@ def resolve(code: str, at: dt.date | None, rules: Path | None, database: str | N
     try:
         effective = library.effective(code, at or today_in_china())
     except (UnknownJurisdiction, NoRuleSetInForce, ValueError) as err:
-        fail(str(err).strip("'\""))
+        fail(str(err))
     click.echo(json.dumps(effective.to_json(), ensure_ascii=False, indent=2))
+
+
+@main.command()
+@click.argument("code")
+@click.argument("case_file", metavar="CASE.json", type=click.File("r", encoding="utf-8"))
+@click.option("--at", "at", type=DateType(), default=None,
+              help="Decide as of this date (YYYY-MM-DD): later stages are disregarded; default: all of them.")
+@common_options
+def evaluate(code: str, case_file, at: dt.date | None, rules: Path | None, database: str | None) -> None:
+    """Print the decision for the case in CASE.json (`-` reads stdin) under the rule set in force in CODE
+    on the day the case was received."""
+    from xinfang.rules.case_input import CaseError
+    from xinfang.rules.decide import evaluate as evaluate_case
+    library = library_or_exit(rules)
+    try:
+        case_json = json.load(case_file)
+    except ValueError as err:
+        fail(f"{case_file.name}: not JSON: {err}")
+    try:
+        decision = evaluate_case(library, code, case_json, at=at)
+    except CaseError as err:
+        for problem in err.problems:
+            click.echo(problem, err=True)
+        sys.exit(1)
+    except (UnknownJurisdiction, NoRuleSetInForce) as err:
+        fail(str(err))
+    click.echo(json.dumps(decision, ensure_ascii=False, indent=2))
 
 
 @main.command()
@@ -108,11 +135,51 @@ def resolve(code: str, at: dt.date | None, rules: Path | None, database: str | N
 @click.option("--port", default=5000, show_default=True, type=int)
 @common_options
 def serve(host: str, port: int, rules: Path | None, database: str | None) -> None:
-    """Serve the API and admin pages (development server)."""
+    """Serve the API and admin pages (development server).
+
+    First creates or upgrades the database and imports the rule sets (of --rules, else the bundled
+    ones) that it lacks.
+    """
+    from xinfang.server import db as database_module
     from xinfang.server.app import create_app
-    library_or_exit(rules)
+    library = library_or_exit(rules)
     app = create_app({"RULES_DIR": str(rules) if rules else None, "DATABASE_URL": database})
+    url = database_module.resolve_url(app.config.get("DATABASE_URL"), app.instance_path)
+    prepare_database_or_exit(url, library)
+    app.config["DATABASE_URL"] = url
+    if "xinfang.db" not in app.extensions:
+        database_module.init_app(app)
     app.run(host=host, port=port)
+
+
+def prepare_database_or_exit(url: str, library: RuleSetLibrary) -> None:
+    """Upgrade the database and import the rule sets it lacks, saying what was done."""
+    from xinfang.server.ruleset_import import ImportConflict, ensure_database
+    try:
+        upgraded, imported = ensure_database(url, library)
+    except ImportConflict as err:
+        click.echo("\n".join(err.problems), err=True)
+        fail(f"the rule sets conflict with the versions published in the database ({len(err.problems)} above)")
+    click.echo(str(upgraded), err=True)
+    click.echo(str(imported), err=True)
+
+
+@main.group()
+def db() -> None:
+    """Manage the database."""
+
+
+@db.command("upgrade")
+@common_options
+def db_upgrade(rules: Path | None, database: str | None) -> None:
+    """Create the database, or upgrade it to the newest schema (default: the embedded SQLite file)."""
+    from xinfang.server import db as database_module
+    url = database_module.resolve_url(database)
+    try:
+        result = database_module.upgrade(url)
+    except Exception as err:  # a driver or migration error: say where, not a traceback
+        fail(f"cannot upgrade the database {database_module.display_url(url)}: {err}")
+    click.echo(str(result))
 
 
 if __name__ == "__main__":

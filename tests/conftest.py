@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import textwrap
+import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, make_url
+from sqlalchemy.pool import NullPool
 
 from xinfang.config import RuleSetLibrary, bundled_rules_dir
 
@@ -65,3 +69,115 @@ def issues_against_bundled(rules_dir):
         return [str(issue) for issue in issues]
 
     return collect
+
+
+@pytest.fixture(scope="session")
+def bundled():
+    """The bundled rule-set library, loaded and validated once per process."""
+    from xinfang.config import bundled_library
+    return bundled_library()
+
+
+@pytest.fixture
+def local_ruleset(tmp_path):
+    """`local_ruleset(body, code=..., background=...)` → (library, issues): a local rule set in tmp_path.
+
+    The header (jurisdiction, version, effective_from 2024-01-01) is written for it; by default it
+    sits on the national baseline alone (110101 东城区, a county-level district), so a test does not
+    depend on the other seed jurisdictions.
+    """
+
+    def write(body: str, *, code: str = "110101", name: str = "东城区", level: str = "county",
+              effective_from: str = "2024-01-01", version: str = "2024.1", background=None):
+        folder = tmp_path / f"{code}_local"
+        folder.mkdir(exist_ok=True)
+        header = (f'jurisdiction: {{code: "{code}", name: {name}, level: {level}}}\n'
+                  f'version: "{version}"\neffective_from: {effective_from}\ntitle: 测试规则集\n')
+        (folder / f"{effective_from}.yaml").write_text(header + textwrap.dedent(body), encoding="utf-8")
+        national = bundled_rules_dir() / "000000_national"
+        return RuleSetLibrary.collect([folder], background=background or [national])
+
+    return write
+
+
+# Databases: each test that takes `database_url` runs on SQLite and on PostgreSQL.
+
+POSTGRES_ENV = "XINFANG_TEST_POSTGRES_URL"
+
+
+def _shown(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@functools.cache
+def _postgres_problem(url: str) -> str | None:
+    """Why the PostgreSQL server at `url` cannot be used (asked once per process), or None."""
+    engine = create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 5})
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except Exception as err:  # any driver error means: not usable here
+        cause = str(getattr(err, "orig", None) or err).strip().splitlines()
+        return f"PostgreSQL not reachable at {_shown(url)}: {cause[0] if cause else type(err).__name__}"
+    finally:
+        engine.dispose()
+    return None
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path):
+    """The URL of an empty database of its own: a SQLite file under tmp_path, or on PostgreSQL a new schema.
+
+    PostgreSQL is the server at $XINFANG_TEST_POSTGRES_URL (CI sets it); unset or unreachable, the test is
+    skipped saying so. Each test gets a uniquely named schema, made the connection's only search_path
+    through the URL (`?options=-csearch_path=...`), so every engine built from the URL (alembic, the
+    CLI) works inside it and parallel xdist workers never meet; the schema is dropped afterwards.
+    """
+    request.node.user_properties.append(("database", request.param))
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'xinfang.sqlite3'}"
+        return
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(f"{POSTGRES_ENV} not set")
+    problem = _postgres_problem(base)
+    if problem:
+        pytest.skip(problem)
+    schema = f"xinfang_test_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(base, poolclass=NullPool)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    try:
+        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            # A connection a test left open in a transaction would otherwise block the drop for ever.
+            connection.exec_driver_sql("SET LOCAL lock_timeout = '10s'")
+            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Say which databases the database tests ran on (runs in the xdist controller, from the reports)."""
+    ran: set[str] = set()
+    skipped: list[str] = []
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            database = dict(getattr(report, "user_properties", ())).get("database")
+            if database is None or getattr(report, "when", None) not in ("setup", "call"):
+                continue
+            if report.skipped and isinstance(report.longrepr, tuple):
+                skipped.append(str(report.longrepr[2]).removeprefix("Skipped: "))
+            elif report.when == "call":
+                ran.add(database)
+    if not ran and not skipped:
+        return
+    if "postgresql" in ran:
+        names = ", ".join(sorted(ran, key=["sqlite", "postgresql"].index))
+        where = os.environ.get(POSTGRES_ENV)
+        line = f"databases: {names}" + (f" ({_shown(where)})" if where else "")
+    else:
+        reason = f" — PostgreSQL skipped: {skipped[0]}" if skipped else ""
+        line = f"databases: {', '.join(sorted(ran)) or 'none'} only{reason}"
+    terminalreporter.write_line(line)

@@ -68,6 +68,14 @@ def test_catch_all_is_never_reported(adapter):
         adapter.register("clash", {ALWAYS: {"n": 1}})
 
 
+def test_absent_or_none_fields_fail_every_comparison_even_neq(adapter):
+    adapter.register("none", {"not_acc": {"$neq": {"kind": "accusation"}}, "is_none": {"kind": None},
+                              "has": {"$ex": {"kind": 1}}})
+    assert adapter.evaluate("none", {"kind": "appeal"}) == {"not_acc", "has"}
+    assert adapter.evaluate("none", {"kind": None}) == {"is_none", "has"}
+    assert adapter.evaluate("none", {}) == frozenset()
+
+
 def test_2000_sequential_evaluations_stay_under_the_session_limit(adapter):
     adapter.register("seq", {"even": {"n": 0}})
     for i in range(2000):

@@ -1,0 +1,182 @@
+"""decide(): one case under one effective rule set → the Decision JSON (DESIGN.md); evaluate() picks the rule set."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from xinfang.config import EffectiveRuleSet, RuleSetLibrary
+
+from .case_input import STAGES, Case, CaseError, parse_case
+from .deadlines import deadlines, request_late
+from .durable_adapter import default_adapter
+from .plan import Plan, plan_for
+
+# Trace order: classification, then admissibility, routing, track and tier, as the compiler emits them.
+_SECTIONS = {"classify": 0, "admissibility": 1, "route": 2, "track": 3, "tier": 4}
+
+
+def evaluate(library: RuleSetLibrary, code: str, case_json: Mapping, *, at: dt.date | None = None) -> dict:
+    """Validate Case JSON and decide it under the rule set in force in `code` on the day it was received.
+
+    Raises CaseError (bad input), UnknownJurisdiction or NoRuleSetInForce.
+    """
+    case = parse_case(case_json)
+    return decide(library.effective(code, case.received_on), case, at=at)
+
+
+def decide(effective: EffectiveRuleSet, case: Case, *, at: dt.date | None = None) -> dict:
+    """The Decision JSON for a validated case.
+
+    `at` is the day the decision is taken as of: stages dated after it have not happened yet and are
+    disregarded; a case received after it is refused. Raises CaseError for what only the rule set can
+    check (an unknown category, an extension above the bound).
+    """
+    if at is not None:
+        case = _as_of(case, at)
+    plan = plan_for(effective)
+    compiled = plan.compiled
+    matched = compiled.matched_keywords(case.text)
+    category, classify = _classify(plan, case, matched)
+    spec = plan.categories[category]
+    kind = case.kind or spec.kind
+    channel = "discipline" if kind == "accusation" else spec.channel
+    late = request_late(plan.periods, case, plan.base_limits)
+    facts = compiled.facts(case, category, kind, channel, matched, late)
+    fired = default_adapter().evaluate(compiled.name, facts)
+    ordered = sorted(fired, key=compiled.order.__getitem__)
+
+    refusals = [r for r in ordered if r.startswith("admissibility:")]
+    admissible = not refusals
+    route, route_entries, flags = _route(plan, case, kind, category, ordered)
+    track = _best_track(plan, fired)
+    tier = next((t for t in plan.tiers if f"tier:{t}" in fired), None)
+    limits = plan.limits(track, tier)
+    _check_extension(case, limits)
+
+    found = deadlines(plan.periods, case, limits, admissible)
+    if (case.representatives or 1) >= 2:
+        flags.add("group_visit")
+    if channel == "litigation":
+        flags.add("litigation_separated")  # Art. 22 ¶2, 28 ¶2: 诉访分离
+    if kind == "accusation":
+        flags.add("accusation_confidential")  # Art. 46(5): nothing reaches the accused
+    if tier is not None:
+        flags.add(f"tier:{tier}")
+    if not admissible:
+        flags.add("not_admissible")
+    if any(d["provisional"] for d in found.values()):
+        flags.add("provisional")
+
+    trace = [classify] + [{"rule": r, "source": plan.source(r)} for r in ordered] + route_entries
+    if track is not None and f"track:{track}" not in fired:
+        trace.append({"rule": f"track:{track}", "source": plan.source("", f"tracks.{track}.default")})
+    trace.sort(key=lambda e: _SECTIONS[e["rule"].split(":", 1)[0]])  # stable: keeps the order within a section
+
+    decision: dict[str, Any] = {
+        "jurisdiction": effective.jurisdiction.code,
+        "ruleset_version": effective.version_label,
+        "admissible": admissible,
+    }
+    if not admissible:
+        decision["reason"] = "；".join(_reason(plan, r, case) for r in refusals)
+    decision |= {"kind": kind, "category": category, "channel": channel, "route": route, "track": track,
+                 "deadlines": found, "flags": sorted(flags), "trace": trace}
+    return decision
+
+
+def _as_of(case: Case, at: dt.date) -> Case:
+    if case.received_on > at:
+        raise CaseError([f"received_on: {case.received_on} is after the evaluation date {at}"])
+    later = {name: None for name in STAGES if (getattr(case, name) or at) > at}
+    hearings = tuple(h for h in case.hearings if h[0] <= at)
+    if not later and hearings == case.hearings:
+        return case
+    return dataclasses.replace(case, **later, hearings=hearings)
+
+
+def _classify(plan: Plan, case: Case, matched: list[str]) -> tuple[str, dict]:
+    """The given category (it must exist), else the one whose keywords the text matches most, else the default."""
+    if case.category is not None:
+        if case.category not in plan.categories:
+            raise CaseError([f"category: {case.category!r} is not a category of {plan.effective.version_label}; "
+                             f"valid codes: {', '.join(plan.categories)}"])
+        return case.category, {"rule": "classify:given", "category": case.category,
+                               "source": plan.source("", f"classification.categories.{case.category}")}
+    best, words = None, []
+    if matched:
+        found = set(matched)
+        for code, spec in plan.categories.items():  # ties: the first category in definition order
+            hits = [w for w in matched if w in spec.keywords] if not found.isdisjoint(spec.keywords) else []
+            if len(hits) > len(words):
+                best, words = code, hits
+    if best is None:
+        code = plan.default_category
+        return code, {"rule": "classify:default", "category": code, "matched": [],
+                      "source": plan.source("", "classification.default_category")}
+    return best, {"rule": "classify:keywords", "category": best, "matched": words,
+                  "source": plan.source("", f"classification.categories.{best}.keywords")}
+
+
+def _route(plan: Plan, case: Case, kind: str, category: str, ordered: list[str]) -> tuple[dict, list, set]:
+    """Accusation, litigation, the first local rule, the category's unit, the default; then the accused guard."""
+    chosen = next((r for r in ordered if r.startswith("route:")), None)
+    entries: list[dict] = []
+    if chosen is not None:
+        route = plan.routes[chosen]
+    elif f"route:category:{category}" in plan.routes:
+        route = plan.routes[f"route:category:{category}"]
+        entries.append({"rule": "route:category", "source": plan.source(
+            "", f"classification.categories.{category}.unit")})
+    else:
+        route = plan.routes["route:default"]
+        entries.append({"rule": "route:default", "source": plan.source("route:default")})
+    flags: set[str] = set()
+    if kind == "accusation" and case.accused_unit and _names_accused(route, case.accused_unit):
+        route = plan.guard_route
+        flags.add("accused_guard")
+        entries.append({"rule": "route:guard", "source": plan.source("route:guard")})
+    return dict(route), entries, flags
+
+
+def _names_accused(route: Mapping[str, str], accused: str) -> bool:
+    """Whether the unit's id or name and the accused unit are equal or one contains the other (trimmed)."""
+    accused = accused.strip()
+    if not accused:
+        return False
+    for name in (route.get("unit"), route.get("name")):
+        name = (name or "").strip()
+        if name and (accused in name or name in accused):
+            return True
+    return False
+
+
+def _best_track(plan: Plan, fired: frozenset[str]) -> str | None:
+    """The matching track of highest priority (ties: definition order), else the default track."""
+    best = None
+    for track, priority in plan.tracks:
+        if f"track:{track}" in fired and (best is None or priority > best[1]):
+            best = (track, priority)
+    return best[0] if best else plan.default_track
+
+
+def _check_extension(case: Case, limits: Mapping) -> None:
+    """Art. 34: an extension moves the handling deadline by at most the configured maximum."""
+    days = case.extension_days
+    if not days:
+        return
+    bound = limits.get("extension")
+    if bound is None:
+        raise CaseError(["extension_days: the rule set allows no extension of the handling period"])
+    if days > bound.days:
+        cited = f"{bound.basis}, {bound.where}" if bound.basis else bound.where
+        raise CaseError([f"extension_days: {days} is more than the {bound.days} days allowed ({cited})"])
+
+
+def _reason(plan: Plan, rule: str, case: Case) -> str:
+    if rule == "admissibility:representatives":
+        bound, basis = plan.max_representatives
+        return f"代表人数{case.representatives}人，超过上限{bound}人（{basis}）"
+    return plan.reasons.get(rule, rule)

@@ -1,0 +1,196 @@
+"""What decide() needs of one effective rule set, read once per version: categories, units, tracks, limits, calendar."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from xinfang.config import EffectiveRuleSet
+from xinfang.config.jurisdictions import LEVELS
+
+from .calendar import HolidayTable, LegalCalendar, calendar_for
+from .compiler import CompiledRuleSet, compile_ruleset
+from .deadlines import Limit, Periods
+
+TIER_LEVELS = ("village", "township", "county")
+_CACHE_SIZE = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    code: str
+    kind: str
+    channel: str
+    unit: str | None
+    level: str | None
+    keywords: frozenset[str]
+
+
+@dataclass(eq=False)
+class Plan:
+    """One effective rule set read for deciding; immutable after construction except the limits memo."""
+
+    effective: EffectiveRuleSet
+    compiled: CompiledRuleSet
+    periods: Periods  # the rule set's calendar, its period ends memoised
+    categories: dict[str, Category]
+    default_category: str
+    routes: dict[str, dict[str, str]]  # rule id ("route:...") → {"unit", "name", "level"}
+    guard_route: dict[str, str]
+    tracks: list[tuple[str, int]]  # (id, priority) in definition order, those with a `when`
+    default_track: str | None
+    tiers: list[str]  # ids, lowest level first (Yuanjiang: the lowest level mediates first)
+    reasons: dict[str, str]  # admissibility rule id → "reason（basis）"
+    max_representatives: tuple[int, str] | None  # (bound, basis)
+    sources: dict[str, dict[str, Any]]  # rule id → {"file", "line"}
+    base_limits: dict[str, Limit]
+    overrides: dict[str, dict[str, Limit]]  # "track:<id>" / "tier:<id>" → step → Limit
+    _limits: dict[tuple, dict[str, Limit]] = field(default_factory=dict)
+
+    def limits(self, track: str | None, tier: str | None) -> dict[str, Limit]:
+        """The rule set's limits, overridden by the track's, then by the tier's (the more local choice)."""
+        key = (track, tier)
+        found = self._limits.get(key)
+        if found is None:
+            found = dict(self.base_limits)
+            for owner in (f"track:{track}", f"tier:{tier}"):
+                found.update(self.overrides.get(owner, {}))
+            self._limits[key] = found
+        return found
+
+    def source(self, rule_id: str, path: str | None = None) -> dict[str, Any]:
+        """{"file", "line"} of a rule, a fresh dict each time: decisions are handed out and may be changed."""
+        if rule_id in self.sources:
+            return dict(self.sources[rule_id])
+        return _file_line(self.effective, path) if path else {}
+
+
+def _file_line(effective: EffectiveRuleSet, path: str) -> dict[str, Any]:
+    src = effective.source_of(path)
+    return {"file": src.file, "line": src.line} if src else {}
+
+
+def _where(effective: EffectiveRuleSet, path: str) -> str:
+    src = effective.source_of(path)
+    return f"{src.file}:{src.line}" if src else path
+
+
+def _absolute(level: str | None, own: str) -> str:
+    """A route level as the format writes it (same, above, or absolute) made absolute for this jurisdiction."""
+    if level in (None, "same"):
+        return own
+    if level == "above":
+        return LEVELS[max(LEVELS.index(own) - 1, 0)]
+    return level
+
+
+def _from_above(effective: EffectiveRuleSet, path: tuple[str, ...]) -> Any:
+    """The value the nearest level strictly above the jurisdiction writes at `path` (None if none does)."""
+    own = LEVELS.index(effective.jurisdiction.level)
+    for version in reversed(effective.chain):
+        if LEVELS.index(version.level) < own:
+            value: Any = version.data
+            for key in path:
+                value = value.get(key) if isinstance(value, Mapping) else None
+            if value is not None:
+                return value
+    return None
+
+
+def _limits(effective: EffectiveRuleSet, table: Mapping[str, Any], prefix: str) -> dict[str, Limit]:
+    return {step: Limit(int(spec["days"]), spec.get("unit", "calendar"), _where(effective, f"{prefix}.{step}.days"),
+                        str(spec.get("basis") or ""), bool(spec.get("paused_by_hearings", False)))
+            for step, spec in (table or {}).items()}
+
+
+def _calendar(data: Mapping[str, Any]) -> LegalCalendar:
+    section = data.get("calendar") or {}
+    tables = [HolidayTable(int(year), spec.get("rest_days") or (), spec.get("working_days") or ())
+              for year, spec in (section.get("holiday_tables") or {}).items()]
+    return calendar_for(tables, section.get("extra_rest_days") or (), section.get("extra_working_days") or ())
+
+
+def build_plan(effective: EffectiveRuleSet) -> Plan:
+    data, own = effective.data, effective.jurisdiction.level
+    compiled = compile_ruleset(effective)
+    units = data.get("units") or {}
+
+    def route(unit: str | None, level: str | None) -> dict[str, str]:
+        spec = units.get(unit) or {}
+        return {"unit": unit, "name": spec.get("name", unit), "level": _absolute(level or spec.get("level"), own)}
+
+    classification = data.get("classification") or {}
+    categories = {
+        str(code): Category(str(code), spec.get("kind", "appeal"), spec.get("channel", "petition"), spec.get("unit"),
+                            spec.get("level"), frozenset(map(str, spec.get("keywords") or ())))
+        for code, spec in (classification.get("categories") or {}).items()}
+    routing = data.get("routing") or {}
+    routes = {"route:default": route((routing.get("default") or {}).get("unit"),
+                                     (routing.get("default") or {}).get("level"))}
+    for kind in ("accusation", "litigation"):
+        if (routing.get(kind) or {}).get("unit"):
+            routes[f"route:{kind}"] = route(routing[kind]["unit"], routing[kind].get("level"))
+    for rule_id, path in compiled.paths.items():
+        if path.startswith("routing.rules."):
+            rule = routing["rules"][path.split(".")[2]]
+            routes[rule_id] = route(rule.get("unit"), rule.get("level"))
+    for code, category in categories.items():
+        if category.unit:
+            routes[f"route:category:{code}"] = route(category.unit, category.level)
+    # Art. 30, 46(5): an accusation against the accused unit goes to the discipline body one level up.
+    guard_unit = _from_above(effective, ("routing", "accusation", "unit")) or routes.get(
+        "route:accusation", routes["route:default"])["unit"]
+    above = LEVELS[max(LEVELS.index(own) - 1, 0)]
+    guard_name = _from_above(effective, ("units", guard_unit, "name")) or (units.get(guard_unit) or {}).get(
+        "name", guard_unit)
+    tracks_spec = data.get("tracks") or {}
+    defaults = [t for t, spec in tracks_spec.items() if spec.get("default")]
+    tiers_spec = (data.get("mediation") or {}).get("tiers") or {}
+    tiers = sorted((t for t in tiers_spec if f"tier:{t}" in compiled.rules),
+                   key=lambda t: TIER_LEVELS.index(tiers_spec[t]["level"]) if tiers_spec[t].get("level")
+                   in TIER_LEVELS else len(TIER_LEVELS))
+    admissibility = data.get("admissibility") or {}
+    reasons = {f"admissibility:{rule}": f"{spec.get('reason', rule)}（{spec['basis']}）" if spec.get("basis")
+               else spec.get("reason", rule) for rule, spec in admissibility.items()}
+    group = (data.get("intake") or {}).get("group_visit") or {}
+    overrides = {f"track:{t}": _limits(effective, spec.get("time_limits"), f"tracks.{t}.time_limits")
+                 for t, spec in tracks_spec.items()}
+    overrides |= {f"tier:{t}": _limits(effective, spec.get("time_limits"), f"mediation.tiers.{t}.time_limits")
+                  for t, spec in tiers_spec.items()}
+    sources = {rule_id: _file_line(effective, path) for rule_id, path in compiled.paths.items()}
+    sources["route:guard"] = _file_line(effective, "routing.accusation.never_to_accused")
+    sources["route:default"] = _file_line(effective, "routing.default.unit")
+    return Plan(
+        effective=effective, compiled=compiled, periods=Periods(_calendar(data)), categories=categories,
+        default_category=str(classification.get("default_category", "")), routes=routes,
+        guard_route={"unit": guard_unit, "name": guard_name, "level": above},
+        tracks=[(t, int(tracks_spec[t].get("priority", 0))) for t in tracks_spec if f"track:{t}" in compiled.rules],
+        default_track=defaults[0] if defaults else None, tiers=tiers, reasons=reasons,
+        max_representatives=(int(group["max_representatives"]), group.get("basis", ""))
+        if "max_representatives" in group else None,
+        sources=sources, base_limits=_limits(effective, data.get("time_limits"), "time_limits"),
+        overrides=overrides)
+
+
+_cache: dict[tuple[str, str, int], tuple[object, Plan]] = {}
+_lock = threading.Lock()
+
+
+def plan_for(effective: EffectiveRuleSet) -> Plan:
+    """The plan of an effective rule set, cached by jurisdiction and the identity of its merged data."""
+    merged = effective.merged
+    key = (effective.jurisdiction.code, effective.version_label, id(merged))
+    hit = _cache.get(key)
+    if hit is not None and hit[0] is merged:
+        return hit[1]
+    with _lock:
+        hit = _cache.get(key)
+        if hit is not None and hit[0] is merged:
+            return hit[1]
+        plan = build_plan(effective)
+        if len(_cache) >= _CACHE_SIZE:
+            _cache.pop(next(iter(_cache)))
+        _cache[key] = (merged, plan)
+        return plan
