@@ -19,10 +19,10 @@ class Limit:
     where: str  # FILE:LINE of `days`
     basis: str
     paused_by_hearings: bool = False
+    source: str = ""  # "FILE:LINE (basis)", filled in from where and basis
 
-    @property
-    def source(self) -> str:
-        return f"{self.where} ({self.basis})" if self.basis else self.where
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "source", f"{self.where} ({self.basis})" if self.basis else self.where)
 
 
 # Step → the case field whose date starts it, in the order the procedure runs (Art. 22, 23, 34, 35, 36;
@@ -97,11 +97,11 @@ def deadlines(periods: Periods, case: Case, limits: Mapping[str, Limit],
     """Step → {"date", "provisional", "source"}; a step whose start is not given, or without a limit, is absent."""
     out: dict[str, dict] = {}
     for step, field in STARTS:
-        if not admissible and step not in NOT_ADMISSIBLE_STEPS:
-            continue
         limit = limits.get(step)
+        if limit is None or not admissible and step not in NOT_ADMISSIBLE_STEPS:
+            continue
         start = start_of(case, field)
-        if limit is None or start is None:
+        if start is None:
             continue
         if step == "conclude":
             end, source = conclusion(periods, case, limits)

@@ -24,7 +24,24 @@ def evaluate(library: RuleSetLibrary, code: str, case_json: Mapping, *, at: dt.d
     Raises CaseError (bad input), UnknownJurisdiction or NoRuleSetInForce.
     """
     case = parse_case(case_json)
-    return decide(library.effective(code, case.received_on), case, at=at)
+    return decide(effective_on(library, code, case.received_on), case, at=at)
+
+
+_effective: dict[tuple, tuple[RuleSetLibrary, EffectiveRuleSet]] = {}
+
+
+def effective_on(library: RuleSetLibrary, code: str, day: dt.date) -> EffectiveRuleSet:
+    """library.effective(code, day), reused for every day with the same chain of versions (it costs ~50 µs)."""
+    chain = library.chain(code, day)  # raises UnknownJurisdiction
+    key = (id(library), code, tuple(map(id, chain)))
+    hit = _effective.get(key)
+    if hit is not None and hit[0] is library:
+        return hit[1]
+    effective = library.effective(code, day)  # raises NoRuleSetInForce
+    if len(_effective) >= 256:
+        _effective.clear()
+    _effective[key] = (library, effective)
+    return effective
 
 
 def decide(effective: EffectiveRuleSet, case: Case, *, at: dt.date | None = None) -> dict:
@@ -38,13 +55,7 @@ def decide(effective: EffectiveRuleSet, case: Case, *, at: dt.date | None = None
         case = _as_of(case, at)
     plan = plan_for(effective)
     compiled = plan.compiled
-    matched = compiled.matched_keywords(case.text)
-    category, classify = _classify(plan, case, matched)
-    spec = plan.categories[category]
-    kind = case.kind or spec.kind
-    channel = "discipline" if kind == "accusation" else spec.channel
-    late = request_late(plan.periods, case, plan.base_limits)
-    facts = compiled.facts(case, category, kind, channel, matched, late)
+    category, classify, kind, channel, facts = _facts(plan, case)
     fired = default_adapter().evaluate(compiled.name, facts)
     ordered = sorted(fired, key=compiled.order.__getitem__)
 
@@ -72,7 +83,7 @@ def decide(effective: EffectiveRuleSet, case: Case, *, at: dt.date | None = None
 
     trace = [classify] + [{"rule": r, "source": plan.source(r)} for r in ordered] + route_entries
     if track is not None and f"track:{track}" not in fired:
-        trace.append({"rule": f"track:{track}", "source": plan.source("", f"tracks.{track}.default")})
+        trace.append({"rule": f"track:{track}", "source": plan.source(f"track:{track}:default")})
     trace.sort(key=lambda e: _SECTIONS[e["rule"].split(":", 1)[0]])  # stable: keeps the order within a section
 
     decision: dict[str, Any] = {
@@ -85,6 +96,22 @@ def decide(effective: EffectiveRuleSet, case: Case, *, at: dt.date | None = None
     decision |= {"kind": kind, "category": category, "channel": channel, "route": route, "track": track,
                  "deadlines": found, "flags": sorted(flags), "trace": trace}
     return decision
+
+
+def engine_facts(effective: EffectiveRuleSet, case: Case) -> dict[str, Any]:
+    """The facts decide() asserts for a case (the benchmark posts them raw to compare)."""
+    return _facts(plan_for(effective), case)[-1]
+
+
+def _facts(plan: Plan, case: Case) -> tuple[str, dict, str, str, dict[str, Any]]:
+    """Classification (category, its trace entry, kind, channel), then the typed facts the engine tests."""
+    matched = plan.compiled.matched_keywords(case.text)
+    category, classify = _classify(plan, case, matched)
+    spec = plan.categories[category]
+    kind = case.kind or spec.kind
+    channel = "discipline" if kind == "accusation" else spec.channel
+    late = request_late(plan.periods, case, plan.base_limits)
+    return category, classify, kind, channel, plan.compiled.facts(case, category, kind, channel, matched, late)
 
 
 def _as_of(case: Case, at: dt.date) -> Case:
@@ -104,20 +131,22 @@ def _classify(plan: Plan, case: Case, matched: list[str]) -> tuple[str, dict]:
             raise CaseError([f"category: {case.category!r} is not a category of {plan.effective.version_label}; "
                              f"valid codes: {', '.join(plan.categories)}"])
         return case.category, {"rule": "classify:given", "category": case.category,
-                               "source": plan.source("", f"classification.categories.{case.category}")}
+                               "source": plan.source(f"classify:given:{case.category}")}
+    hits: dict[str, list[str]] = {}
+    for word in matched:
+        for code in plan.keyword_categories.get(word, ()):
+            hits.setdefault(code, []).append(word)
     best, words = None, []
-    if matched:
-        found = set(matched)
-        for code, spec in plan.categories.items():  # ties: the first category in definition order
-            hits = [w for w in matched if w in spec.keywords] if not found.isdisjoint(spec.keywords) else []
-            if len(hits) > len(words):
-                best, words = code, hits
+    for code in plan.categories:  # most words; ties: the first category in definition order
+        found = hits.get(code)
+        if found and len(found) > len(words):
+            best, words = code, found
     if best is None:
         code = plan.default_category
         return code, {"rule": "classify:default", "category": code, "matched": [],
-                      "source": plan.source("", "classification.default_category")}
+                      "source": plan.source("classify:default")}
     return best, {"rule": "classify:keywords", "category": best, "matched": words,
-                  "source": plan.source("", f"classification.categories.{best}.keywords")}
+                  "source": plan.source(f"classify:keywords:{best}")}
 
 
 def _route(plan: Plan, case: Case, kind: str, category: str, ordered: list[str]) -> tuple[dict, list, set]:
@@ -128,8 +157,7 @@ def _route(plan: Plan, case: Case, kind: str, category: str, ordered: list[str])
         route = plan.routes[chosen]
     elif f"route:category:{category}" in plan.routes:
         route = plan.routes[f"route:category:{category}"]
-        entries.append({"rule": "route:category", "source": plan.source(
-            "", f"classification.categories.{category}.unit")})
+        entries.append({"rule": "route:category", "source": plan.source(f"route:category:{category}")})
     else:
         route = plan.routes["route:default"]
         entries.append({"rule": "route:default", "source": plan.source("route:default")})

@@ -44,7 +44,8 @@ class Plan:
     tiers: list[str]  # ids, lowest level first (Yuanjiang: the lowest level mediates first)
     reasons: dict[str, str]  # admissibility rule id → "reason（basis）"
     max_representatives: tuple[int, str] | None  # (bound, basis)
-    sources: dict[str, dict[str, Any]]  # rule id → {"file", "line"}
+    sources: dict[str, dict[str, Any]]  # rule id (and "classify:keywords:<code>" ...) → {"file", "line"}
+    keyword_categories: dict[str, tuple[str, ...]]  # keyword → the categories listing it, in definition order
     base_limits: dict[str, Limit]
     overrides: dict[str, dict[str, Limit]]  # "track:<id>" / "tier:<id>" → step → Limit
     _limits: dict[tuple, dict[str, Limit]] = field(default_factory=dict)
@@ -60,11 +61,10 @@ class Plan:
             self._limits[key] = found
         return found
 
-    def source(self, rule_id: str, path: str | None = None) -> dict[str, Any]:
+    def source(self, key: str) -> dict[str, Any]:
         """{"file", "line"} of a rule, a fresh dict each time: decisions are handed out and may be changed."""
-        if rule_id in self.sources:
-            return dict(self.sources[rule_id])
-        return _file_line(self.effective, path) if path else {}
+        found = self.sources.get(key)
+        return dict(found) if found else {}
 
 
 def _file_line(effective: EffectiveRuleSet, path: str) -> dict[str, Any]:
@@ -159,9 +159,19 @@ def build_plan(effective: EffectiveRuleSet) -> Plan:
                  for t, spec in tracks_spec.items()}
     overrides |= {f"tier:{t}": _limits(effective, spec.get("time_limits"), f"mediation.tiers.{t}.time_limits")
                   for t, spec in tiers_spec.items()}
-    sources = {rule_id: _file_line(effective, path) for rule_id, path in compiled.paths.items()}
-    sources["route:guard"] = _file_line(effective, "routing.accusation.never_to_accused")
-    sources["route:default"] = _file_line(effective, "routing.default.unit")
+    paths = dict(compiled.paths) | {"route:guard": "routing.accusation.never_to_accused",
+                                    "route:default": "routing.default.unit",
+                                    "classify:default": "classification.default_category"}
+    for code in categories:
+        paths |= {f"classify:given:{code}": f"classification.categories.{code}",
+                  f"classify:keywords:{code}": f"classification.categories.{code}.keywords",
+                  f"route:category:{code}": f"classification.categories.{code}.unit"}
+    paths |= {f"track:{t}:default": f"tracks.{t}.default" for t in defaults}
+    sources = {key: _file_line(effective, path) for key, path in paths.items()}
+    keyword_categories: dict[str, tuple[str, ...]] = {}
+    for code, category in categories.items():
+        for word in category.keywords:
+            keyword_categories[word] = keyword_categories.get(word, ()) + (code,)
     return Plan(
         effective=effective, compiled=compiled, periods=Periods(_calendar(data)), categories=categories,
         default_category=str(classification.get("default_category", "")), routes=routes,
@@ -170,7 +180,7 @@ def build_plan(effective: EffectiveRuleSet) -> Plan:
         default_track=defaults[0] if defaults else None, tiers=tiers, reasons=reasons,
         max_representatives=(int(group["max_representatives"]), group.get("basis", ""))
         if "max_representatives" in group else None,
-        sources=sources, base_limits=_limits(effective, data.get("time_limits"), "time_limits"),
+        sources=sources, keyword_categories=keyword_categories, base_limits=_limits(effective, data.get("time_limits"), "time_limits"),
         overrides=overrides)
 
 

@@ -59,7 +59,7 @@ class Base(DeclarativeBase):
         "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
         "pk": "pk_%(table_name)s",
     })
-    type_annotation_map = {dt.datetime: UTCDateTime, dict[str, Any]: JSON}
+    type_annotation_map = {dt.datetime: UTCDateTime, dict[str, Any]: JSON, list[str]: JSON}
 
 
 class Jurisdiction(Base):

@@ -29,7 +29,8 @@ from xinfang.server.models import (AuditLog, Base, Jurisdiction, PublishedVersio
 from xinfang.server.ruleset_import import (ImportConflict, ensure_database, export_version, import_library,
                                            write_version)
 
-TABLES = {"alembic_version", "jurisdiction", "ruleset_version", "ruleset_draft", "audit_log"}
+TABLES = {"alembic_version", "jurisdiction", "ruleset_version", "ruleset_draft", "audit_log", "petition",
+          "case_event", "case_deadline", "case_escalation", "idempotency_record", "app_user"}
 
 
 @pytest.fixture

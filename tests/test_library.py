@@ -416,6 +416,39 @@ def test_a_county_bound_may_not_lower_a_national_minimum(write_ruleset, issues_a
     assert national_bound("time_limits.objection.days") in issue and ART_23 in issue
 
 
+def test_a_version_is_checked_against_each_national_version_in_force_during_its_life(write_ruleset,
+                                                                                     issues_against_bundled):
+    # Yinan's 2021 version was in force under 《信访条例》 (2005, Art. 33: 60 days) until 2022-04-30, then under
+    # 《信访工作条例》 (Art. 34: 60 days): handling in 90 days breaks each, and each is named.
+    county = write_ruleset("county.yaml", """\
+        jurisdiction: {code: "371321", name: 沂南县, level: county}
+        version: "2021.1"
+        effective_from: 2021-01-01
+        time_limits:
+          conclude: {days: 90, unit: calendar}
+        """)
+    under_2005, under_2022 = issues_against_bundled(county)
+    assert "county.yaml:5:" in under_2005 and "000000_national/2005-05-01.yaml:" in under_2005
+    assert "《信访条例》第三十三条" in under_2005 and "in force from" not in under_2005
+    assert "county.yaml:5:" in under_2022 and f"{NATIONAL}:" in under_2022 and ART_34 in under_2022
+    assert under_2022.endswith("(in force from 2022-05-01)")
+
+
+def test_a_bound_that_arrives_later_is_reported_once(write_ruleset, issues_against_bundled, national_bound):
+    # 《信访工作条例》第二十三条第三款 (from 2022-05-01): at least 5 working days to object; 《信访条例》 had no such
+    # step. Linyi's first version (2023-01-01) changes the chain again; the problem is told once, with its date.
+    county = write_ruleset("county.yaml", """\
+        jurisdiction: {code: "371321", name: 沂南县, level: county}
+        version: "2021.1"
+        effective_from: 2021-01-01
+        time_limits:
+          objection: {days: 3, unit: working}
+        """)
+    issue = only_issue(issues_against_bundled(county), "county.yaml", 5)
+    assert "3 working days is below the bound of 5" in issue and national_bound("time_limits.objection.days") in issue
+    assert ART_23 in issue and issue.endswith("(in force from 2022-05-01)")
+
+
 # --- accusations never go to the accused (Art. 30, 46(5)) -----------------------------------------
 
 

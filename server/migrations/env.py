@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
+from xinfang.server import case_models  # noqa: F401  (registers the case tables on Base.metadata)
 from xinfang.server.models import Base
 
 

@@ -1,0 +1,103 @@
+"""Benchmark of decide(): decisions per second against the raw durable-rules post rate, and compile time per rule set.
+
+Run: .venv/bin/python bench/bench_decisions.py [--n 20000] [--rounds 10]
+Not a timed test: it prints what it measures on this machine. Rates are CPU time of this process,
+best of alternating rounds, so other load on the machine disturbs them little.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import platform
+import random
+import time
+
+from xinfang.config import bundled_library
+from xinfang.rules.case_input import CaseError, parse_case
+from xinfang.rules.compiler import Compiler
+from xinfang.rules.decide import decide, engine_facts
+from xinfang.rules.durable_adapter import DurableAdapter, default_adapter
+from xinfang.rules.plan import build_plan, plan_for
+
+WORDS = ["征地", "拆迁", "欠薪", "咨询", "物业", "法院判决", "举报", "受贿", "污染", "仲裁", "学校", "不作为", "建议",
+         "低保", "道路", "征地拆迁补偿款", "请帮忙"]
+SETS = [("000000", dt.date(2024, 6, 1), "national 2022"), ("000000", dt.date(2020, 6, 1), "national 2005"),
+        ("371321", dt.date(2024, 6, 1), "Yinan 2024 (4 levels)")]
+
+
+def cases(n: int, start: dt.date, seed: int = 7) -> list:
+    """Realistic cases received over a year from `start`: letters and visits, some groups, some later stages."""
+    rng = random.Random(seed)
+    out = []
+    while len(out) < n:
+        received = start + dt.timedelta(rng.randrange(365))
+        obj = {"received_on": received.isoformat(), "intake": rng.choice(["letter", "visit", "online", "phone"]),
+               "text": "".join(rng.sample(WORDS, rng.randint(1, 3)))}
+        if rng.random() < 0.3:
+            obj["representatives"] = rng.randint(1, 6)
+        if rng.random() < 0.3:
+            obj["answered_on"] = (received + dt.timedelta(50)).isoformat()
+            obj["review_requested_on"] = (received + dt.timedelta(70)).isoformat()
+        try:
+            out.append(parse_case(obj))
+        except CaseError:
+            continue
+    return out
+
+
+def cpu_rate(call, items: list, n: int) -> float:
+    start = time.process_time()
+    for i in range(n):
+        call(items[i % len(items)])
+    return n / (time.process_time() - start)
+
+
+def compare(code: str, at: dt.date, n: int, rounds: int) -> tuple[float, float]:
+    library = bundled_library()
+    effective = library.effective(code, at)
+    sample = cases(500, at)
+    name = plan_for(effective).compiled.name
+    facts = [engine_facts(effective, case) for case in sample]
+    adapter = default_adapter()
+    for case in sample:  # warm the caches as a server's would be
+        decide(effective, case)
+    best_decide = best_raw = 0.0
+    for _ in range(rounds):
+        best_decide = max(best_decide, cpu_rate(lambda c: decide(effective, c), sample, n // rounds))
+        best_raw = max(best_raw, cpu_rate(lambda f: adapter.raw_post(name, f), facts, n // rounds))
+    return best_decide, best_raw
+
+
+def compile_times() -> list[tuple[str, int, float, float]]:
+    """Per bundled version: rules, engine compile time (fresh adapter, so it really compiles), plan time."""
+    library = bundled_library()
+    out = []
+    for code in library.codes():
+        for version in library.versions(code):
+            effective = library.effective(code, version.effective_from)
+            compiled = Compiler(DurableAdapter()).compile(effective)
+            start = time.perf_counter()
+            build_plan(effective)
+            out.append((effective.version_label, len(compiled.rules), compiled.compile_seconds,
+                        time.perf_counter() - start))
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=20_000, help="calls per rate measurement")
+    parser.add_argument("--rounds", type=int, default=10, help="alternating rounds; the best of each is kept")
+    args = parser.parse_args(argv)
+    print(f"decide() benchmark — Python {platform.python_version()}, {platform.machine()}")
+    print(f"{'rule set':<24} {'decide()/s':>11} {'raw post/s':>11} {'ratio':>6} {'µs decide':>10} {'µs raw':>7}")
+    for code, at, label in SETS:
+        ours, raw = compare(code, at, args.n, args.rounds)
+        print(f"{label:<24} {ours:>11,.0f} {raw:>11,.0f} {ours / raw:>6.2f} {1e6 / ours:>10.1f} {1e6 / raw:>7.1f}")
+    print("compile time per bundled rule set (engine ruleset; plan of units, limits, sources):")
+    for label, rules, engine, plan in compile_times():
+        print(f"  {label:<58} {rules:>3} rules  engine {engine * 1e3:6.2f} ms  plan {plan * 1e3:6.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
