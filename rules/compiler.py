@@ -34,6 +34,12 @@ class CompiledRuleSet:
     keywords: tuple[str, ...]
     compile_seconds: float
     order: dict[str, int] = field(default_factory=dict)
+    by_first_char: dict[str, list[int]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for i, word in enumerate(self.keywords):
+            if word:
+                self.by_first_char.setdefault(word[0], []).append(i)
 
     def facts(self, case: Case, category: str, kind: str, channel: str, matched: Iterable[str],
               review_request_late: bool) -> dict[str, Any]:
@@ -55,8 +61,16 @@ class CompiledRuleSet:
         return facts
 
     def matched_keywords(self, text: str) -> list[str]:
-        """Every configured keyword the text contains, in configuration order (plain substring search)."""
-        return [word for word in self.keywords if word in text]
+        """Every configured keyword the text contains, in configuration order (plain substring search).
+
+        Only keywords whose first character occurs in the text are searched for: most are not.
+        """
+        candidates: list[int] = []
+        for char in self.by_first_char.keys() & set(text):
+            candidates += self.by_first_char[char]
+        candidates.sort()
+        keywords = self.keywords
+        return [keywords[i] for i in candidates if keywords[i] in text]
 
 
 def level_gap(case: Case) -> int:

@@ -31,7 +31,7 @@ STARTS = (
     ("route", "received_on"),
     ("notify", "received_on"),
     ("objection", "received_on"),
-    ("conclude", "handling_start"),
+    ("conclude", "handling_start"),  # Art. 34: from accepted_on, else from received_on
     ("review_request", "answered_on"),
     ("review_acceptance", "review_requested_on"),
     ("review", "review_requested_on"),
@@ -41,12 +41,6 @@ STARTS = (
 )
 # A case that is not accepted still has to be registered and its petitioner told (Art. 22, 23).
 NOT_ADMISSIBLE_STEPS = frozenset({"route", "notify"})
-
-
-def start_of(case: Case, field: str) -> dt.date | None:
-    if field == "handling_start":  # Art. 34: from acceptance, else from receipt
-        return case.accepted_on or case.received_on
-    return getattr(case, field)
 
 
 class Periods:
@@ -70,20 +64,11 @@ class Periods:
         return found
 
 
-def deadline(periods: Periods, start: dt.date, limit: Limit, case: Case) -> PeriodEnd:
-    pauses = case.hearings if limit.paused_by_hearings else ()
-    return periods.end(start, limit.days, limit.unit, pauses)
-
-
-def conclusion(periods: Periods, case: Case, limits: Mapping[str, Limit]) -> tuple[PeriodEnd, str] | None:
+def conclusion(periods: Periods, case: Case, limit: Limit, extension: Limit | None) -> tuple[PeriodEnd, str]:
     """Art. 34: the handling limit, plus an approved extension counted on from it (one period when units agree)."""
-    limit = limits.get("conclude")
-    start = start_of(case, "handling_start")
-    if limit is None:
-        return None
-    extension, days = limits.get("extension"), case.extension_days
+    start, days = case.accepted_on or case.received_on, case.extension_days
     if not days or extension is None:
-        return deadline(periods, start, limit, case), limit.source
+        return periods.end(start, limit.days, limit.unit), limit.source
     source = f"{limit.source} + extension {days} days: {extension.source}"
     if extension.unit == limit.unit:
         return periods.end(start, limit.days + days, limit.unit), source
@@ -92,31 +77,41 @@ def conclusion(periods: Periods, case: Case, limits: Mapping[str, Limit]) -> tup
     return PeriodEnd(then.date, first.provisional or then.provisional), source
 
 
-def deadlines(periods: Periods, case: Case, limits: Mapping[str, Limit],
-              admissible: bool = True) -> dict[str, dict]:
-    """Step → {"date", "provisional", "source"}; a step whose start is not given, or without a limit, is absent."""
+def steps(limits: Mapping[str, Limit], admissible: bool) -> tuple[tuple[str, str, Limit], ...]:
+    """(step, starting field, limit) for the steps these limits configure, in procedure order."""
+    return tuple((step, field, limits[step]) for step, field in STARTS
+                 if step in limits and (admissible or step in NOT_ADMISSIBLE_STEPS))
+
+
+def deadlines(periods: Periods, case: Case, plan: tuple[tuple[str, str, Limit], ...],
+              extension: Limit | None) -> tuple[dict[str, dict], bool]:
+    """Step → {"date", "provisional", "source"} (a step whose start is not given is absent), and whether any
+    is provisional. `plan` comes from steps()."""
     out: dict[str, dict] = {}
-    for step, field in STARTS:
-        limit = limits.get(step)
-        if limit is None or not admissible and step not in NOT_ADMISSIBLE_STEPS:
-            continue
-        start = start_of(case, field)
-        if start is None:
-            continue
-        if step == "conclude":
-            end, source = conclusion(periods, case, limits)
+    provisional = False
+    for step, field, limit in plan:
+        if field == "handling_start":
+            end, source = conclusion(periods, case, limit, extension)
         else:
-            end, source = deadline(periods, start, limit, case), limit.source
+            start = getattr(case, field)
+            if start is None:
+                continue
+            end = periods.end(start, limit.days, limit.unit, case.hearings if limit.paused_by_hearings else ())
+            source = limit.source
         out[step] = {"date": end.date.isoformat(), "provisional": end.provisional, "source": source}
-    return out
+        provisional = provisional or end.provisional
+    return out, provisional
 
 
 def request_late(periods: Periods, case: Case, limits: Mapping[str, Limit]) -> bool:
     """SD Art. 33: a review (or re-review) requested after its request window closed."""
     for answered, requested, step in (("answered_on", "review_requested_on", "review_request"),
                                       ("review_answered_on", "rereview_requested_on", "rereview_request")):
-        start, asked, limit = getattr(case, answered), getattr(case, requested), limits.get(step)
-        if start is not None and asked is not None and limit is not None:
-            if asked > deadline(periods, start, limit, case).date:
+        asked = getattr(case, requested)
+        if asked is None:
+            continue
+        start, limit = getattr(case, answered), limits.get(step)
+        if start is not None and limit is not None:
+            if asked > periods.end(start, limit.days, limit.unit).date:
                 return True
     return False

@@ -14,9 +14,6 @@ from .deadlines import deadlines, request_late
 from .durable_adapter import default_adapter
 from .plan import Plan, plan_for
 
-# Trace order: classification, then admissibility, routing, track and tier, as the compiler emits them.
-_SECTIONS = {"classify": 0, "admissibility": 1, "route": 2, "track": 3, "tier": 4}
-
 
 def evaluate(library: RuleSetLibrary, code: str, case_json: Mapping, *, at: dt.date | None = None) -> dict:
     """Validate Case JSON and decide it under the rule set in force in `code` on the day it was received.
@@ -57,44 +54,45 @@ def decide(effective: EffectiveRuleSet, case: Case, *, at: dt.date | None = None
     compiled = plan.compiled
     category, classify, kind, channel, facts = _facts(plan, case)
     fired = default_adapter().evaluate(compiled.name, facts)
-    ordered = sorted(fired, key=compiled.order.__getitem__)
+    ordered = sorted(fired, key=compiled.order.__getitem__)  # admissibility, route, track, tier
 
     refusals = [r for r in ordered if r.startswith("admissibility:")]
     admissible = not refusals
-    route, route_entries, flags = _route(plan, case, kind, category, ordered)
+    route, route_trace, flags = _route(plan, case, kind, category, ordered)
     track = _best_track(plan, fired)
     tier = next((t for t in plan.tiers if f"tier:{t}" in fired), None)
     limits = plan.limits(track, tier)
-    _check_extension(case, limits)
+    _check_extension(case, limits.extension)
+    found, provisional = deadlines(plan.periods, case, limits.steps if admissible else limits.refused_steps,
+                                   limits.extension)
 
-    found = deadlines(plan.periods, case, limits, admissible)
-    if (case.representatives or 1) >= 2:
-        flags.add("group_visit")
+    if case.representatives is not None and case.representatives >= 2:
+        flags.append("group_visit")
     if channel == "litigation":
-        flags.add("litigation_separated")  # Art. 22 ¶2, 28 ¶2: 诉访分离
+        flags.append("litigation_separated")  # Art. 22 ¶2, 28 ¶2: 诉访分离
     if kind == "accusation":
-        flags.add("accusation_confidential")  # Art. 46(5): nothing reaches the accused
+        flags.append("accusation_confidential")  # Art. 46(5): nothing reaches the accused
     if tier is not None:
-        flags.add(f"tier:{tier}")
+        flags.append(f"tier:{tier}")
     if not admissible:
-        flags.add("not_admissible")
-    if any(d["provisional"] for d in found.values()):
-        flags.add("provisional")
+        flags.append("not_admissible")
+    if provisional:
+        flags.append("provisional")
+    flags.sort()
 
-    trace = [classify] + [{"rule": r, "source": plan.source(r)} for r in ordered] + route_entries
-    if track is not None and f"track:{track}" not in fired:
+    trace = [classify]
+    trace += [{"rule": r, "source": plan.source(r)} for r in refusals]
+    trace += route_trace
+    trace += [{"rule": r, "source": plan.source(r)} for r in ordered if r.startswith("track:")]
+    if track is not None and f"track:{track}" not in fired:  # no track matched: the default
         trace.append({"rule": f"track:{track}", "source": plan.source(f"track:{track}:default")})
-    trace.sort(key=lambda e: _SECTIONS[e["rule"].split(":", 1)[0]])  # stable: keeps the order within a section
-
-    decision: dict[str, Any] = {
-        "jurisdiction": effective.jurisdiction.code,
-        "ruleset_version": effective.version_label,
-        "admissible": admissible,
-    }
+    trace += [{"rule": r, "source": plan.source(r)} for r in ordered if r.startswith("tier:")]
+    decision: dict[str, Any] = {"jurisdiction": effective.jurisdiction.code, "ruleset_version": plan.version_label,
+                                "admissible": admissible}
     if not admissible:
         decision["reason"] = "；".join(_reason(plan, r, case) for r in refusals)
-    decision |= {"kind": kind, "category": category, "channel": channel, "route": route, "track": track,
-                 "deadlines": found, "flags": sorted(flags), "trace": trace}
+    decision.update(kind=kind, category=category, channel=channel, route=route, track=track, deadlines=found,
+                    flags=flags, trace=trace)
     return decision
 
 
@@ -110,7 +108,7 @@ def _facts(plan: Plan, case: Case) -> tuple[str, dict, str, str, dict[str, Any]]
     spec = plan.categories[category]
     kind = case.kind or spec.kind
     channel = "discipline" if kind == "accusation" else spec.channel
-    late = request_late(plan.periods, case, plan.base_limits)
+    late = request_late(plan.periods, case, plan.base_limits)  # the track is not known yet: base limits
     return category, classify, kind, channel, plan.compiled.facts(case, category, kind, channel, matched, late)
 
 
@@ -137,10 +135,9 @@ def _classify(plan: Plan, case: Case, matched: list[str]) -> tuple[str, dict]:
         for code in plan.keyword_categories.get(word, ()):
             hits.setdefault(code, []).append(word)
     best, words = None, []
-    for code in plan.categories:  # most words; ties: the first category in definition order
-        found = hits.get(code)
-        if found and len(found) > len(words):
-            best, words = code, found
+    if hits:  # most words; ties: the first category in definition order
+        best = max(hits, key=lambda code: (len(hits[code]), -plan.category_index[code]))
+        words = hits[best]
     if best is None:
         code = plan.default_category
         return code, {"rule": "classify:default", "category": code, "matched": [],
@@ -149,22 +146,26 @@ def _classify(plan: Plan, case: Case, matched: list[str]) -> tuple[str, dict]:
                   "source": plan.source(f"classify:keywords:{best}")}
 
 
-def _route(plan: Plan, case: Case, kind: str, category: str, ordered: list[str]) -> tuple[dict, list, set]:
-    """Accusation, litigation, the first local rule, the category's unit, the default; then the accused guard."""
-    chosen = next((r for r in ordered if r.startswith("route:")), None)
-    entries: list[dict] = []
-    if chosen is not None:
-        route = plan.routes[chosen]
+def _route(plan: Plan, case: Case, kind: str, category: str, ordered: list[str]) -> tuple[dict, list, list]:
+    """Accusation, litigation, the first local rule, the category's unit, the default; then the accused guard.
+
+    Returns the route, the route entries of the trace (every route rule that fired, then what was
+    decided in Python) and the flags it raises.
+    """
+    fired = [r for r in ordered if r.startswith("route:")]
+    entries = [{"rule": r, "source": plan.source(r)} for r in fired]
+    if fired:
+        route = plan.routes[fired[0]]
     elif f"route:category:{category}" in plan.routes:
         route = plan.routes[f"route:category:{category}"]
         entries.append({"rule": "route:category", "source": plan.source(f"route:category:{category}")})
     else:
         route = plan.routes["route:default"]
         entries.append({"rule": "route:default", "source": plan.source("route:default")})
-    flags: set[str] = set()
+    flags: list[str] = []
     if kind == "accusation" and case.accused_unit and _names_accused(route, case.accused_unit):
         route = plan.guard_route
-        flags.add("accused_guard")
+        flags.append("accused_guard")
         entries.append({"rule": "route:guard", "source": plan.source("route:guard")})
     return dict(route), entries, flags
 
@@ -190,12 +191,11 @@ def _best_track(plan: Plan, fired: frozenset[str]) -> str | None:
     return best[0] if best else plan.default_track
 
 
-def _check_extension(case: Case, limits: Mapping) -> None:
+def _check_extension(case: Case, bound) -> None:
     """Art. 34: an extension moves the handling deadline by at most the configured maximum."""
     days = case.extension_days
     if not days:
         return
-    bound = limits.get("extension")
     if bound is None:
         raise CaseError(["extension_days: the rule set allows no extension of the handling period"])
     if days > bound.days:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from xinfang.config import EffectiveRuleSet
 from xinfang.config.jurisdictions import LEVELS
 
 from .calendar import HolidayTable, LegalCalendar, calendar_for
 from .compiler import CompiledRuleSet, compile_ruleset
-from .deadlines import Limit, Periods
+from .deadlines import Limit, Periods, steps
 
 TIER_LEVELS = ("village", "township", "county")
 _CACHE_SIZE = 64
@@ -26,6 +26,15 @@ class Category:
     unit: str | None
     level: str | None
     keywords: frozenset[str]
+
+
+class Limits(NamedTuple):
+    """The limits in force for one track and tier, with the deadline steps they configure."""
+
+    table: dict[str, Limit]
+    steps: tuple  # deadlines.steps(table, admissible=True)
+    refused_steps: tuple  # deadlines.steps(table, admissible=False)
+    extension: Limit | None
 
 
 @dataclass(eq=False)
@@ -46,19 +55,21 @@ class Plan:
     max_representatives: tuple[int, str] | None  # (bound, basis)
     sources: dict[str, dict[str, Any]]  # rule id (and "classify:keywords:<code>" ...) → {"file", "line"}
     keyword_categories: dict[str, tuple[str, ...]]  # keyword → the categories listing it, in definition order
+    category_index: dict[str, int]  # code → position in definition order
     base_limits: dict[str, Limit]
     overrides: dict[str, dict[str, Limit]]  # "track:<id>" / "tier:<id>" → step → Limit
-    _limits: dict[tuple, dict[str, Limit]] = field(default_factory=dict)
+    version_label: str = ""
+    _limits: dict[tuple, Limits] = field(default_factory=dict)
 
-    def limits(self, track: str | None, tier: str | None) -> dict[str, Limit]:
+    def limits(self, track: str | None, tier: str | None) -> Limits:
         """The rule set's limits, overridden by the track's, then by the tier's (the more local choice)."""
         key = (track, tier)
         found = self._limits.get(key)
         if found is None:
-            found = dict(self.base_limits)
+            table = dict(self.base_limits)
             for owner in (f"track:{track}", f"tier:{tier}"):
-                found.update(self.overrides.get(owner, {}))
-            self._limits[key] = found
+                table.update(self.overrides.get(owner, {}))
+            found = self._limits[key] = Limits(table, steps(table, True), steps(table, False), table.get("extension"))
         return found
 
     def source(self, key: str) -> dict[str, Any]:
@@ -180,18 +191,23 @@ def build_plan(effective: EffectiveRuleSet) -> Plan:
         default_track=defaults[0] if defaults else None, tiers=tiers, reasons=reasons,
         max_representatives=(int(group["max_representatives"]), group.get("basis", ""))
         if "max_representatives" in group else None,
-        sources=sources, keyword_categories=keyword_categories, base_limits=_limits(effective, data.get("time_limits"), "time_limits"),
+        version_label=effective.version_label, sources=sources, keyword_categories=keyword_categories,
+        category_index={code: i for i, code in enumerate(categories)},
+        base_limits=_limits(effective, data.get("time_limits"), "time_limits"),
         overrides=overrides)
 
 
-_cache: dict[tuple[str, str, int], tuple[object, Plan]] = {}
+_cache: dict[tuple[str, int], tuple[object, Plan]] = {}
 _lock = threading.Lock()
 
 
 def plan_for(effective: EffectiveRuleSet) -> Plan:
-    """The plan of an effective rule set, cached by jurisdiction and the identity of its merged data."""
+    """The plan of an effective rule set, cached by jurisdiction and the identity of its merged data.
+
+    The library merges each chain of versions once, so the merged object stands for the chain.
+    """
     merged = effective.merged
-    key = (effective.jurisdiction.code, effective.version_label, id(merged))
+    key = (effective.jurisdiction.code, id(merged))
     hit = _cache.get(key)
     if hit is not None and hit[0] is merged:
         return hit[1]

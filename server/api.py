@@ -5,32 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, current_app, jsonify, request
-from werkzeug.exceptions import HTTPException
 
 from xinfang.config import NoRuleSetInForce, UnknownJurisdiction, today_in_china
 
 from .app import library_of
+from .errors import ApiError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-class ApiError(Exception):
-    """An error the client caused: rendered as DESIGN.md's `{"error": {"code", "message", "details"}}`."""
-
-    def __init__(self, status: int, code: str, message: str, details: list | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.details = status, code, message, details or []
-
-
-@bp.errorhandler(ApiError)
-def _api_error(err: ApiError):
-    return jsonify(error={"code": err.code, "message": err.message, "details": err.details}), err.status
-
-
-@bp.errorhandler(HTTPException)
-def _http_error(err: HTTPException):
-    return jsonify(error={"code": err.name.lower().replace(" ", "_"), "message": err.description,
-                          "details": []}), err.code
 
 
 def _date_arg(name: str) -> dt.date:

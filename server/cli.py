@@ -130,6 +130,29 @@ def evaluate(code: str, case_file, at: dt.date | None, rules: Path | None, datab
     click.echo(json.dumps(decision, ensure_ascii=False, indent=2))
 
 
+@main.command("test")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@common_options
+def run_scenario_tests(paths: tuple[Path, ...], rules: Path | None, database: str | None) -> None:
+    """Run the rule sets' YAML scenario tests (docs/scenarios.md): one line per failure, then
+    `N passed, N failed`; exit 1 when any failed or a file is invalid.
+
+    PATH: scenario files, or folders whose `scenarios` folders are searched; default: every
+    `scenarios` folder under --rules.
+    """
+    from xinfang.rules.scenarios import run, scenario_files
+    library = library_or_exit(rules)
+    files = scenario_files(paths or [rules_dir(rules)])
+    if not files:
+        fail(f"no scenario files under {', '.join(map(str, paths or [rules_dir(rules)]))}")
+    report = run(files, library)
+    for line in report.lines:
+        click.echo(line)
+    click.echo(report.summary)
+    if report.failed:
+        sys.exit(1)
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)

@@ -1,0 +1,220 @@
+"""Escalation decisions (N22 Art. 18, 39-45): which configured escalation steps fall due on a day."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from xinfang.config import EffectiveRuleSet
+
+from .case_input import Case
+from .durable_adapter import DurableAdapter, default_adapter, ruleset_name
+
+RULESET_PREFIX = "escalation"
+OPEN_DAYS = "open_days"
+_FLAG_RANK = {"yellow": 1, "red": 2}
+_CACHE_SIZE = 64
+
+
+@dataclass(frozen=True)
+class DueEscalation:
+    """One escalation step due on a case: what to do, to whom, since when, and the YAML that says so.
+
+    `watch` and `overdue` (the watched deadline has passed) let escalation_flags name the late step.
+    """
+
+    step: str
+    name: str
+    action: str
+    flag: str | None
+    to: str | None
+    letter: bool
+    due_on: dt.date
+    rule: str
+    source: dict
+    watch: str | None = None
+    overdue: bool = False
+
+
+@dataclass(frozen=True)
+class _Step:
+    id: str
+    spec: Mapping[str, Any]
+    watch: str | None  # None: a backlog step (open_days)
+    offset: int  # days after the watched deadline (negative: before it), or days open
+
+
+@dataclass(frozen=True, eq=False)
+class EscalationRules:
+    """The escalation section of one effective rule set compiled as one durable-rules ruleset."""
+
+    name: str
+    steps: tuple[_Step, ...]
+    sources: dict[str, dict]
+
+
+def days_past(watch: str) -> str:
+    """The fact holding how many days `now` lies after the watched step's deadline (negative: before it)."""
+    return f"days_past_{watch}"
+
+
+def done_fact(step_id: str) -> str:
+    return f"done_{step_id}"
+
+
+def _condition(step: _Step) -> dict:
+    """When a step is due, as a durable-rules condition; a step already carried out never is (each once)."""
+    if step.watch is None:
+        timing = [{"$gte": {OPEN_DAYS: step.offset}}]
+    elif step.offset < 0:
+        # A warning runs from N days before the deadline through the deadline day; after it the
+        # overdue steps take over, so a sweep that missed the window sends no stale warning.
+        timing = [{"$gte": {days_past(step.watch): step.offset}}, {"$lte": {days_past(step.watch): 0}}]
+    else:
+        timing = [{"$gte": {days_past(step.watch): step.offset}}]
+    return {"$and": [*timing, {done_fact(step.id): False}]}
+
+
+def _read_steps(effective: EffectiveRuleSet) -> tuple[_Step, ...]:
+    """The configured steps with their timing; a step that names no timing can never fall due and is left out."""
+    steps = []
+    for step_id, spec in ((effective.get("escalation") or {}).get("steps") or {}).items():
+        if spec.get("open_days") is not None:
+            steps.append(_Step(step_id, spec, None, int(spec["open_days"])))
+        elif spec.get("watch") and spec.get("before_days") is not None:
+            steps.append(_Step(step_id, spec, spec["watch"], -int(spec["before_days"])))
+        elif spec.get("watch") and spec.get("after_days") is not None:
+            steps.append(_Step(step_id, spec, spec["watch"], int(spec["after_days"])))
+    return tuple(steps)
+
+
+def _source(effective: EffectiveRuleSet, step_id: str) -> dict:
+    src = effective.source_of(f"escalation.steps.{step_id}")
+    return {"file": src.file, "line": src.line} if src else {}
+
+
+def build(effective: EffectiveRuleSet, adapter: DurableAdapter | None = None) -> EscalationRules:
+    """Compile the escalation steps; rule sets with the same steps share one engine ruleset."""
+    steps = _read_steps(effective)
+    rules = {f"escalation:{s.id}": _condition(s) for s in steps}
+    name = ruleset_name(RULESET_PREFIX, rules)
+    (adapter or default_adapter()).register(name, rules)
+    return EscalationRules(name, steps, {s.id: _source(effective, s.id) for s in steps})
+
+
+_cache: dict[tuple[str, int], tuple[object, EscalationRules]] = {}
+_lock = threading.Lock()
+
+
+def escalation_rules(effective: EffectiveRuleSet) -> EscalationRules:
+    """The compiled escalation rules of a rule set, once per version label and merged data."""
+    data = effective.data
+    key = (effective.version_label, id(data))
+    hit = _cache.get(key)
+    if hit is not None and hit[0] is data:
+        return hit[1]
+    with _lock:
+        compiled = build(effective)
+        if len(_cache) >= _CACHE_SIZE:
+            _cache.pop(next(iter(_cache)))
+        _cache[key] = (data, compiled)
+        return compiled
+
+
+def escalation_facts(rules: EscalationRules, *, deadlines: Mapping[str, dt.date], opened_on: dt.date,
+                     now: dt.date, completed: Collection[str] = (), done: Collection[str] = ()) -> dict[str, Any]:
+    """The typed facts the conditions test: days open, days past each running deadline, steps done.
+
+    A completed step's clock no longer runs, so its fact is left out and no condition on it holds.
+    """
+    facts: dict[str, Any] = {OPEN_DAYS: (now - opened_on).days}
+    for step in rules.steps:
+        facts[done_fact(step.id)] = step.id in done
+        if step.watch is not None and step.watch in deadlines and step.watch not in completed:
+            facts[days_past(step.watch)] = (now - deadlines[step.watch]).days
+    return facts
+
+
+def due_escalations(effective: EffectiveRuleSet, *, deadlines: Mapping[str, dt.date], opened_on: dt.date,
+                    now: dt.date, completed: Collection[str] = (), done: Collection[str] = ()) -> list[DueEscalation]:
+    """The escalation steps due on `now` and not yet carried out, earliest due first.
+
+    `deadlines` maps a step (conclude, route, ...) to its deadline; `completed` are the steps the
+    case has finished; `done` the escalation step ids already carried out. Days count as calendar
+    days from the deadline (or from `opened_on` for a backlog step): a warning N days before, a
+    step N days after, a backlog step once the case has been open N days.
+    """
+    rules = escalation_rules(effective)
+    facts = escalation_facts(rules, deadlines=deadlines, opened_on=opened_on, now=now,
+                             completed=completed, done=done)
+    fired = default_adapter().evaluate(rules.name, facts)
+    due = []
+    for order, step in enumerate(rules.steps):
+        rule = f"escalation:{step.id}"
+        if rule not in fired:
+            continue
+        start = opened_on if step.watch is None else deadlines[step.watch]
+        spec = step.spec
+        due.append((start + dt.timedelta(days=step.offset), order, DueEscalation(
+            step=step.id, name=str(spec.get("name", step.id)), action=str(spec.get("action", "")),
+            flag=spec.get("flag"), to=spec.get("to"), letter=bool(spec.get("letter", False)),
+            due_on=start + dt.timedelta(days=step.offset), rule=rule, source=dict(rules.sources[step.id]),
+            watch=step.watch, overdue=step.watch is not None and step.offset > 0)))
+    return [d for _, _, d in sorted(due, key=lambda t: t[:2])]
+
+
+def escalation_flags(due: Iterable[DueEscalation]) -> list[str]:
+    """The flags a supervisor sees for due steps: `warning:<step>`, `overdue:<step>`, `flag:<colour>`
+    (only the worst colour: a red card replaces the yellow one), `supervise`, `letter`,
+    `escalated:<to>`, `leader_assigned`; sorted."""
+    flags: set[str] = set()
+    worst = None
+    for d in due:
+        if d.overdue:
+            flags.add(f"overdue:{d.watch}")
+        if d.action == "warn" and d.watch:
+            flags.add(f"warning:{d.watch}")
+        elif d.action == "flag" and d.flag:
+            if worst is None or _FLAG_RANK.get(d.flag, 0) > _FLAG_RANK.get(worst, 0):
+                worst = d.flag
+        elif d.action == "supervise":
+            flags.add("supervise")
+        elif d.action == "escalate":
+            flags.add(f"escalated:{d.to}" if d.to else "escalated")
+        elif d.action == "assign_leader":
+            flags.add("leader_assigned")
+        if d.letter:
+            flags.add("letter")
+    if worst is not None:
+        flags.add(f"flag:{worst}")
+    return sorted(flags)
+
+
+# What a later stage of the Case JSON shows to be finished: its clock no longer runs.
+_COMPLETED_BY = (
+    ("accepted_on", ("route",)),  # the competent body accepted it: registered and routed (Art. 22)
+    ("answered_on", ("route", "notify", "conclude")),  # the written decision reached the petitioner (Art. 32, 34)
+    ("review_requested_on", ("review_request",)),
+    ("review_answered_on", ("review_acceptance", "review")),  # Art. 35
+    ("rereview_requested_on", ("rereview_request",)),
+)
+
+
+def completed_steps(case: Case, at: dt.date | None = None) -> frozenset[str]:
+    """The steps a case's stages (those on or before `at`) show finished, for due_escalations(completed=...)."""
+    found: set[str] = set()
+    for field, steps in _COMPLETED_BY:
+        day = getattr(case, field)
+        if day is not None and (at is None or day <= at):
+            found.update(steps)
+    if case.history.rereview_concluded:
+        found.update(("rereview_acceptance", "rereview"))
+    return frozenset(found)
+
+
+def deadline_dates(decision: Mapping[str, Any]) -> dict[str, dt.date]:
+    """Step → deadline date, read from a Decision JSON's `deadlines`."""
+    return {step: dt.date.fromisoformat(d["date"]) for step, d in (decision.get("deadlines") or {}).items()}

@@ -1,0 +1,137 @@
+"""Who is asking: users, password hashes, roles, and the jurisdiction scope every check goes through."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+
+from flask import current_app, g, request, session
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .app import library_of
+from .case_models import ROLES, User
+from .db import get_session
+from .errors import ApiError
+
+__all__ = ["hash_password", "verify_password", "current_user", "login_required", "roles_required",
+           "in_scope", "require_scope", "create_user", "DEMO_USERS", "seed_demo_users"]
+
+# scrypt through werkzeug: a maintained, salted, memory-hard hash.
+_METHOD = "scrypt"
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=_METHOD)
+
+
+def verify_password(user: User | None, password: str) -> bool:
+    return user is not None and user.active and check_password_hash(user.password_hash, password)
+
+
+def current_user() -> User | None:
+    """The signed-in user: the browser session's, or the API request's HTTP Basic credentials."""
+    if "xinfang_user" in g:
+        return g.xinfang_user
+    user = None
+    db = get_session()
+    if session.get("user_id") is not None:
+        user = db.get(User, session["user_id"])
+        if user is not None and not user.active:
+            user = None
+    elif request.authorization is not None and request.authorization.type == "basic":
+        auth = request.authorization
+        candidate = db.scalars(select(User).where(User.username == auth.username)).first()
+        user = candidate if verify_password(candidate, auth.password or "") else None
+    g.xinfang_user = user
+    return user
+
+
+def login_required(view: Callable) -> Callable:
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_user() is None:
+            raise ApiError(401, "unauthenticated", "sign in, or send HTTP Basic credentials")
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def roles_required(*roles: str) -> Callable[[Callable], Callable]:
+    """The user must hold one of `roles` (admin holds them all)."""
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {sorted(unknown)}; roles are {', '.join(ROLES)}")
+
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not has_role(current_user(), *roles):
+                raise ApiError(403, "forbidden", f"this needs the role {' or '.join(roles)}")
+            return view(*args, **kwargs)
+        return wrapped
+    return decorate
+
+
+def has_role(user: User | None, *roles: str) -> bool:
+    return user is not None and ("admin" in user.roles or any(r in user.roles for r in roles))
+
+
+def in_scope(user: User | None, jurisdiction_code: str) -> bool:
+    """A user acts on their own jurisdiction and the ones below it, never beside or above it."""
+    if user is None:
+        return False
+    tree = library_of(current_app).tree
+    try:
+        return any(j.code == user.jurisdiction_code for j in tree.ancestors(jurisdiction_code))
+    except (LookupError, ValueError):
+        return False
+
+
+def require_scope(jurisdiction_code: str) -> None:
+    """Refuse (403) unless the current user's scope covers the jurisdiction; checked on the server, always."""
+    user = current_user()
+    if not in_scope(user, jurisdiction_code):
+        raise ApiError(403, "out_of_scope", f"jurisdiction {jurisdiction_code} is outside your scope "
+                                            f"({user.jurisdiction_code if user else 'not signed in'})")
+
+
+def create_user(db, username: str, password: str, *, display_name: str, jurisdiction_code: str,
+                roles: Iterable[str], unit: str | None = None, unit_name: str | None = None) -> User:
+    roles = list(roles)
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {sorted(unknown)}; roles are {', '.join(ROLES)}")
+    user = User(username=username, display_name=display_name, password_hash=hash_password(password),
+                jurisdiction_code=jurisdiction_code, roles=roles, unit=unit, unit_name=unit_name)
+    db.add(user)
+    return user
+
+
+# Demo accounts seeded by `make run` (README lists them). Passwords are for a local demo only.
+DEMO_USERS = (
+    dict(username="admin", display_name="系统管理员", jurisdiction_code="000000", roles=["admin"]),
+    dict(username="yinan_officer", display_name="沂南县政策专员", jurisdiction_code="371321", roles=["policy_officer"]),
+    dict(username="yinan_approver", display_name="沂南县审批人", jurisdiction_code="371321", roles=["approver"]),
+    dict(username="yinan_clerk", display_name="沂南县登记员", jurisdiction_code="371321", roles=["clerk"],
+         unit="petition_office", unit_name="沂南县信访局"),
+    dict(username="yinan_supervisor", display_name="沂南县督查员", jurisdiction_code="371321", roles=["supervisor"]),
+    dict(username="yinan_discipline", display_name="沂南县纪委监委", jurisdiction_code="371321",
+         roles=["discipline", "supervisor"], unit="discipline", unit_name="沂南县纪委监委"),
+    dict(username="linyi_supervisor", display_name="临沂市督查员", jurisdiction_code="371300", roles=["supervisor"]),
+    dict(username="ganzhou_officer", display_name="赣州市政策专员", jurisdiction_code="360700", roles=["policy_officer"]),
+    dict(username="ganzhou_clerk", display_name="赣州市登记员", jurisdiction_code="360700", roles=["clerk"]),
+    dict(username="yuanjiang_officer", display_name="沅江市政策专员", jurisdiction_code="430981", roles=["policy_officer"]),
+)
+DEMO_PASSWORD = "xinfang-demo"
+
+
+def seed_demo_users(db) -> int:
+    """Create the demo accounts that are missing (password DEMO_PASSWORD); returns how many were created."""
+    existing = set(db.scalars(select(User.username)))
+    created = 0
+    for spec in DEMO_USERS:
+        if spec["username"] not in existing:
+            create_user(db, password=DEMO_PASSWORD, **spec)
+            created += 1
+    return created

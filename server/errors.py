@@ -1,0 +1,41 @@
+"""API errors as DESIGN.md's JSON, `{"error": {"code", "message", "details"}}`, for every route under /api/v1."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+
+class ApiError(Exception):
+    """An error the client caused (or may retry); `details` lists field-level problems."""
+
+    def __init__(self, status: int, code: str, message: str, details: list | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details or []
+
+
+def error_response(status: int, code: str, message: str, details: list | None = None):
+    return jsonify(error={"code": code, "message": message, "details": details or []}), status
+
+
+def init_app(app: Flask) -> None:
+    """JSON errors for the API; the HTML pages keep Flask's own error pages."""
+
+    @app.errorhandler(ApiError)
+    def _api_error(err: ApiError):
+        return error_response(err.status, err.code, err.message, err.details)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(err: HTTPException):
+        if not request.path.startswith("/api/"):
+            return err
+        return error_response(err.code or 500, (err.name or "error").lower().replace(" ", "_"), err.description or "")
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception):
+        if isinstance(err, HTTPException):
+            return _http_error(err)
+        app.logger.exception("unexpected error on %s %s", request.method, request.path)
+        if not request.path.startswith("/api/"):
+            raise err
+        return error_response(500, "internal_error", "an unexpected error occurred; it has been logged")
