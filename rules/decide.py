@@ -11,7 +11,6 @@ from xinfang.config import EffectiveRuleSet, RuleSetLibrary
 
 from .case_input import STAGES, Case, CaseError, parse_case
 from .deadlines import deadlines, request_late
-from .durable_adapter import default_adapter
 from .plan import Plan, plan_for
 
 
@@ -53,7 +52,7 @@ def decide(effective: EffectiveRuleSet, case: Case, *, at: dt.date | None = None
     plan = plan_for(effective)
     compiled = plan.compiled
     category, classify, kind, channel, facts = _facts(plan, case)
-    fired = default_adapter().evaluate(compiled.name, facts)
+    fired = plan.adapter.evaluate(compiled.name, facts)
     ordered = sorted(fired, key=compiled.order.__getitem__)  # admissibility, route, track, tier
 
     refusals = [r for r in ordered if r.startswith("admissibility:")]
@@ -135,9 +134,10 @@ def _classify(plan: Plan, case: Case, matched: list[str]) -> tuple[str, dict]:
         for code in plan.keyword_categories.get(word, ()):
             hits.setdefault(code, []).append(word)
     best, words = None, []
-    if hits:  # most words; ties: the first category in definition order
-        best = max(hits, key=lambda code: (len(hits[code]), -plan.category_index[code]))
-        words = hits[best]
+    index = plan.category_index
+    for code, found in hits.items():  # most words; ties: the first category in definition order
+        if len(found) > len(words) or (len(found) == len(words) and index[code] < index[best]):
+            best, words = code, found
     if best is None:
         code = plan.default_category
         return code, {"rule": "classify:default", "category": code, "matched": [],

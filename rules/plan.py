@@ -11,7 +11,8 @@ from xinfang.config import EffectiveRuleSet
 from xinfang.config.jurisdictions import LEVELS
 
 from .calendar import HolidayTable, LegalCalendar, calendar_for
-from .compiler import CompiledRuleSet, compile_ruleset
+from .compiler import CompiledRuleSet, default_compiler
+from .durable_adapter import DurableAdapter
 from .deadlines import Limit, Periods, steps
 
 TIER_LEVELS = ("village", "township", "county")
@@ -43,6 +44,7 @@ class Plan:
 
     effective: EffectiveRuleSet
     compiled: CompiledRuleSet
+    adapter: DurableAdapter  # where `compiled` is registered (fetching the default takes the engine's lock)
     periods: Periods  # the rule set's calendar, its period ends memoised
     categories: dict[str, Category]
     default_category: str
@@ -125,7 +127,8 @@ def _calendar(data: Mapping[str, Any]) -> LegalCalendar:
 
 def build_plan(effective: EffectiveRuleSet) -> Plan:
     data, own = effective.data, effective.jurisdiction.level
-    compiled = compile_ruleset(effective)
+    compiler = default_compiler()
+    compiled = compiler.compile(effective)
     units = data.get("units") or {}
 
     def route(unit: str | None, level: str | None) -> dict[str, str]:
@@ -184,7 +187,7 @@ def build_plan(effective: EffectiveRuleSet) -> Plan:
         for word in category.keywords:
             keyword_categories[word] = keyword_categories.get(word, ()) + (code,)
     return Plan(
-        effective=effective, compiled=compiled, periods=Periods(_calendar(data)), categories=categories,
+        effective=effective, compiled=compiled, adapter=compiler.adapter, periods=Periods(_calendar(data)), categories=categories,
         default_category=str(classification.get("default_category", "")), routes=routes,
         guard_route={"unit": guard_unit, "name": guard_name, "level": above},
         tracks=[(t, int(tracks_spec[t].get("priority", 0))) for t in tracks_spec if f"track:{t}" in compiled.rules],

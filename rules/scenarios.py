@@ -111,15 +111,16 @@ def load_scenarios(path: str | os.PathLike, *, text: str | None = None) -> list[
     doc = load_yaml(display_name(Path(path)), text=text)
     issues: list[ConfigIssue] = []
 
-    def issue(where: tuple, message: str) -> None:
-        issues.append(ConfigIssue(doc.position(where), message))
+    def issue(where: tuple, message: str, *, key: bool = False) -> None:
+        at = doc.key_positions.get(where) if key else None
+        issues.append(ConfigIssue(at or doc.position(where), message))
 
     data = doc.data
     if not isinstance(data, Mapping):
         raise ConfigError(ConfigIssue(doc.position(()), "a scenario file is a mapping with `scenarios:`"))
     for key in data:
         if key not in FILE_KEYS:
-            issue((key,), f"unknown key {key!r} (a scenario file has: {', '.join(FILE_KEYS)})")
+            issue((key,), f"unknown key {key!r} (a scenario file has: {', '.join(FILE_KEYS)})", key=True)
     code = _jurisdiction(doc, Path(path), issue)
     items = data.get("scenarios")
     if not isinstance(items, list) or not items:
@@ -164,7 +165,7 @@ def _scenario(doc: YamlDocument, i: int, item: Any, code: str, issue) -> Scenari
         return None
     unknown = [k for k in item if k not in SCENARIO_KEYS]
     for key in unknown:
-        issue(where + (key,), f"unknown key {key!r} (a scenario has: {', '.join(SCENARIO_KEYS)})")
+        issue(where + (key,), f"unknown key {key!r} (a scenario has: {', '.join(SCENARIO_KEYS)})", key=True)
     bad = len(unknown)
     name, case, at = item.get("name"), item.get("case"), item.get("at")
     expect, flags, error = item.get("expect"), item.get("expect_flags"), item.get("expect_error")
@@ -232,13 +233,15 @@ def _plain(value: Any) -> Any:
 # --- running ---------------------------------------------------------------------------------------
 
 def decision_at(library: RuleSetLibrary, code: str, case_json: Mapping, at: dt.date | None) -> dict:
-    """The decision, and with `at` also the escalation flags due that day (what the sweep would add)."""
+    """The decision; with `at`, also what the escalation sweep adds that day: the escalation flags and,
+    for each due step, its rule id (`escalation:<step>`) among the flags and in the trace with its source."""
     decision = evaluate(library, code, case_json, at=at)
     if at is not None:
         case = parse_case(case_json)
         due = due_escalations(effective_on(library, code, case.received_on), deadlines=deadline_dates(decision),
                               opened_on=case.received_on, now=at, completed=completed_steps(case, at))
-        decision["flags"] = sorted(set(decision["flags"]) | set(escalation_flags(due)))
+        decision["flags"] = sorted(set(decision["flags"]).union(escalation_flags(due), (d.rule for d in due)))
+        decision["trace"] = decision["trace"] + [{"rule": d.rule, "source": d.source} for d in due]
     return decision
 
 

@@ -45,7 +45,7 @@ def jurisdiction(code: str):
     try:
         j = library.tree.get(code)
     except (UnknownJurisdiction, ValueError) as err:
-        raise ApiError(404, "unknown_jurisdiction", str(err).strip("'\""))
+        raise ApiError(404, "unknown_jurisdiction", err.args[0] if err.args else str(err))
     body = _jurisdiction_json(j)
     body["ancestors"] = [a.code for a in library.tree.ancestors(j.code)[:-1]]
     body["versions"] = [{"version": v.version, "effective_from": v.effective_from.isoformat(),
@@ -61,7 +61,7 @@ def effective_ruleset(code: str):
     try:
         effective = library.effective(code, _date_arg("at"))
     except (UnknownJurisdiction, ValueError) as err:
-        raise ApiError(404, "unknown_jurisdiction", str(err).strip("'\""))
+        raise ApiError(404, "unknown_jurisdiction", err.args[0] if err.args else str(err))
     except NoRuleSetInForce as err:
         raise ApiError(404, "no_ruleset_in_force", str(err))
     return jsonify(effective.to_json())

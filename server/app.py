@@ -16,7 +16,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Defaults, then XINFANG_* environment variables, then the mapping given (tests, the CLI)."""
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(RULES_DIR=None, DATABASE_URL=os.environ.get("DATABASE_URL"), SECRET_KEY=None,
-                            SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+                            SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                            SWEEP_INTERVAL_SECONDS=300)  # escalation sweeps in the server; 0 disables them
     app.config.from_prefixed_env("XINFANG")
     if test_config:
         app.config.update({k: v for k, v in test_config.items() if v is not None})
@@ -30,6 +31,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     errors.init_app(app)
     app.register_blueprint(api.bp)
+    from . import scheduler
+    scheduler.init_app(app)  # not under testing
     return app
 
 

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .models import Base, utcnow
 
-__all__ = ["Petition", "CaseEvent", "CaseDeadline", "CaseEscalation", "IdempotencyRecord", "User", "ROLES",
-           "STAGES", "OPEN_STAGES"]
+__all__ = ["Petition", "CaseEvent", "CaseDeadline", "CaseEscalation", "CaseNumberCounter", "IdempotencyRecord",
+           "User", "ROLES", "STAGES", "OPEN_STAGES"]
 
 # Who may do what (issue 5 scopes each to a jurisdiction and the ones below it).
 ROLES = ("admin", "policy_officer", "approver", "clerk", "supervisor", "discipline")
@@ -54,6 +54,7 @@ class Petition(Base):
     petitioner_key: Mapped[str | None] = mapped_column(String(64))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("petition.id"))
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)  # accusations (Art. 46(5))
+    outcome: Mapped[str | None] = mapped_column(String(16))  # support / explain / not_support / mediated (Art. 32, 33)
     accused_unit: Mapped[str | None] = mapped_column(String(200))
     case_json: Mapped[dict[str, Any]] = mapped_column()
     decision: Mapped[dict[str, Any]] = mapped_column()
@@ -129,6 +130,16 @@ class CaseEscalation(Base):
     rule: Mapped[str] = mapped_column(String(100))
     source: Mapped[str] = mapped_column(Text, default="")
     resolved_at: Mapped[dt.datetime | None] = mapped_column()  # a supervisor acted on it
+
+
+class CaseNumberCounter(Base):
+    """The last sequence number given to a case of a jurisdiction in a year: one atomic upsert per registration."""
+
+    __tablename__ = "case_number_counter"
+
+    jurisdiction_code: Mapped[str] = mapped_column(ForeignKey("jurisdiction.code"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(Integer)
 
 
 class IdempotencyRecord(Base):

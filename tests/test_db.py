@@ -30,7 +30,7 @@ from xinfang.server.ruleset_import import (ImportConflict, ensure_database, expo
                                            write_version)
 
 TABLES = {"alembic_version", "jurisdiction", "ruleset_version", "ruleset_draft", "audit_log", "petition",
-          "case_event", "case_deadline", "case_escalation", "idempotency_record", "app_user"}
+          "case_event", "case_deadline", "case_escalation", "idempotency_record", "app_user", "case_number_counter"}
 
 
 @pytest.fixture

@@ -1,12 +1,15 @@
 """Tests of decide()/evaluate(): one per regulation rule, named after it, the article in a comment."""
 
 import datetime as dt
+import json
 
 import pytest
+from click.testing import CliRunner
 
-from xinfang.rules import decide as decide_module
 from xinfang.rules.case_input import CaseError, parse_case
 from xinfang.rules.decide import decide, evaluate
+from xinfang.rules.durable_adapter import default_adapter
+from xinfang.server.cli import main
 
 NATIONAL = "000000"
 DECISION_FIELDS = {"jurisdiction", "ruleset_version", "admissible", "kind", "category", "channel", "route",
@@ -422,12 +425,14 @@ def test_wrong_types_never_reach_the_engine(bundled, monkeypatch):
     def engine_must_not_run(*args, **kwargs):
         raise AssertionError("the engine saw an invalid case")
 
-    monkeypatch.setattr(decide_module.default_adapter(), "evaluate", engine_must_not_run)
+    monkeypatch.setattr(default_adapter(), "evaluate", engine_must_not_run)
     with pytest.raises(CaseError) as caught:
         evaluate(bundled, NATIONAL, case(representatives="8"))
     assert caught.value.problems == ["representatives: expected an integer, found the string '8'"]
     with pytest.raises(CaseError):
         evaluate(bundled, NATIONAL, case(category="77"))
+    with pytest.raises(AssertionError):  # the patch is in the engine's path: a valid case reaches it
+        evaluate(bundled, NATIONAL, case(representatives=3))
 
 
 def test_unknown_case_fields_refused(bundled):
@@ -457,3 +462,27 @@ def test_decide_as_of_a_date_disregards_later_stages(bundled):
     assert "review_request" in then["deadlines"] and "review" not in then["deadlines"]
     with pytest.raises(CaseError, match="received_on: 2024-03-01 is after the evaluation date 2024-02-01"):
         decide(effective, parsed, at=dt.date(2024, 2, 1))
+
+
+# --- xinfang evaluate CODE CASE.json [--at DATE] (DESIGN.md, public contract) --------------------
+
+def test_cli_evaluate_prints_the_decision(tmp_path):
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(case(received_on="2024-09-20"), ensure_ascii=False), encoding="utf-8")
+    result = CliRunner().invoke(main, ["evaluate", "000000", str(path)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    decision = json.loads(result.stdout)
+    assert decision["deadlines"]["route"]["date"] == "2024-10-08"
+    assert "供暖" in result.stdout and "\n  " in result.stdout  # ensure_ascii False, indent 2
+
+
+def test_cli_evaluate_reads_stdin_and_prints_one_line_per_problem():
+    bad = json.dumps(case(representatives="8", received_on="2024-13-01", colour="red"))
+    result = CliRunner().invoke(main, ["evaluate", "000000", "-"], input=bad, catch_exceptions=False)
+    assert result.exit_code == 1 and result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 3 and "representatives: expected an integer, found the string '8'" in lines
+    too_long = json.dumps(case(extension_days=31))
+    result = CliRunner().invoke(main, ["evaluate", "000000", "-"], input=too_long, catch_exceptions=False)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("extension_days: 31 is more than the 30 days allowed (《信访工作条例》第三十四条, ")
