@@ -1,0 +1,44 @@
+"""The admin pages (htmx): `init_app(app)` registers them, their static files, CSRF protection and htmx."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app, make_response, redirect, render_template, request, url_for
+from htmx_flask import Htmx
+
+from . import labels
+
+bp = Blueprint("admin_ui", __name__, static_folder="static", static_url_path="/assets",
+               template_folder="templates")
+
+
+@bp.get("/")
+def home():
+    return redirect(url_for("jurisdictions.tree"))
+
+
+def page_or_fragment(page: str, fragment: str, **context):
+    """The whole page, or only its fragment when htmx asks (not when it restores history); `Vary: HX-Request`."""
+    partial = request.htmx and not request.htmx.history_restore_request
+    response = make_response(render_template(fragment if partial else page, **context))
+    response.vary.add("HX-Request")
+    return response
+
+
+def jurisdiction_name(code: str) -> str:
+    from xinfang.server.app import library_of
+    try:
+        return library_of(current_app).tree.get(code).name
+    except (LookupError, ValueError):
+        return code
+
+
+def init_app(app: Flask) -> None:
+    from xinfang.server.auth import current_user
+
+    from . import csrf, jurisdictions, sign_in
+    Htmx(app)  # request.htmx on every request
+    csrf.init_app(app)
+    app.jinja_env.globals.update(current_user=current_user, labels=labels, jurisdiction_name=jurisdiction_name)
+    app.register_blueprint(bp)
+    app.register_blueprint(sign_in.bp)
+    app.register_blueprint(jurisdictions.bp)

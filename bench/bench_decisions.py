@@ -16,7 +16,7 @@ import time
 from xinfang.config import bundled_library
 from xinfang.rules.case_input import CaseError, parse_case
 from xinfang.rules.compiler import Compiler
-from xinfang.rules.decide import decide, engine_facts
+from xinfang.rules.decide import decide, engine_facts, evaluate
 from xinfang.rules.durable_adapter import DurableAdapter, default_adapter
 from xinfang.rules.plan import build_plan, plan_for
 
@@ -26,10 +26,10 @@ SETS = [("000000", dt.date(2024, 6, 1), "national 2022"), ("000000", dt.date(202
         ("371321", dt.date(2024, 6, 1), "Yinan 2024 (4 levels)")]
 
 
-def cases(n: int, start: dt.date, seed: int = 7) -> list:
+def cases(n: int, start: dt.date, seed: int = 7, as_json: bool = False) -> list:
     """Realistic cases received over a year from `start`: letters and visits, some groups, some later stages."""
     rng = random.Random(seed)
-    out = []
+    out: list = []
     while len(out) < n:
         received = start + dt.timedelta(rng.randrange(365))
         obj = {"received_on": received.isoformat(), "intake": rng.choice(["letter", "visit", "online", "phone"]),
@@ -40,9 +40,10 @@ def cases(n: int, start: dt.date, seed: int = 7) -> list:
             obj["answered_on"] = (received + dt.timedelta(50)).isoformat()
             obj["review_requested_on"] = (received + dt.timedelta(70)).isoformat()
         try:
-            out.append(parse_case(obj))
+            parsed = parse_case(obj)
         except CaseError:
             continue
+        out.append(obj if as_json else parsed)
     return out
 
 
@@ -67,6 +68,15 @@ def compare(code: str, at: dt.date, n: int, rounds: int) -> tuple[float, float]:
         best_decide = max(best_decide, cpu_rate(lambda c: decide(effective, c), sample, n // rounds))
         best_raw = max(best_raw, cpu_rate(lambda f: adapter.raw_post(name, f), facts, n // rounds))
     return best_decide, best_raw
+
+
+def evaluate_rate(code: str, at: dt.date, n: int, rounds: int) -> float:
+    """evaluate() from Case JSON: validation, the rule set in force on received_on, decide()."""
+    library = bundled_library()
+    sample = cases(500, at, as_json=True)
+    for obj in sample:
+        evaluate(library, code, obj)
+    return max(cpu_rate(lambda obj: evaluate(library, code, obj), sample, n // rounds) for _ in range(rounds))
 
 
 def compile_times() -> list[tuple[str, int, float, float]]:
@@ -94,6 +104,9 @@ def main(argv: list[str] | None = None) -> None:
     for code, at, label in SETS:
         ours, raw = compare(code, at, args.n, args.rounds)
         print(f"{label:<24} {ours:>11,.0f} {raw:>11,.0f} {ours / raw:>6.2f} {1e6 / ours:>10.1f} {1e6 / raw:>7.1f}")
+    code, at, label = SETS[0]
+    rate = evaluate_rate(code, at, args.n, args.rounds)
+    print(f"evaluate() from Case JSON, {label}: {rate:,.0f}/s ({1e6 / rate:.1f} µs: validation, rule-set lookup, decide)")
     print("compile time per bundled rule set (engine ruleset; plan of units, limits, sources):")
     for label, rules, engine, plan in compile_times():
         print(f"  {label:<58} {rules:>3} rules  engine {engine * 1e3:6.2f} ms  plan {plan * 1e3:6.2f} ms")

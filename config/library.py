@@ -81,15 +81,39 @@ class RuleSetLibrary:
         chosen = {f.resolve() for f in files}
         extra = [f for f in find_ruleset_files(background) if f.resolve() not in chosen]
         versions, load_issues = _load_versions(files)
-        issues += load_issues
-        replaced = {(v.code, v.version) for v in versions}
         more, _ = _load_versions(extra)
+        return cls._assemble(versions, more, {display_name(f) for f in files}, issues + load_issues)
+
+    @classmethod
+    def collect_texts(cls, texts: Iterable[tuple[str, str]],
+                      background: Iterable[tuple[str, str]] | RuleSetLibrary = ()
+                      ) -> tuple[RuleSetLibrary, list[ConfigIssue]]:
+        """collect() over (name, YAML text) pairs, for rule sets kept in a database rather than in files.
+
+        Each name stands for a file in positions and sources (`db:371321@2024.1`); a background pair
+        named like one in `texts` is left out, and a text replaces a background version of the same
+        jurisdiction and version, as a file does. A library as `background` lends its versions as
+        they are, unparsed: a draft checked against every published version costs one parse.
+        """
+        texts = list(texts)
+        names = {name for name, _ in texts}
+        versions, issues = _read_versions(texts)
+        if isinstance(background, RuleSetLibrary):
+            more = [v for v in background.all_versions() if v.file not in names]
+        else:
+            more, _ = _read_versions((name, text) for name, text in background if name not in names)
+        return cls._assemble(versions, more, names, issues)
+
+    @classmethod
+    def _assemble(cls, versions: list[RuleSetVersion], more: list[RuleSetVersion], reported: set[str],
+                  issues: list[ConfigIssue]) -> tuple[RuleSetLibrary, list[ConfigIssue]]:
+        """The library of `versions` over the background `more`, with the issues of the sources in `reported`."""
+        replaced = {(v.code, v.version) for v in versions}
         versions += [v for v in more if (v.code, v.version) not in replaced]
         tree, tree_issues = _extend_tree(versions)
         issues += tree_issues
         library = cls([v for v in versions if v.code in tree], tree)
         issues += library._check_dates() + library._check_inheritance()
-        reported = {display_name(f) for f in files}
         issues = [i for i in issues if i.position is None or i.position.file in reported]
         return library, sorted(set(issues), key=_issue_order)
 
@@ -235,14 +259,18 @@ class RuleSetLibrary:
 
 def _load_versions(files: list[Path]) -> tuple[list[RuleSetVersion], list[ConfigIssue]]:
     """Read and schema-check each file; a file with any issue yields no version."""
+    missing = [ConfigIssue(None, f"{file}: no such file") for file in files if not file.exists()]
+    versions, issues = _read_versions((display_name(file), None) for file in files if file.exists())
+    return versions, missing + issues
+
+
+def _read_versions(sources: Iterable[tuple[str, str | None]]) -> tuple[list[RuleSetVersion], list[ConfigIssue]]:
+    """Parse and schema-check (name, text) pairs, a None text read from the file `name`; any issue drops the source."""
     versions: list[RuleSetVersion] = []
     issues: list[ConfigIssue] = []
-    for file in files:
-        if not file.exists():
-            issues.append(ConfigIssue(None, f"{file}: no such file"))
-            continue
+    for name, text in sources:
         try:
-            doc = load_yaml(display_name(file))
+            doc = load_yaml(name, text=text)
         except ConfigError as err:
             issues += err.issues
             continue

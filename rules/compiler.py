@@ -181,10 +181,24 @@ class Compiler:
             if hit is not None and hit[0] is data:
                 return hit[1]
             compiled = self._build(effective)
-            if len(self._cache) >= _CACHE_SIZE:
+            if len(self._cache) >= _CACHE_SIZE:  # its engine ruleset stays: a plan may still use it
                 self._cache.pop(next(iter(self._cache)))
             self._cache[key] = (data, compiled)
             return compiled
+
+    def release(self, effective: EffectiveRuleSet) -> bool:
+        """Forget a draft's compiled rule set and give back its engine registration (True if that freed it).
+
+        Published rule sets are never released. The caller makes sure no decision is running on it:
+        the adapter refuses (RuntimeError) while a session is open.
+        """
+        key = (effective.version_label, id(effective.data))
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is None or hit[0] is not effective.data:
+                return False
+            del self._cache[key]
+        return self.adapter.release(hit[1].name)
 
     def _build(self, effective: EffectiveRuleSet) -> CompiledRuleSet:
         start = time.perf_counter()

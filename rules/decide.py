@@ -10,7 +10,7 @@ from typing import Any
 from xinfang.config import EffectiveRuleSet, RuleSetLibrary
 
 from .case_input import STAGES, Case, CaseError, parse_case
-from .deadlines import deadlines, request_late
+from .deadlines import Limit, deadlines, request_late
 from .plan import Plan, plan_for
 
 
@@ -112,6 +112,7 @@ def _facts(plan: Plan, case: Case) -> tuple[str, dict, str, str, dict[str, Any]]
 
 
 def _as_of(case: Case, at: dt.date) -> Case:
+    """The case as it stood on `at`: a stage dated later has not happened, a hearing not yet begun is dropped."""
     if case.received_on > at:
         raise CaseError([f"received_on: {case.received_on} is after the evaluation date {at}"])
     later = {name: None for name in STAGES if (getattr(case, name) or at) > at}
@@ -125,7 +126,7 @@ def _classify(plan: Plan, case: Case, matched: list[str]) -> tuple[str, dict]:
     """The given category (it must exist), else the one whose keywords the text matches most, else the default."""
     if case.category is not None:
         if case.category not in plan.categories:
-            raise CaseError([f"category: {case.category!r} is not a category of {plan.effective.version_label}; "
+            raise CaseError([f"category: {case.category!r} is not a category of {plan.version_label}; "
                              f"valid codes: {', '.join(plan.categories)}"])
         return case.category, {"rule": "classify:given", "category": case.category,
                                "source": plan.source(f"classify:given:{case.category}")}
@@ -191,7 +192,7 @@ def _best_track(plan: Plan, fired: frozenset[str]) -> str | None:
     return best[0] if best else plan.default_track
 
 
-def _check_extension(case: Case, bound) -> None:
+def _check_extension(case: Case, bound: Limit | None) -> None:
     """Art. 34: an extension moves the handling deadline by at most the configured maximum."""
     days = case.extension_days
     if not days:

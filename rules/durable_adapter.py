@@ -61,16 +61,22 @@ class DurableAdapter:
     - A ruleset holds at most 1024 live sessions (the next assert raises MemoryError): one fresh
       sid per evaluation, deleted in `finally`.
     - create_ruleset accepts a name twice, but nothing in the project may replace a compiled
-      ruleset under a name others hold; hence the registry. A ruleset lives as long as the process
-      and costs ~85 KiB with one rule, ~850 KiB with 30 rules of which 8 are regexes.
+      ruleset under a name others hold; hence the registry. A ruleset costs ~85 KiB with one rule,
+      ~850 KiB with 30 rules of which 8 are regexes, and lives until its last holder releases it:
+      every register() is a holder (a draft's content-hash name is often a published version's).
+    - delete_ruleset frees the ruleset's pools but not the sessions still open on it (their facts
+      live outside the pools), nor a regex's state machines (measured: 30 plain rules freed whole,
+      ~1 MiB of 10 regexes kept). So a ruleset with a session still open is never deleted.
     """
 
     def __init__(self) -> None:
         self._rulesets: dict[str, tuple[str, int]] = {}  # name -> (canonical content, engine handle)
+        self._holders: dict[str, int] = {}  # name -> registrations not yet released
+        self._open: dict[int, int] = {}  # engine handle -> sessions created and not deleted
         self._sids = itertools.count()
 
     def register(self, name: str, rules: Mapping[str, Condition]) -> None:
-        """Compile `rules` (rule id -> condition) as `name`; the same content again is a no-op.
+        """Compile `rules` (rule id -> condition) as `name`; the same content again only adds a holder.
 
         A name is bound for the life of the process: different content raises ValueError (name
         drafts with `ruleset_name`). Rule ids are any non-empty str (Chinese, dots, quotes) but ALWAYS.
@@ -106,15 +112,42 @@ class DurableAdapter:
             if known is not None:
                 if known[0] != content:
                     raise ValueError(f"ruleset {name!r} is already registered with different rules")
+                self._holders[name] += 1
                 return
             try:
                 handle = _engine.create_ruleset(name, json.dumps(definition, ensure_ascii=False))
             except _engine.error as error:
                 raise ValueError(f"durable-rules cannot compile ruleset {name!r}: {error}") from None
             self._rulesets[name] = (content, handle)
+            self._holders[name] = 1
 
     def is_registered(self, name: str) -> bool:
         return name in self._rulesets
+
+    def release(self, name: str) -> bool:
+        """Give back one registration of `name`; the last one deletes the compiled ruleset (returns True).
+
+        Published rule sets are never released; a draft's are, once its tests or impact preview are
+        done, or every edit would keep ~1 MiB for the life of the process. Another holder of the
+        same content keeps it compiled (returns False). Refused with RuntimeError, changing nothing,
+        while a session is still open on it: _run deletes every session it starts, so an open one
+        is a session the engine could not delete without crashing, and freeing the ruleset under it
+        would leak or crash the same way. An unknown name raises KeyError.
+        """
+        with _LOCK:
+            known = self._rulesets.get(name)
+            if known is None:
+                raise KeyError(f"ruleset {name!r} is not registered")
+            handle = known[1]
+            if self._open.get(handle):
+                raise RuntimeError(f"ruleset {name!r} is in use: {self._open[handle]} session(s) still open on it")
+            self._holders[name] -= 1
+            if self._holders[name]:
+                return False
+            del self._holders[name], self._rulesets[name]
+            self._open.pop(handle, None)
+            _engine.delete_ruleset(handle)
+            return True
 
     def evaluate(self, name: str, facts: Mapping[str, Any]) -> frozenset[str]:
         """Ids of the rules whose condition matches `facts` (the catch-all excluded).
@@ -134,14 +167,14 @@ class DurableAdapter:
                     f"fact {key!r}: {type(value).__name__} {value!r:.60} is not allowed; "
                     "use str, int, finite float, bool, None or list of str")
             event[key] = value
-        fired = self._run(self._handle(name), event, record=True)
+        fired = self._run(name, event, record=True)
         fired.discard(ALWAYS)
         return frozenset(fired)
 
     def raw_post(self, name: str, event: dict) -> None:
         """Benchmark baseline: the engine work of `evaluate` (session created, actions run, session
         deleted) without validation or collecting ids; `event` is trusted as is."""
-        self._run(self._handle(name), dict(event), record=False)
+        self._run(name, dict(event), record=False)
 
     def _handle(self, name: str) -> int:
         try:
@@ -149,20 +182,23 @@ class DurableAdapter:
         except KeyError:
             raise KeyError(f"ruleset {name!r} is not registered") from None
 
-    def _run(self, handle: int, event: dict, record: bool) -> set[str]:
+    def _run(self, name: str, event: dict, record: bool) -> set[str]:
         """Assert `event` as a fact in a fresh session, run its actions here and now, delete the session.
 
         The "action" of each matched rule is this loop body: the engine hands over one
-        {rule_id: {...}} batch per matched rule and we record the id.
+        {rule_id: {...}} batch per matched rule and we record the id. The handle is looked up under
+        the lock, so a release() in another thread cannot free it (or hand it to another ruleset) first.
         """
         fired: set[str] = set()
         with _LOCK:
+            handle = self._handle(name)
             sid = str(next(self._sids))
             event["sid"] = sid
             event[_MARK] = 1
-            _, state = _engine.assert_fact(handle, json.dumps(event, ensure_ascii=False))
+            self._open[handle] = self._open.get(handle, 0) + 1  # until delete_state below succeeds
             started = False
             try:
+                _, state = _engine.assert_fact(handle, json.dumps(event, ensure_ascii=False))
                 batch = _engine.start_action_for_state(handle, state)
                 started = batch is not None
                 if not started:  # cannot happen while ALWAYS matches; deleting now would segfault
@@ -175,6 +211,7 @@ class DurableAdapter:
             finally:
                 if started:
                     _engine.delete_state(handle, sid)
+                    self._open[handle] -= 1
         return fired
 
 

@@ -15,6 +15,7 @@ from .durable_adapter import DurableAdapter, default_adapter, ruleset_name
 
 RULESET_PREFIX = "escalation"
 OPEN_DAYS = "open_days"
+CLOSING_STEP = "conclude"  # the written decision (Art. 32-34) closes the case for the backlog count
 _FLAG_RANK = {"yellow": 1, "red": 2}
 _CACHE_SIZE = 64
 
@@ -45,6 +46,7 @@ class _Step:
     spec: Mapping[str, Any]
     watch: str | None  # None: a backlog step (open_days)
     offset: int  # days after the watched deadline (negative: before it), or days open
+    warning: bool = False  # before_days: due only until the deadline day
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,7 +71,7 @@ def _condition(step: _Step) -> dict:
     """When a step is due, as a durable-rules condition; a step already carried out never is (each once)."""
     if step.watch is None:
         timing = [{"$gte": {OPEN_DAYS: step.offset}}]
-    elif step.offset < 0:
+    elif step.warning:
         # A warning runs from N days before the deadline through the deadline day; after it the
         # overdue steps take over, so a sweep that missed the window sends no stale warning.
         timing = [{"$gte": {days_past(step.watch): step.offset}}, {"$lte": {days_past(step.watch): 0}}]
@@ -85,7 +87,7 @@ def _read_steps(effective: EffectiveRuleSet) -> tuple[_Step, ...]:
         if spec.get("open_days") is not None:
             steps.append(_Step(step_id, spec, None, int(spec["open_days"])))
         elif spec.get("watch") and spec.get("before_days") is not None:
-            steps.append(_Step(step_id, spec, spec["watch"], -int(spec["before_days"])))
+            steps.append(_Step(step_id, spec, spec["watch"], -int(spec["before_days"]), warning=True))
         elif spec.get("watch") and spec.get("after_days") is not None:
             steps.append(_Step(step_id, spec, spec["watch"], int(spec["after_days"])))
     return tuple(steps)
@@ -128,9 +130,10 @@ def escalation_facts(rules: EscalationRules, *, deadlines: Mapping[str, dt.date]
                      now: dt.date, completed: Collection[str] = (), done: Collection[str] = ()) -> dict[str, Any]:
     """The typed facts the conditions test: days open, days past each running deadline, steps done.
 
-    A completed step's clock no longer runs, so its fact is left out and no condition on it holds.
+    A completed step's clock no longer runs, so its fact is left out and no condition on it holds;
+    a case whose handling (`conclude`) is completed is no longer open, so no backlog step holds either.
     """
-    facts: dict[str, Any] = {OPEN_DAYS: (now - opened_on).days}
+    facts: dict[str, Any] = {} if CLOSING_STEP in completed else {OPEN_DAYS: (now - opened_on).days}
     for step in rules.steps:
         facts[done_fact(step.id)] = step.id in done
         if step.watch is not None and step.watch in deadlines and step.watch not in completed:

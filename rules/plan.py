@@ -12,8 +12,8 @@ from xinfang.config.jurisdictions import LEVELS
 
 from .calendar import HolidayTable, LegalCalendar, calendar_for
 from .compiler import CompiledRuleSet, default_compiler
-from .durable_adapter import DurableAdapter
 from .deadlines import Limit, Periods, steps
+from .durable_adapter import DurableAdapter
 
 TIER_LEVELS = ("village", "township", "county")
 _CACHE_SIZE = 64
@@ -21,6 +21,8 @@ _CACHE_SIZE = 64
 
 @dataclass(frozen=True, slots=True)
 class Category:
+    """A category as decide() reads it, the format's defaults filled in (kind appeal, channel petition)."""
+
     code: str
     kind: str
     channel: str
@@ -223,3 +225,12 @@ def plan_for(effective: EffectiveRuleSet) -> Plan:
             _cache.pop(next(iter(_cache)))
         _cache[key] = (merged, plan)
         return plan
+
+
+def forget(effective: EffectiveRuleSet) -> bool:
+    """Drop the plans of a draft's effective rule set and release its engine ruleset (True if freed)."""
+    merged = effective.merged
+    with _lock:
+        for key in [k for k, (m, _) in _cache.items() if m is merged]:
+            del _cache[key]
+    return default_compiler().release(effective)

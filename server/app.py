@@ -25,19 +25,31 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(app)
     rules = app.config["RULES_DIR"]
-    app.extensions["xinfang.library"] = RuleSetLibrary.load([Path(rules)]) if rules else bundled_library()
+    files = RuleSetLibrary.load([Path(rules)]) if rules else bundled_library()
 
-    from . import api, db, errors
+    from . import api, db, errors, library_store
     db.init_app(app)
+    library_store.init_app(app, files)  # the database's published versions; these files until imported
     errors.init_app(app)
     app.register_blueprint(api.bp)
+    from . import forms_api, indicators_api, openapi
+    for blueprint in (forms_api.bp, indicators_api.bp, openapi.bp):
+        app.register_blueprint(blueprint)
+    from . import cases_api
+    app.register_blueprint(cases_api.bp)
+    from . import rulesets_api
+    app.register_blueprint(rulesets_api.bp)
+    from xinfang.admin_ui import init_app as init_admin_ui
+    init_admin_ui(app)  # the htmx pages (admin_ui/) and their CSRF protection
     from . import scheduler
     scheduler.init_app(app)  # not under testing
     return app
 
 
 def library_of(app: Flask) -> RuleSetLibrary:
-    return app.extensions["xinfang.library"]
+    """The rule sets the app decides with: the versions published in its database (server/library_store.py)."""
+    from .library_store import current_library
+    return current_library(app)
 
 
 def _instance_secret(app: Flask) -> str:

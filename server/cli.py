@@ -36,6 +36,23 @@ class DateType(click.ParamType):
             self.fail(f"{value!r} is not a date: write it as YYYY-MM-DD, e.g. 2024-06-01", param, ctx)
 
 
+class DateTimeType(click.ParamType):
+    """An ISO 8601 time; without a zone it is Asia/Shanghai time, as every legal date is."""
+
+    name = "DATETIME"
+
+    def convert(self, value: Any, param, ctx) -> dt.datetime:
+        if isinstance(value, dt.datetime):
+            return value
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date and time: write it as ISO 8601, e.g. 2024-06-03T09:00 "
+                      "(Asia/Shanghai) or 2024-06-03T01:00Z", param, ctx)
+        from xinfang.config import CHINA
+        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=CHINA)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """xinfang: petition (信访) procedure as versioned, validated rule sets."""
@@ -156,8 +173,10 @@ def run_scenario_tests(paths: tuple[Path, ...], rules: Path | None, database: st
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--demo-accounts/--no-demo-accounts", default=True, show_default=True,
+              help="Create the demo accounts README lists (password xinfang-demo) when missing.")
 @common_options
-def serve(host: str, port: int, rules: Path | None, database: str | None) -> None:
+def serve(host: str, port: int, demo_accounts: bool, rules: Path | None, database: str | None) -> None:
     """Serve the API and admin pages (development server).
 
     First creates or upgrades the database and imports the rule sets (of --rules, else the bundled
@@ -169,10 +188,30 @@ def serve(host: str, port: int, rules: Path | None, database: str | None) -> Non
     app = create_app({"RULES_DIR": str(rules) if rules else None, "DATABASE_URL": database})
     url = database_module.resolve_url(app.config.get("DATABASE_URL"), app.instance_path)
     prepare_database_or_exit(url, library)
+    if demo_accounts:
+        seed_demo_accounts(url)
     app.config["DATABASE_URL"] = url
     if "xinfang.db" not in app.extensions:
         database_module.init_app(app)
     app.run(host=host, port=port)
+
+
+def seed_demo_accounts(url: str) -> int:
+    """Create the demo accounts (server.auth.DEMO_USERS) the database lacks; a local demo only."""
+    from sqlalchemy.orm import Session
+
+    from xinfang.server import db as database_module
+    from xinfang.server.auth import DEMO_PASSWORD, seed_demo_users
+    engine = database_module.make_engine(url)
+    try:
+        with Session(engine) as session, session.begin():
+            created = seed_demo_users(session)
+    finally:
+        engine.dispose()
+    if created:
+        click.echo(f"demo accounts: created {created}, password {DEMO_PASSWORD} (README lists them; "
+                   "--no-demo-accounts skips this)", err=True)
+    return created
 
 
 def prepare_database_or_exit(url: str, library: RuleSetLibrary) -> None:
@@ -202,6 +241,29 @@ def db_upgrade(rules: Path | None, database: str | None) -> None:
         result = database_module.upgrade(url)
     except Exception as err:  # a driver or migration error: say where, not a traceback
         fail(f"cannot upgrade the database {database_module.display_url(url)}: {err}")
+    click.echo(str(result))
+
+
+@main.command("sweep")
+@click.option("--at", "at", type=DateTimeType(), default=None,
+              help="Sweep as of this time (ISO 8601; no zone means Asia/Shanghai); default: now.")
+@common_options
+def sweep_command(at: dt.datetime | None, rules: Path | None, database: str | None) -> None:
+    """Fire every escalation step due by --at on the open cases, each once; print what fired."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from xinfang.server import db as database_module
+    from xinfang.server.sweep import sweep
+    url = database_module.resolve_url(database)
+    engine = database_module.make_engine(url)
+    try:
+        result = sweep(engine, at or dt.datetime.now(dt.UTC))
+    except SQLAlchemyError as err:  # unreachable or not upgraded: say where, not a traceback
+        cause = str(getattr(err, "orig", None) or err).strip().splitlines()
+        fail(f"cannot sweep the database {database_module.display_url(url)}: {cause[0] if cause else err!r}"
+             " (is it upgraded? `xinfang db upgrade`)")
+    finally:
+        engine.dispose()
     click.echo(str(result))
 
 

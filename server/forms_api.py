@@ -18,7 +18,7 @@ bp = Blueprint("forms_api", __name__, url_prefix="/api/v1")
 def query_date(name: str, default: dt.date) -> dt.date:
     """A YYYY-MM-DD query parameter; a malformed one is the client's error (400), never a 500."""
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     try:
         return dt.date.fromisoformat(raw)
@@ -32,7 +32,7 @@ def effective_or_404(code: str, at: dt.date) -> EffectiveRuleSet:
     try:
         return library_of(current_app).effective(code, at)
     except (UnknownJurisdiction, ValueError) as err:
-        raise ApiError(404, "unknown_jurisdiction", str(err).strip("'\"")) from None
+        raise ApiError(404, "unknown_jurisdiction", err.args[0] if err.args else str(err)) from None
     except NoRuleSetInForce as err:
         raise ApiError(404, "no_ruleset_in_force", str(err)) from None
 

@@ -101,3 +101,50 @@ def test_every_bundled_rule_set_compiles(bundled):
         for version in bundled.versions(code):
             compiled = compile_ruleset(bundled.effective(code, version.effective_from))
             assert default_adapter().is_registered(compiled.name)
+
+
+def test_drafts_differing_in_keywords_only_share_the_engine_ruleset(tmp_path, local_ruleset):
+    # Keywords become boolean facts computed in Python: the engine sees only "kw_0", so the engine
+    # ruleset is shared, while each draft keeps its own words.
+    first, _ = local_ruleset("tracks:\n  urgent: {name: 紧急办, when: {keywords: [断水]}}\n", code="110102",
+                             name="西城区")
+    second, _ = local_ruleset("tracks:\n  urgent: {name: 紧急办, when: {keywords: [断电]}}\n", code="110105",
+                              name="朝阳区")
+    a = compile_ruleset(first.effective("110102", AT))
+    b = compile_ruleset(second.effective("110105", AT))
+    assert a.name == b.name and a is not b
+    assert "断水" in a.keywords and "断水" not in b.keywords
+
+
+def test_a_draft_is_released_once_done_with(local_ruleset):
+    # A draft's engine ruleset (~1 MiB) is given back once its preview is done; published ones never are.
+    library, issues = local_ruleset("""
+        tracks:
+          urgent: {name: 紧急办, priority: 5, when: {keywords: [十万火急]}}
+        """)
+    assert issues == []
+    effective = library.effective("110101", AT)
+    adapter = DurableAdapter()
+    compiler = Compiler(adapter)
+    compiled = compiler.compile(effective)
+    assert adapter.is_registered(compiled.name)
+    assert compiler.release(effective) is True
+    assert not adapter.is_registered(compiled.name)
+    assert compiler.release(effective) is False  # already forgotten
+    assert compiler.compile(effective) is not compiled  # compiled afresh when needed again
+
+
+def test_forgetting_a_draft_plan(local_ruleset):
+    from xinfang.rules.decide import evaluate
+    from xinfang.rules.plan import forget
+    library, issues = local_ruleset("""
+        tracks:
+          urgent: {name: 紧急办, priority: 5, when: {keywords: [万分火急], max_representatives: 17}}
+        """)
+    assert issues == []
+    case = {"received_on": "2024-06-03", "intake": "letter", "text": "万分火急"}
+    assert evaluate(library, "110101", case)["track"] == "urgent"
+    effective = library.effective("110101", AT)
+    name = compile_ruleset(effective).name
+    assert forget(effective) is True and not default_adapter().is_registered(name)
+    assert evaluate(library, "110101", case)["track"] == "urgent"  # a later use compiles it again

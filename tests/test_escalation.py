@@ -92,6 +92,8 @@ def test_leader_assigned_to_a_backlog_case(yinan):
     leader = due(yinan, "2024-05-30", deadlines={})["backlog_leader"]  # 2024-03-01 + 90
     assert (leader.action, leader.to, leader.due_on) == ("assign_leader", "leader", D("2024-05-30"))
     assert escalation_flags([leader]) == ["leader_assigned"]
+    # A case concluded (its written decision given) is no backlog.
+    assert "backlog_leader" not in due(yinan, "2024-06-30", completed=("route", "conclude"))
 
 
 def test_each_step_once(yinan):
@@ -156,3 +158,18 @@ def test_the_stages_of_a_case_complete_steps():
 def test_deadline_dates_reads_a_decision():
     decision = {"deadlines": {"conclude": {"date": "2024-05-06", "provisional": False, "source": "x"}}}
     assert deadline_dates(decision) == {"conclude": DEADLINE}
+
+
+def test_a_warning_on_the_deadline_day_itself(local_ruleset):
+    # before_days: 0 warns on the deadline day only, not for ever after it.
+    library, issues = local_ruleset("""\
+        escalation:
+          steps:
+            same_day_warning: {name: 当日提醒, watch: conclude, before_days: 0, action: warn, to: petition_office,
+                               basis: 测试}
+    """)
+    assert issues == []
+    effective = library.effective("110101", OPENED)
+    assert "same_day_warning" in due(effective, "2024-05-06")
+    assert "same_day_warning" not in due(effective, "2024-05-05")
+    assert "same_day_warning" not in due(effective, "2024-05-07")

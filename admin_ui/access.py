@@ -1,0 +1,85 @@
+"""Who may see a page: sign-in redirects, roles and jurisdiction scope, always checked on the server."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, make_response, redirect, render_template, request, url_for
+
+from xinfang.server.app import library_of
+from xinfang.server.auth import current_user, has_role, in_scope
+from xinfang.server.case_models import ROLES, User
+
+# Every role reads the procedure in force: clerks register by it, supervisors check it.
+READ_ROLES = ROLES
+
+
+def safe_next(target: str | None) -> str | None:
+    """A same-site path to return to after sign-in, or None (never an absolute or protocol-relative URL)."""
+    if not target or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def _sign_in_redirect():
+    back = request.full_path if request.query_string else request.path
+    if request.htmx:  # an htmx request cannot follow a redirect into a fragment: send the whole page there
+        target = request.htmx.current_url or back
+        split = urlsplit(target)
+        back = split.path + (f"?{split.query}" if split.query else "")
+        response = make_response("", 401)
+        response.headers["HX-Redirect"] = url_for("sign_in.sign_in", next=back)
+        return response
+    return redirect(url_for("sign_in.sign_in", next=back))
+
+
+def forbidden(message: str):
+    """Stop with a 403 page saying why."""
+    abort(make_response(render_template("error.html", status=403, title="无权访问", message=message), 403))
+
+
+def login_required_page(view: Callable) -> Callable:
+    """Send visitors who are not signed in to the sign-in page, and back here afterwards."""
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_user() is None:
+            return _sign_in_redirect()
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def roles_required_page(*roles: str) -> Callable[[Callable], Callable]:
+    """Signed in and holding one of `roles` (admin holds them all), else 403."""
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        @login_required_page
+        def wrapped(*args, **kwargs):
+            if not has_role(current_user(), *roles):
+                forbidden("此页面需要以下角色之一：" + "、".join(roles))
+            return view(*args, **kwargs)
+        return wrapped
+    return decorate
+
+
+def can_read_ruleset(user: User | None, code: str) -> bool:
+    """A user reads the rule sets of their jurisdiction, those below it, and the levels above that bind it."""
+    if user is None:
+        return False
+    if in_scope(user, code):
+        return True
+    try:
+        above = library_of(current_app).tree.ancestors(user.jurisdiction_code)
+    except (LookupError, ValueError):
+        return False
+    return any(j.code == code for j in above)
+
+
+def require_ruleset_scope(code: str, name: str) -> None:
+    user = current_user()
+    if not can_read_ruleset(user, code):
+        forbidden(f"{name}（{code}）不在您的管辖范围内：您可以查看本级、下级和上级的规则集，不能查看同级其他地区的。")

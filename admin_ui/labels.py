@@ -1,0 +1,39 @@
+"""Chinese labels for the English identifiers of rule sets (levels, steps, units of time, channels, actions)."""
+
+from __future__ import annotations
+
+LEVELS = {"national": "全国", "province": "省级", "city": "市级", "county": "县级", "township": "乡级"}
+
+STEPS = {
+    "route": "登记转送", "notify": "告知受理", "objection": "提出异议", "conclude": "办理办结",
+    "extension": "延长办理", "review_request": "申请复查", "review": "复查", "rereview_request": "申请复核",
+    "rereview": "复核", "review_acceptance": "复查受理", "rereview_acceptance": "复核受理",
+    "supervision_feedback": "督办反馈",
+}
+
+DAY_UNITS = {"calendar": "日", "working": "个工作日"}
+DAY_UNIT_NAMES = {"calendar": "日历日", "working": "工作日"}
+
+INTAKES = {"letter": "来信", "visit": "走访", "online": "网上信访", "phone": "来电", "fax": "传真", "hotline": "热线"}
+
+KINDS = {"suggestion": "建议意见类", "accusation": "检举控告类", "appeal": "申诉求决类"}
+
+CHANNELS = {
+    "petition": "信访程序", "litigation": "诉讼程序", "arbitration": "仲裁", "party_appeal": "党员申诉",
+    "administrative": "行政程序", "duty": "履行法定职责", "discipline": "纪检监察",
+}
+
+ACTIONS = {"supervise": "督办", "escalate": "提交上级", "warn": "预警", "flag": "标识", "assign_leader": "领导包案"}
+
+FLAGS = {"yellow": "黄牌", "red": "红牌"}
+
+ROLES = {"admin": "系统管理员", "policy_officer": "政策专员", "approver": "审批人", "clerk": "登记员",
+         "supervisor": "督查员", "discipline": "纪检监察"}
+
+FIELD_TYPES = {"string": "文本", "text": "长文本", "integer": "整数", "number": "数值", "date": "日期",
+               "boolean": "是/否", "choice": "选项"}
+
+
+def label(table: dict[str, str], key) -> str:
+    """The Chinese label of `key` in `table`, else the key itself (a rule set may add its own)."""
+    return table.get(key, str(key)) if key is not None else ""

@@ -1,0 +1,55 @@
+"""Signing in and out of the pages: the session cookie, passwords checked by server.auth."""
+
+from __future__ import annotations
+
+import functools
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from sqlalchemy import select
+from werkzeug.security import check_password_hash
+
+from xinfang.server.auth import current_user, hash_password, verify_password
+from xinfang.server.case_models import User
+from xinfang.server.db import get_session
+
+from .access import safe_next
+from .csrf import rotate_token
+
+bp = Blueprint("sign_in", __name__)
+
+WRONG = "用户名或密码错误"  # the same words whether the name or the password is wrong
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in():
+    """GET shows the form; POST checks the password and returns to `next` (a path on this site)."""
+    next_url = safe_next(request.values.get("next"))
+    if request.method == "GET":
+        if current_user() is not None:
+            return redirect(next_url or url_for("admin_ui.home"))
+        return render_template("sign_in.html", next=next_url, username="")
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    user = get_session().scalars(select(User).where(User.username == username)).first() if username else None
+    if user is None or not user.active:
+        check_password_hash(_dummy_hash(), password)  # as slow as a real check: timing tells no names
+    if not verify_password(user, password):
+        flash(WRONG, "error")
+        return render_template("sign_in.html", next=next_url, username=username), 401
+    session.clear()  # nothing from before signing in carries over
+    session["user_id"] = user.id
+    rotate_token()
+    flash(f"欢迎，{user.display_name}。", "success")
+    return redirect(next_url or url_for("admin_ui.home"))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return hash_password("not a password of anyone")
+
+
+@bp.post("/sign-out")
+def sign_out():
+    session.clear()
+    flash("您已退出登录。", "success")
+    return redirect(url_for("sign_in.sign_in"))

@@ -1,0 +1,182 @@
+"""What a case's file derives from its decision: the pinned rule set, deadline rows and the escalation schedule."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from xinfang.config import EffectiveRuleSet, NoRuleSetInForce, RuleSetLibrary, UnknownJurisdiction
+from xinfang.config.bounds import collect_bounds
+from xinfang.config.inheritance import merge_chain
+from xinfang.rules.decide import effective_on
+
+from .case_models import OPEN_STAGES, CaseDeadline, CaseEscalation, Petition
+from .errors import ApiError
+
+__all__ = ["FORM", "covers", "deadline_snapshot", "effective_or_error", "engine_input", "escalation_schedule",
+           "jurisdiction_prefix", "pinned_effective", "sync_file"]
+
+# The form's fields the engine does not read (facts, reasons, a county's parcel number): kept in the file,
+# left out of what the engine is given (server/forms.py puts them there).
+FORM = "form"
+
+
+def engine_input(case_json: Mapping[str, Any]) -> dict[str, Any]:
+    """The Case JSON the engine takes: the stored input without the form's extra fields."""
+    return {k: v for k, v in case_json.items() if k != FORM}
+
+
+def jurisdiction_prefix(code: str) -> str:
+    """The leading digits every code below `code` repeats (GB/T 2260; the tree enforces it): "" for the nation."""
+    if code == "000000":
+        return ""
+    if len(code) == 9:
+        return code
+    if code.endswith("0000"):
+        return code[:2]
+    return code[:4] if code.endswith("00") else code
+
+
+def covers(scope_code: str, code: str) -> bool:
+    """Whether `code` is `scope_code` or lies below it."""
+    return code.startswith(jurisdiction_prefix(scope_code))
+
+
+def effective_or_error(library: RuleSetLibrary, code: str, day: dt.date) -> EffectiveRuleSet:
+    """The rule set in force in `code` on `day`, or a 422 saying why there is none."""
+    try:
+        return effective_on(library, code, day)
+    except UnknownJurisdiction as err:
+        raise ApiError(422, "unknown_jurisdiction", str(err).strip("'\"")) from None
+    except NoRuleSetInForce as err:
+        raise ApiError(422, "no_ruleset_in_force", str(err)) from None
+
+
+_pinned: dict[tuple, tuple[RuleSetLibrary, EffectiveRuleSet]] = {}
+_lock = threading.Lock()
+
+
+def pinned_effective(library: RuleSetLibrary, label: str, code: str, day: dt.date) -> EffectiveRuleSet:
+    """The effective rule set made of exactly the versions `label` names (`000000@2022.1+...+371321@2024.1`).
+
+    A case keeps the version pinned when it was received, even after a newer version was published
+    for that date; raises ApiError (409) when the library no longer holds a pinned version.
+    """
+    current = effective_or_error(library, code, day)
+    if current.version_label == label:
+        return current
+    key = (id(library), label, code, day)
+    with _lock:
+        hit = _pinned.get(key)
+        if hit is not None and hit[0] is library:
+            return hit[1]
+    chain = []
+    above = {j.code for j in library.tree.ancestors(code)}
+    for part in label.split("+"):
+        owner, _, version = part.partition("@")
+        if owner not in above:
+            raise ApiError(422, "invalid_ruleset_version",
+                           f"{part} in {label} is no rule set of {code} or a level above it")
+        found = next((v for v in library.versions(owner) if v.version == version), None)
+        if found is None:
+            raise ApiError(409, "pinned_version_missing",
+                           f"the case is pinned to {label}, but version {part} is not loaded; "
+                           f"load it again or migrate the case explicitly")
+        chain.append(found)
+    chain = tuple(chain)
+    effective = EffectiveRuleSet(library.tree.get(code), day, chain, merge_chain(chain), tuple(collect_bounds(chain)))
+    with _lock:
+        if len(_pinned) >= 256:
+            _pinned.clear()
+        _pinned[key] = (library, effective)
+    return effective
+
+
+def escalation_schedule(effective: EffectiveRuleSet, deadlines: Mapping[str, dt.date],
+                        opened_on: dt.date) -> list[dict[str, Any]]:
+    """When each configured escalation step falls due: N days before/after its watched deadline, or N days open.
+
+    The same calendar-day arithmetic as rules.escalation.due_escalations; a step whose watched
+    deadline is absent (not started, or done) is not scheduled.
+    """
+    schedule = []
+    for step_id, spec in ((effective.get("escalation") or {}).get("steps") or {}).items():
+        watch = spec.get("watch")
+        if spec.get("open_days") is not None:
+            watch, due = None, opened_on + dt.timedelta(days=int(spec["open_days"]))
+        elif watch in deadlines and spec.get("before_days") is not None:
+            due = deadlines[watch] - dt.timedelta(days=int(spec["before_days"]))
+        elif watch in deadlines and spec.get("after_days") is not None:
+            due = deadlines[watch] + dt.timedelta(days=int(spec["after_days"]))
+        else:
+            continue
+        src = effective.source_of(f"escalation.steps.{step_id}")
+        where = f"{src.file}:{src.line}" if src else f"escalation.steps.{step_id}"
+        schedule.append({"step": step_id, "watch": watch, "action": str(spec.get("action", "")),
+                         "flag": spec.get("flag"), "target": spec.get("to"), "letter": bool(spec.get("letter")),
+                         "due_on": due, "rule": f"escalation:{step_id}",
+                         "source": f"{where} ({spec['basis']})" if spec.get("basis") else where})
+    return schedule
+
+
+def sync_file(db: Session, petition: Petition, effective: EffectiveRuleSet, decision: dict, *,
+              done: Iterable[str] = (), on: dt.date | None = None) -> None:
+    """Store a (re)computed decision: its flags, deadline rows (marking `done` steps on `on`), escalation rows.
+
+    Flags other than the engine's (duplicate, objection, a sweep's) are kept; escalations already
+    fired are history and never touched; the rest follow the new schedule.
+    """
+    old_engine_flags = set((petition.decision or {}).get("flags") or ())
+    petition.flags = sorted((set(petition.flags or ()) - old_engine_flags) | set(decision["flags"]))
+    petition.decision = decision
+    petition.admissible = decision["admissible"]
+    petition.kind, petition.category, petition.channel = decision["kind"], decision["category"], decision["channel"]
+    petition.track = decision["track"]
+    if petition.stage == "registered":
+        petition.route_unit = (decision.get("route") or {}).get("unit")
+
+    done = set(done)
+    rows = {row.step: row for row in petition.deadlines}
+    for step, found in decision["deadlines"].items():
+        row = rows.pop(step, None)
+        if row is None:
+            row = CaseDeadline(step=step)
+            petition.deadlines.append(row)
+        row.due_on = dt.date.fromisoformat(found["date"])
+        row.provisional, row.source = found["provisional"], found["source"]
+        if step in done and row.done_on is None:
+            row.done_on = on
+    for row in rows.values():
+        if row.done_on is None:  # the step no longer applies (a migration): its clock is gone
+            petition.deadlines.remove(row)
+    db.flush()
+
+    running = {row.step: row.due_on for row in petition.deadlines if row.done_on is None}
+    schedule = escalation_schedule(effective, running, petition.received_on)
+    if petition.stage not in OPEN_STAGES:
+        schedule = []
+    planned = {s["step"]: s for s in schedule}
+    for row in db.scalars(select(CaseEscalation).where(CaseEscalation.petition_id == petition.id)):
+        if row.fired_at is not None:
+            planned.pop(row.step, None)
+            continue
+        spec = planned.pop(row.step, None)
+        if spec is None:
+            db.delete(row)
+        else:
+            for name, value in spec.items():
+                setattr(row, name, value)
+    for spec in planned.values():
+        db.add(CaseEscalation(petition_id=petition.id, **spec))
+    db.flush()
+
+
+def deadline_snapshot(petition: Petition) -> dict[str, dict[str, Any]]:
+    """Each step's deadline and when it was done, as an event records it (the timeline shows it)."""
+    return {row.step: {"due_on": row.due_on.isoformat(), "done_on": row.done_on.isoformat() if row.done_on else None}
+            for row in sorted(petition.deadlines, key=lambda r: (r.due_on, r.step))}
