@@ -66,17 +66,29 @@ def roles_required_page(*roles: str) -> Callable[[Callable], Callable]:
     return decorate
 
 
+def _library():
+    return library_of(current_app._get_current_object())  # the real app: library_of caches per request by it
+
+
+def _lineage(tree, code: str) -> list[str]:
+    try:
+        return [j.code for j in tree.ancestors(code)]
+    except (LookupError, ValueError):
+        return []
+
+
 def can_read_ruleset(user: User | None, code: str) -> bool:
-    """A user reads the rule sets of their jurisdiction, those below it, and the levels above that bind it."""
+    """A user reads the rule sets of their scope (server.auth.in_scope) and of the levels above that bind it."""
     if user is None:
         return False
-    if in_scope(user, code):
-        return True
-    try:
-        above = library_of(current_app).tree.ancestors(user.jurisdiction_code)
-    except (LookupError, ValueError):
-        return False
-    return any(j.code == code for j in above)
+    return in_scope(user, code) or code in _lineage(_library().tree, user.jurisdiction_code)
+
+
+def ruleset_reader(user: User | None):
+    """can_read_ruleset as a predicate for many codes at once (the tree's links); the pages still check each."""
+    tree = _library().tree
+    above = set(_lineage(tree, user.jurisdiction_code)) if user is not None else set()
+    return lambda code: user is not None and (code in above or user.jurisdiction_code in _lineage(tree, code))
 
 
 def require_ruleset_scope(code: str, name: str) -> None:

@@ -196,9 +196,10 @@ class RuleSetView:
     def leaves(self) -> list[Row]:
         """Every value with its source: nothing of the rule set is left out of the page."""
         rows = []
+        set_above = [b for b in self.effective.bounds if b.version.code != self.code]
         for path, value in walk_leaves(self.data):
             source = self.effective.merged.sources.get(path)
-            above, _ = self.bounds(path)
+            above = [self._bound_ref(b) for b in set_above if b.contains(path)]
             rows.append(Row(".".join(map(str, path)), "", value, [self._ref(source)] if source else [], above,
                             above=self.above(path)))
         return rows

@@ -62,4 +62,4 @@ def form(code: str, intake: str):
     except UnknownIntake as err:
         raise ApiError(404, "unknown_intake", str(err)) from None
     except UnknownCategory as err:
-        raise ApiError(400, "unknown_category", str(err), [{"field": "category", "message": "规则集中没有该分类"}]) from None
+        raise ApiError(404, "unknown_category", str(err), [{"field": "category", "message": "规则集中没有该分类"}]) from None

@@ -108,10 +108,10 @@ def test_without_a_category_the_clerk_picks_one_or_none(bundled):
 
 
 def test_the_form_follows_the_version_in_force(client):
-    # Yinan's 2021 version has no category 1201: the same request a day before 2024 is refused.
+    # Yinan's 2021 version has no category 1201: the day before 2024 there is no such form.
     assert client.get("/api/v1/jurisdictions/371321/forms/visit?category=1201&at=2024-01-01").status_code == 200
     response = client.get("/api/v1/jurisdictions/371321/forms/visit?category=1201&at=2023-12-31")
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert response.json["error"]["code"] == "unknown_category"
 
 
@@ -158,7 +158,7 @@ def test_publishing_a_new_field_changes_the_form_without_a_release(tmp_path):
     ("/api/v1/jurisdictions/371321/forms/visit?at=2024-13-01", 400, "bad_date"),
     ("/api/v1/jurisdictions/371321/forms/visit?at=", 400, "bad_date"),
     ("/api/v1/jurisdictions/371321/forms/visit?at=2000-01-01", 404, "no_ruleset_in_force"),
-    ("/api/v1/jurisdictions/371321/forms/visit?category=7777", 400, "unknown_category"),
+    ("/api/v1/jurisdictions/371321/forms/visit?category=7777", 404, "unknown_category"),
 ])
 def test_form_errors_are_json(client, url, status, code):
     response = client.get(url)

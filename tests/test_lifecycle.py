@@ -194,12 +194,12 @@ def test_publishing_needs_a_second_officer_and_then_is_immutable_and_in_force_fr
     with pytest.raises(lifecycle.Refused, match="not submitted"):
         lifecycle.approve(session, draft.id, "approver", today=TODAY)
     lifecycle.submit(session, draft.id, "officer2", today=TODAY)
+    session.commit()
     for who in ("officer", "officer2"):  # the author, then the submitter
         with pytest.raises(lifecycle.FourEyes, match="a second officer must approve it"):
             lifecycle.approve(session, draft.id, who, today=TODAY)
     with pytest.raises(lifecycle.Refused, match="in the past"):
         lifecycle.approve(session, draft.id, "approver", effective_from=dt.date(2025, 5, 1), today=TODAY)
-    session.rollback()
 
     text = draft.yaml_text
     record = lifecycle.approve(session, draft.id, "approver", today=TODAY)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import time
 import re
 
 import pytest
@@ -11,13 +10,16 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from openapi_spec_validator import validate
-from schemathesis import GenerationMode
+from schemathesis import GenerationMode, checks
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
 
 from xinfang.config import bundled_library
 from xinfang.server import db
 from xinfang.server.app import create_app
 from xinfang.server.auth import DEMO_PASSWORD, seed_demo_users
+from xinfang.server.case_models import User
 from xinfang.server.openapi import OpenApiConflict, assemble, fragment_texts
 from xinfang.server.ruleset_import import ensure_database
 
@@ -33,6 +35,10 @@ def app(tmp_path_factory):
     engine = db.make_engine(url)
     with Session(engine) as session:
         seed_demo_users(session)
+        # scrypt at its production cost takes ~0.5 s a request here; the same scheme at a low cost keeps
+        # HTTP Basic real and the property-based run short (the stored hash names its own parameters).
+        admin = session.scalars(select(User).where(User.username == "admin")).one()
+        admin.password_hash = generate_password_hash(DEMO_PASSWORD, method="scrypt:1024:8:1")
         session.commit()
     engine.dispose()
     return app
@@ -95,20 +101,24 @@ def test_fragments_merge_with_or_without_the_prefix_and_conflicts_are_refused():
 
 
 # Property-based: every documented operation, generated inputs, responses checked against the document.
-# Schemathesis's pytest plugin does not run on this pytest (it sets Node._nodeid), so its Python API drives
+# Schemathesis's pytest plugin reads Node._nodeid, which pytest 9.2 no longer has, so its Python API drives
 # Hypothesis here: the documented examples first, then generated valid and invalid inputs.
 
 ADMIN = {"Authorization": "Basic " + base64.b64encode(f"admin:{DEMO_PASSWORD}".encode()).decode()}
-EXAMPLES_PER_OPERATION = 25
+EXAMPLES_PER_OPERATION = 12
 BOUNDED = settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=True,
                    suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate, Phase.shrink])
 
 
-def _run(strategy, failures: list[str], label: str) -> None:
+# What OpenAPI cannot say: a period whose `from` is after its `to` is refused (400), though each date is valid.
+NOT_EXPRESSIBLE = {"GET /api/v1/jurisdictions/{code}/indicators": [checks.positive_data_acceptance]}
+
+
+def _run(strategy, failures: list[str], label: str, excluded: list) -> None:
     @given(case=strategy)
     @BOUNDED
     def check(case):
-        case.call_and_validate(headers=ADMIN)
+        case.call_and_validate(headers=ADMIN, excluded_checks=excluded)
 
     try:
         check()
@@ -126,10 +136,9 @@ def test_the_api_keeps_its_documented_promises(app):
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 6, [o.label for o in operations]
     for operation in operations:
+        excluded = NOT_EXPRESSIBLE.get(operation.label, [])
         for strategy in schema.get_strategies_from_examples(operation):
-            _run(strategy, failures, f"{operation.label} (documented examples)")
+            _run(strategy, failures, f"{operation.label} (documented examples)", excluded)
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            started = time.perf_counter()
-            _run(operation.as_strategy(generation_mode=mode), failures, f"{operation.label} ({mode.value})")
-            print(operation.label, mode.value, round(time.perf_counter() - started, 2))
+            _run(operation.as_strategy(generation_mode=mode), failures, f"{operation.label} ({mode.value})", excluded)
     assert not failures, "\n\n".join(failures)

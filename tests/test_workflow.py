@@ -95,6 +95,16 @@ def test_register_refuses_an_invalid_case_listing_every_field(session, library):
     assert any(d.startswith("received_on:") for d in err.details)
 
 
+def test_register_enforces_the_form_of_the_pinned_version_and_keeps_its_extra_fields(session, library):
+    # The clerk's form (server/forms.py): a letter needs name, address and text (Art. 19).
+    err = refused("invalid_case", lambda: register(session, library, case(petitioner={"name": "张三"}),
+                                                   actor="clerk", jurisdiction_code=YINAN))
+    assert err.details == ["petitioner.address: 住址为必填项"]
+    petition = new(session, library, form={"facts": "暖气温度不到16度"})
+    assert petition.case_json["form"] == {"facts": "暖气温度不到16度"}
+    run(session, library, petition, ("accept", "2024-03-05", {}))  # the engine never sees `form`
+
+
 def test_register_refuses_later_stages_and_future_dates(session, library):
     err = refused("invalid_case", lambda: register(session, library, case(accepted_on="2024-03-05"), actor="clerk",
                                                    jurisdiction_code=YINAN))
@@ -169,7 +179,8 @@ def test_online_daily_limit_refuses_the_fourth_online_petition_of_a_day(session,
     assert "at most 3" in err.message and "赣州市" in err.message
     new(session, library, GANZHOU, **case(received_on="2024-03-04"))  # a letter is no online submission
     new(session, library, GANZHOU, **online(received_on="2024-03-05"))  # the next day
-    new(session, library, GANZHOU, **online(received_on="2024-03-04", petitioner={"name": "李四"}))
+    other = {"name": "李四", "id_number": "360702199001011234", "phone": "13900000000"}
+    new(session, library, GANZHOU, **online(received_on="2024-03-04", petitioner=other))
 
 
 # Acceptance, refusal, transfer, objection (Art. 22, 23)

@@ -1,0 +1,117 @@
+"""Browser-test fixtures: the app served from a thread on a free port, and Debian's chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """The app at http://127.0.0.1:PORT on a fresh SQLite file: upgraded, the bundled rule sets, the demo accounts."""
+    from sqlalchemy.orm import Session
+    from werkzeug.serving import make_server
+
+    from xinfang.config import bundled_library
+    from xinfang.server import db as database_module
+    from xinfang.server.app import create_app
+    from xinfang.server.auth import seed_demo_users
+    from xinfang.server.ruleset_import import ensure_database
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('live') / 'xinfang.sqlite3'}"
+    ensure_database(url, bundled_library())
+    engine = database_module.make_engine(url)
+    with Session(engine) as session, session.begin():
+        seed_demo_users(session)
+    engine.dispose()
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "browser-tests",
+                      "SWEEP_INTERVAL_SECONDS": 0})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium (scripts/install-browser.sh installs it); skipped, saying why, when it is missing."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: run scripts/install-browser.sh as root "
+                    "(apt-get install chromium fonts-wqy-microhei)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
+    playwright = sync_api.sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    except Exception:
+        playwright.stop()
+        raise
+    try:
+        yield browser
+    finally:
+        browser.close()
+        playwright.stop()
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    """`new_page(java_script_enabled=True)`: a page in a context of its own (its own cookies), closed afterwards."""
+    contexts = []
+
+    def make(**options):
+        options = {"base_url": live_server, "locale": "zh-CN", "timezone_id": "Asia/Shanghai",
+                   "viewport": {"width": 1280, "height": 900}, **options}
+        context = browser.new_context(**options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
+
+
+@pytest.fixture
+def sign_in():
+    """`sign_in(page, username)`: through the sign-in form, as a person would (password xinfang-demo)."""
+    from xinfang.server.auth import DEMO_PASSWORD
+
+    def go(page, username: str = "yinan_officer", next_path: str | None = None):
+        if next_path is not None or "/sign-in" not in page.url:  # else stay: the form carries `next`
+            page.goto("/sign-in" + (f"?next={quote(next_path)}" if next_path else ""))
+        page.get_by_label("用户名").fill(username)
+        page.get_by_label("密码").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_load_state()
+        return page
+
+    return go
+
+
+@pytest.fixture(scope="session")
+def screenshot():
+    """`screenshot(page_or_locator, name)`: saves docs/screenshots/NAME.png (README shows them)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(target, name: str, **options) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        target.screenshot(path=str(path), animations="disabled", **options)
+        return path
+
+    return take

@@ -1,0 +1,265 @@
+"""Tests of the case API (server/cases_api.py): statuses, headers, scope, revisions, filters; SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from xinfang.config import bundled_library
+from xinfang.server import db
+from xinfang.server.app import create_app
+from xinfang.server.auth import hash_password
+from xinfang.server.case_models import User
+from xinfang.server.registration import ensure_jurisdiction
+
+PASSWORD = "pw"
+USERS = {  # username: (jurisdiction, roles, unit, unit name)
+    "yinan_clerk": ("371321", ["clerk"], "petition_office", "沂南县信访局"),
+    "yinan_discipline": ("371321", ["discipline"], "discipline", "沂南县纪委监委"),
+    "yinan_approver": ("371321", ["approver"], None, None),
+    "yinan_supervisor": ("371321", ["supervisor"], None, None),
+    "yinan_officer": ("371321", ["policy_officer"], None, None),
+    "housing_clerk": ("371321", ["clerk"], "housing", "沂南县住房和城乡建设局"),
+    "linyi_supervisor": ("371300", ["supervisor"], None, None),
+    "ganzhou_clerk": ("360700", ["clerk"], None, None),
+}
+PERSON = {"name": "张三", "id_number": "370101199001011234", "phone": "13812345678", "address": "沂南县界湖街道"}
+
+
+@pytest.fixture(scope="module")
+def password_hash():
+    return hash_password(PASSWORD)  # scrypt takes a while: once per module
+
+
+@pytest.fixture
+def app(database_url, password_hash):
+    db.upgrade(database_url)
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": database_url})
+    with app.app_context():
+        session = db.get_session()
+        for code in ("371321", "360700"):
+            ensure_jurisdiction(session, bundled_library(), code)
+        users = [User(username=name, display_name=name, password_hash=password_hash, jurisdiction_code=code,
+                      roles=roles, unit=unit, unit_name=unit_name)
+                 for name, (code, roles, unit, unit_name) in USERS.items()]
+        session.add_all(users)
+        session.commit()
+        app.config["TEST_USER_IDS"] = {u.username: u.id for u in users}
+    yield app
+    db.database_of(app).dispose()
+
+
+class Api:
+    """The test client signed in as one user (a session with its CSRF token: no scrypt per request), speaking JSON."""
+
+    def __init__(self, app, user: str | None, *, basic: bool = False):
+        self.client = app.test_client()
+        self.headers = {}
+        if user and basic:
+            self.headers["Authorization"] = "Basic " + base64.b64encode(f"{user}:{PASSWORD}".encode()).decode()
+        elif user:
+            with self.client.session_transaction() as session:
+                session["user_id"] = app.config["TEST_USER_IDS"][user]
+                session["csrf_token"] = self.headers["X-CSRFToken"] = "test-token"
+
+    def get(self, path, **params):
+        return self.client.get("/api/v1" + path, query_string=params, headers=self.headers)
+
+    def post(self, path, body=None, **headers):
+        return self.client.post("/api/v1" + path, json=body, headers=self.headers | headers)
+
+
+@pytest.fixture
+def as_(app):
+    return lambda user, **kw: Api(app, user, **kw)
+
+
+def case(**fields) -> dict:
+    return {"received_on": "2024-03-04", "intake": "letter", "text": "小区供暖不热", "petitioner": dict(PERSON)} | fields
+
+
+def register(api: Api, code="371321", **fields) -> dict:
+    response = api.post("/cases", {"jurisdiction": code, "case": case(**fields)})
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def error(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.json
+    assert response.json["error"]["code"] == code, response.json
+    return response.json["error"]
+
+
+def test_register_answers_201_with_location_and_etag_and_a_replay_answers_200(as_):
+    clerk = as_("yinan_clerk")
+    body = {"jurisdiction": "371321", "case": case()}
+    first = clerk.post("/cases", body, **{"Idempotency-Key": "abc"})
+    assert first.status_code == 201
+    assert first.headers["Location"] == f"/api/v1/cases/{first.json['id']}"
+    assert first.headers["ETag"] == f'"{first.json["revision"]}"'
+    assert first.json["number"] == "371321-2024-000001" and first.json["stage"] == "registered"
+    assert first.json["petitioner"]["id_number"] == PERSON["id_number"]  # a clerk sees it whole in the view
+    again = clerk.post("/cases", body, **{"Idempotency-Key": "abc"})
+    assert again.status_code == 200 and again.json["id"] == first.json["id"]
+    error(clerk.post("/cases", {"case": case(text="另一件事")}, **{"Idempotency-Key": "abc"}), 422,
+          "idempotency_key_reused")
+    assert clerk.get("/cases").json["total"] == 1
+
+
+def test_register_refuses_an_invalid_case_with_every_field_listed(as_):
+    err = error(as_("yinan_clerk").post("/cases", {"case": {"intake": "mail"}}), 422, "invalid_case")
+    assert {d.split(":")[0] for d in err["details"]} >= {"received_on", "text", "intake"}
+    error(as_("yinan_clerk").post("/cases", [1]), 400, "invalid_json")
+    error(as_("yinan_clerk").post("/cases", {"case": case(), "extra": 1}), 422, "invalid_payload")
+
+
+def test_only_clerks_register_and_only_in_their_scope(as_):
+    error(as_("yinan_supervisor").post("/cases", {"case": case()}), 403, "forbidden")
+    error(as_("ganzhou_clerk").post("/cases", {"jurisdiction": "371321", "case": case()}), 403, "out_of_scope")
+    error(as_(None).post("/cases", {"case": case()}), 401, "unauthenticated")
+    assert as_("yinan_clerk", basic=True).post("/cases", {"case": case()}).status_code == 201  # HTTP Basic
+
+
+def test_a_ganzhou_clerk_cannot_read_a_yinan_case(as_):
+    created = register(as_("yinan_clerk"))
+    ganzhou = as_("ganzhou_clerk")
+    error(ganzhou.get(f"/cases/{created['id']}"), 403, "out_of_scope")
+    error(ganzhou.get(f"/cases/{created['id']}/events"), 403, "out_of_scope")
+    error(ganzhou.post(f"/cases/{created['id']}/actions/accept", {"on": "2024-03-05"}), 403, "out_of_scope")
+    error(ganzhou.get("/cases", jurisdiction="371321"), 403, "out_of_scope")
+    assert ganzhou.get("/cases").json["items"] == []
+    linyi = as_("linyi_supervisor").get("/cases", jurisdiction="371300")  # a city sees the counties below it
+    assert [c["id"] for c in linyi.json["items"]] == [created["id"]]
+    error(as_("yinan_clerk").get("/cases/999999"), 404, "case_not_found")
+
+
+def test_actions_follow_the_revision_and_a_stale_if_match_is_refused_losing_nothing(as_):
+    clerk = as_("yinan_clerk")
+    created = register(clerk)
+    path = f"/cases/{created['id']}/actions"
+    etag = clerk.get(f"/cases/{created['id']}").headers["ETag"]
+    moved = clerk.post(f"{path}/transfer", {"on": "2024-03-05", "unit": "housing"}, **{"If-Match": etag})
+    assert moved.status_code == 200 and moved.json["stage"] == "transferred" and moved.headers["ETag"] != etag
+    error(clerk.post(f"{path}/accept", {"on": "2024-03-06"}, **{"If-Match": etag}), 412, "precondition_failed")
+    view = clerk.get(f"/cases/{created['id']}").json
+    assert view["stage"] == "transferred" and view["revision"] == moved.json["revision"]
+    accepted = clerk.post(f"{path}/accept", {"on": "2024-03-06"}, **{"If-Match": moved.headers["ETag"]})
+    assert accepted.status_code == 200 and accepted.json["allowed_actions"] == ["extend", "conclude", "migrate"]
+    error(clerk.post(f"{path}/accept", {}, **{"If-Match": "nonsense"}), 400, "bad_if_match")
+
+
+def test_an_action_out_of_order_is_refused_with_the_allowed_list(as_):
+    clerk = as_("yinan_clerk")
+    created = register(clerk)
+    err = error(clerk.post(f"/cases/{created['id']}/actions/conclude", {"on": "2024-03-05", "outcome": "support"}),
+                409, "action_not_allowed")
+    assert err["details"] == [{"stage": "registered", "allowed": ["accept", "refuse", "transfer", "migrate"]}]
+    error(clerk.post(f"/cases/{created['id']}/actions/approve", {}), 404, "unknown_action")
+    error(clerk.post(f"/cases/{created['id']}/actions/accept", {"on": "2024-3-5"}), 400, "bad_date")
+
+
+def test_an_extension_needs_an_approver_with_the_role_in_scope(as_):
+    # Art. 34: approved by someone entitled to, never the requester.
+    clerk = as_("yinan_clerk")
+    created = register(clerk)
+    path = f"/cases/{created['id']}/actions"
+    clerk.post(f"{path}/accept", {"on": "2024-03-05"})
+    body = {"on": "2024-03-20", "days": 10, "reason": "情况复杂"}
+    error(clerk.post(f"{path}/extend", body | {"approver": "yinan_supervisor"}), 422, "invalid_approver")
+    error(clerk.post(f"{path}/extend", body | {"approver": "yinan_clerk"}), 422, "invalid_approver")
+    error(clerk.post(f"{path}/extend", body | {"approver": "yinan_approver", "days": 16}), 422,
+          "extension_above_bound")
+    extended = clerk.post(f"{path}/extend", body | {"approver": "yinan_approver"})
+    assert extended.status_code == 200 and extended.json["stage"] == "extended"
+    conclude = next(d for d in extended.json["deadlines"] if d["step"] == "conclude")
+    assert conclude["due_on"] == "2024-04-15"
+
+
+def test_migration_is_an_officers_action(as_):
+    created = register(as_("yinan_clerk"))
+    error(as_("yinan_clerk").post(f"/cases/{created['id']}/actions/migrate", {"reason": "x"}), 403, "forbidden")
+    error(as_("yinan_officer").post(f"/cases/{created['id']}/actions/migrate", {"on": "2024-03-05", "reason": "x"}),
+          422, "nothing_to_migrate")
+
+
+def test_an_accusation_is_hidden_from_the_accused_unit_which_may_not_act_on_it(as_):
+    # Art. 30, 46(5).
+    created = register(as_("yinan_clerk"), text="举报住建局局长受贿", accused_unit="沂南县住房和城乡建设局")
+    assert created["confidential"] and created["petitioner"] is None and created["text"] is None
+    shown = as_("yinan_discipline").get(f"/cases/{created['id']}").json
+    assert shown["petitioner"]["id_number"] == PERSON["id_number"] and shown["text"] == "举报住建局局长受贿"
+    accused = as_("housing_clerk")
+    view = accused.get(f"/cases/{created['id']}").json
+    assert view["petitioner"] is None and view["accused_unit"] is None and "text" not in view["case"]
+    listed = accused.get("/cases").json["items"][0]
+    assert listed["petitioner"] is None and listed["summary"] is None
+    error(accused.post(f"/cases/{created['id']}/actions/accept", {"on": "2024-03-05"}), 403, "conflict_of_interest")
+
+
+def test_lists_mask_personal_data_and_the_view_masks_it_for_supervisors(as_):
+    created = register(as_("yinan_clerk"))
+    listed = as_("yinan_clerk").get("/cases").json["items"][0]
+    assert listed["petitioner"]["id_number"] == "3701**********1234" and listed["petitioner"]["phone"] == "138****5678"
+    view = as_("yinan_supervisor").get(f"/cases/{created['id']}").json
+    assert view["petitioner"]["phone"] == "138****5678" and view["masked"]
+
+
+def test_list_filters_and_pagination(as_):
+    clerk = as_("yinan_clerk")
+    first = register(clerk)
+    second = register(clerk, received_on="2024-03-05", text="拖欠工资三个月")  # the urgent track (Yinan)
+    clerk.post(f"/cases/{first['id']}/actions/accept", {"on": "2024-03-05"})
+
+    def ids(**params):
+        response = clerk.get("/cases", **params)
+        assert response.status_code == 200, response.json
+        return [c["id"] for c in response.json["items"]]
+
+    assert ids() == [second["id"], first["id"]]
+    assert ids(stage="accepted") == [first["id"]] and ids(stage="registered,accepted") == [second["id"], first["id"]]
+    assert ids(track="urgent") == [second["id"]]
+    assert ids(flag="nothing") == []
+    # As of 2024-03-06: the second case's route deadline (same day, 2024-03-05) has passed.
+    assert ids(overdue="true", at="2024-03-06") == [second["id"]]
+    assert ids(overdue="false", at="2024-03-06") == [first["id"]]
+    assert ids(due_within="30", at="2024-03-06") == [second["id"]]  # its conclusion, 2024-03-20
+    assert ids(due_within="35", at="2024-03-06") == [second["id"], first["id"]]  # and 2024-04-07
+    assert ids(due_within="1", at="2024-04-05") == []
+    page = clerk.get("/cases", page="2", per_page="1").json
+    assert (page["total"], page["page"], [c["id"] for c in page["items"]]) == (2, 2, [first["id"]])
+    error(clerk.get("/cases", stage="lost"), 400, "bad_stage")
+    error(clerk.get("/cases", per_page="0"), 400, "bad_parameter")
+    assert "next_deadline" in clerk.get("/cases").json["items"][0]
+
+
+def test_duplicates_can_be_listed_by_flag(as_):
+    clerk = as_("ganzhou_clerk")
+    online = {"intake": "online", "text": "小区噪音扰民"}
+    register(clerk, "360700", **online)
+    repeat = register(clerk, "360700", **online, received_on="2024-03-10")
+    assert repeat["duplicate_of"] is not None and "duplicate" in repeat["flags"]
+    assert [c["id"] for c in clerk.get("/cases", flag="duplicate").json["items"]] == [repeat["id"]]
+
+
+def test_the_file_lists_events_with_deadlines(as_):
+    clerk = as_("yinan_clerk")
+    created = register(clerk)
+    clerk.post(f"/cases/{created['id']}/actions/accept", {"on": "2024-03-05"})
+    events = clerk.get(f"/cases/{created['id']}/events").json
+    assert events["number"] == created["number"]
+    assert [(e["action"], e["stage_after"]) for e in events["items"]] == [("register", "registered"),
+                                                                          ("accept", "accepted")]
+    assert events["items"][1]["deadlines"]["conclude"]["due_on"] == "2024-04-07"
+    view = clerk.get(f"/cases/{created['id']}").json
+    assert {e["step"] for e in view["escalations"]} >= {"conclude_yellow", "conclude_red", "backlog_leader"}
+
+
+def test_evaluate_decides_without_storing(as_):
+    clerk = as_("yinan_clerk")
+    decision = clerk.post("/evaluate", {"jurisdiction": "371321", "case": case()})
+    assert decision.status_code == 200 and decision.json["ruleset_version"].endswith("371321@2024.1")
+    assert decision.json["deadlines"]["route"]["date"] == "2024-03-05"
+    assert clerk.get("/cases").json["total"] == 0
+    error(clerk.post("/evaluate", {"case": {"intake": "letter"}}), 422, "invalid_case")
+    error(clerk.post("/evaluate", {"jurisdiction": "999999", "case": case()}), 422, "unknown_jurisdiction")
