@@ -27,7 +27,7 @@ def page_or_fragment(page: str, fragment: str, **context):
 def jurisdiction_name(code: str) -> str:
     from xinfang.server.app import library_of
     try:
-        return library_of(current_app).tree.get(code).name
+        return library_of(current_app._get_current_object()).tree.get(code).name
     except (LookupError, ValueError):
         return code
 

@@ -1,6 +1,6 @@
 """Benchmark of escalation sweeps on PostgreSQL: 1,000,000 open cases, about 9% of them with a step due.
 
-Run: .venv/bin/python bench/bench_sweep.py [--cases 1000000] [--url URL] [--explain FILE]
+Run: .venv/bin/python bench/bench_sweep.py [--cases 1000000] [--url URL] [--explain FILE] [--stale]
 Not a timed test: it prints what it measures on this machine (results: bench/README.md).
 
 Everything happens in a schema of its own (bench_sweep_<pid>), dropped at the end. The cases, their
@@ -9,14 +9,15 @@ rule set gives: per case a `route` (15 days) and a `conclude` (60 days) deadline
 route_overdue (+16, supervise), conclude_warning (-5, warn), conclude_overdue (+1, yellow card),
 conclude_overdue_long (+30, escalate with a letter). Cases were received 0-99 days ago; steps due
 more than 2 days ago were fired by earlier sweeps, those due in the last 3 days are what this sweep
-fires. 95% of the cases were routed in time, so their route_overdue step is due but never fires:
-nothing retires such steps today, and every sweep looks at them again (measured before and after
-deleting them, as a workflow that drops the schedule of a finished step would).
+fires. 95% of the cases were routed in time: as the workflow does (case_file.sync_file), their
+route_overdue step was deleted when routing was done.
 
 Measured: the generation; a plain `SELECT count(*)` of the rows the sweep fires (the baseline);
 EXPLAIN (ANALYZE, BUFFERS) of the sweep's UPDATE with no index on due_on, with migration 0002's
 (fired_at, due_on) and with 0004's partial (due_on) WHERE fired_at IS NULL, each rolled back then
-vacuumed; then sweep() itself, by phase; then an idle sweep (nothing left to fire).
+vacuumed, and once with PostgreSQL's JIT; then sweep() itself, by phase; then an idle sweep (nothing
+left to fire). `--stale` then adds back the route_overdue steps of the routed cases, as if nothing had
+deleted them, and times idle sweeps with them and after deleting them.
 """
 
 from __future__ import annotations
@@ -70,9 +71,10 @@ GENERATE = {
                            ('conclude_overdue', 'conclude', 'flag', 'yellow', NULL, false, 61),
                            ('conclude_overdue_long', 'conclude', 'escalate', NULL, 'joint_conference', true, 90))
              AS s(step, watch, action, flag, target, letter, days)
-        CROSS JOIN LATERAL (SELECT CASE
-            WHEN p.received_on + s.days <= CAST(:today AS date) - CAST(:window AS integer) AND (s.step <> 'route_overdue' OR p.id % 20 = 0)
-            THEN ((p.received_on + s.days) + TIME '09:00') AT TIME ZONE 'Asia/Shanghai' END AS at) AS fired""",
+        CROSS JOIN LATERAL (SELECT CASE WHEN p.received_on + s.days <= CAST(:today AS date) - CAST(:window AS integer)
+            THEN ((p.received_on + s.days) + TIME '09:00') AT TIME ZONE 'Asia/Shanghai' END AS at) AS fired
+        -- The workflow (case_file.sync_file) deletes the unfired steps of a finished step: a routed case has none.
+        WHERE s.step <> 'route_overdue' OR p.id % 20 = 0 OR CAST(:today AS date) - p.received_on < 3""",
 }
 STATUS = """
     SELECT CASE WHEN e.fired_at IS NOT NULL THEN 'fired by earlier sweeps'
@@ -88,6 +90,11 @@ INDEXES = {
     "0004: (due_on) WHERE fired_at IS NULL": ("CREATE INDEX ix_case_escalation_due ON case_escalation (due_on) "
                                               "WHERE fired_at IS NULL"),
 }
+STALE = """
+    INSERT INTO case_escalation (petition_id, step, watch, action, target, letter, due_on, rule, source)
+    SELECT p.id, 'route_overdue', 'route', 'supervise', 'petition_office', false, p.received_on + 16,
+           'escalation:route_overdue', 'bench'
+    FROM petition AS p WHERE p.id % 20 <> 0 AND CAST(:today AS date) - p.received_on >= 3"""
 RETIRE = """
     DELETE FROM case_escalation AS e USING case_deadline AS d
     WHERE e.fired_at IS NULL AND d.petition_id = e.petition_id AND d.step = e.watch AND d.done_on IS NOT NULL"""
@@ -169,7 +176,7 @@ def timed_sweep(engine) -> tuple[sweeping.SweepResult, dict[str, float]]:
     return result, phases
 
 
-def run(url: str, cases: int, explain_path: str | None) -> None:
+def run(url: str, cases: int, explain_path: str | None, stale: bool) -> None:
     params = {"today": TODAY, "n": cases, "window": WINDOW}
     times: dict[str, float] = {}
     engine = db.make_engine(url)
@@ -207,18 +214,27 @@ def run(url: str, cases: int, explain_path: str | None) -> None:
         print(f"  {result}; phases: " + ", ".join(f"{k} {v:.2f} s" for k, v in phases.items()))
         times["sweep"] = result.seconds
         with timed("idle sweep", times):
-            idle = sweeping.sweep(engine, NOW, worker="bench")
-        assert idle.fired == 0
-        with timed("retire the escalations of done steps (DELETE)", times), engine.begin() as connection:
-            retired = connection.execute(text(RETIRE)).rowcount
-        print(f"  retired {retired:,} rows")
-        vacuum(engine, "case_escalation")
-        with timed("idle sweep after retiring", times):
-            sweeping.sweep(engine, NOW, worker="bench")
+            assert sweeping.sweep(engine, NOW, worker="bench").fired == 0
+        if stale:
+            _stale(engine, params, times)
         _ratios(times, result)
         _save(plans, explain_path)
     finally:
         engine.dispose()
+
+
+def _stale(engine, params: dict, times: dict[str, float]) -> None:
+    """Idle sweeps with the escalations of done steps left pending (never fire), then without them."""
+    with timed("add back the route_overdue steps of routed cases", times), engine.begin() as connection:
+        print(f"  {connection.execute(text(STALE), params).rowcount:,} rows")
+    vacuum(engine, "case_escalation")
+    with timed("idle sweep with them", times):
+        assert sweeping.sweep(engine, NOW, worker="bench").fired == 0
+    with timed("delete them again", times), engine.begin() as connection:
+        connection.execute(text(RETIRE))
+    vacuum(engine, "case_escalation")
+    with timed("idle sweep without them", times):
+        sweeping.sweep(engine, NOW, worker="bench")
 
 
 def _ratios(times: dict[str, float], result) -> None:
@@ -230,7 +246,9 @@ def _ratios(times: dict[str, float], result) -> None:
     for label in INDEXES:
         print(f"  UPDATE [{label}] / UPDATE [0004]: {times[f'update [{label}]'] / times[f'update [{partial}]']:.2f}")
     print(f"  UPDATE [0004] with JIT / without: {times['update [jit]'] / times[f'update [{partial}]']:.2f}")
-    print(f"  idle sweep before / after retiring: {times['idle sweep'] / times['idle sweep after retiring']:.0f}")
+    if "idle sweep with them" in times:
+        print(f"  idle sweep with / without the stale steps: "
+              f"{times['idle sweep with them'] / times['idle sweep without them']:.0f}")
     print(f"  per fired step: {1e6 * times['sweep'] / max(result.fired, 1):.1f} µs")
 
 
@@ -249,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", default=os.environ.get("XINFANG_TEST_POSTGRES_URL") or DEFAULT_URL,
                         help="a PostgreSQL server (default: $XINFANG_TEST_POSTGRES_URL, else %(default)s)")
     parser.add_argument("--explain", metavar="FILE", help="also write the EXPLAIN ANALYZE plans to FILE")
+    parser.add_argument("--stale", action="store_true", help="also time idle sweeps over never-firing steps")
     args = parser.parse_args(argv)
     admin = create_engine(args.url, poolclass=NullPool)
     schema = f"bench_sweep_{os.getpid()}"
@@ -266,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         url = make_url(args.url).update_query_dict({"options": f"-csearch_path={schema} -cjit=off"})
         url = url.render_as_string(hide_password=False)
         db.upgrade(url)
-        run(url, args.cases, args.explain)
+        run(url, args.cases, args.explain, args.stale)
     finally:
         with admin.begin() as connection:
             connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')

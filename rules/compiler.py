@@ -137,8 +137,9 @@ def build_rules(data: Mapping[str, Any]) -> _Builder:
             b.add(f"admissibility:{rule}", f"admissibility.{rule}.refuse", conditions[rule])
     limit = ((data.get("intake") or {}).get("group_visit") or {}).get("max_representatives")
     if limit is not None:
+        # Art. 20: 多人采用走访形式 — the bound is on the representatives of a visit, not the signers of a letter.
         b.add("admissibility:representatives", "intake.group_visit.max_representatives",
-              [{"$gt": {"representatives": int(limit)}}])
+              [{"intake": "visit"}, {"$gt": {"representatives": int(limit)}}])
     routing = data.get("routing") or {}
     not_accusation = {"$neq": {"kind": "accusation"}}
     if (routing.get("accusation") or {}).get("unit"):
@@ -155,7 +156,9 @@ def build_rules(data: Mapping[str, Any]) -> _Builder:
             b.add(f"track:{track_id}", f"tracks.{track_id}.when", b.when(track["when"]))
     for tier_id, tier in ((data.get("mediation") or {}).get("tiers") or {}).items():
         if tier.get("when"):
-            b.add(f"tier:{tier_id}", f"mediation.tiers.{tier_id}.when", b.when(tier["when"]))
+            # Mediation (化解) is for petition matters: accusations go to discipline bodies (Art. 30) and
+            # matters with a procedure of their own (litigation, arbitration, ...) to it (Art. 31).
+            b.add(f"tier:{tier_id}", f"mediation.tiers.{tier_id}.when", b.when(tier["when"]) + [{"channel": "petition"}])
     # Classification keywords take part in the same one-pass keyword search.
     for category in ((data.get("classification") or {}).get("categories") or {}).values():
         b.keywords.update(dict.fromkeys(str(w) for w in category.get("keywords") or ()))

@@ -11,6 +11,7 @@ from xinfang.config import EffectiveRuleSet, RuleSetLibrary
 
 from .case_input import STAGES, Case, CaseError, parse_case
 from .deadlines import Limit, deadlines, request_late
+from .guard import names_accused
 from .plan import Plan, plan_for
 
 
@@ -65,8 +66,8 @@ def decide(effective: EffectiveRuleSet, case: Case, *, at: dt.date | None = None
     found, provisional = deadlines(plan.periods, case, limits.steps if admissible else limits.refused_steps,
                                    limits.extension)
 
-    if case.representatives is not None and case.representatives >= 2:
-        flags.append("group_visit")
+    if case.intake == "visit" and case.representatives is not None and case.representatives >= 2:
+        flags.append("group_visit")  # Art. 20: 多人采用走访形式
     if channel == "litigation":
         flags.append("litigation_separated")  # Art. 22 ¶2, 28 ¶2: 诉访分离
     if kind == "accusation":
@@ -132,19 +133,37 @@ def _classify(plan: Plan, case: Case, matched: list[str]) -> tuple[str, dict]:
                                "source": plan.source(f"classify:given:{case.category}")}
     hits: dict[str, list[str]] = {}
     for word in matched:
+        longer = plan.longer_keywords.get(word)
+        if longer and _only_inside(case.text, word, [w for w in longer if w in case.text]):
+            continue  # 征地 inside 征地拆迁 is that keyword, not a word of its own
         for code in plan.keyword_categories.get(word, ()):
             hits.setdefault(code, []).append(word)
-    best, words = None, []
+    best, found = None, []
     index = plan.category_index
-    for code, found in hits.items():  # most words; ties: the first category in definition order
-        if len(found) > len(words) or (len(found) == len(words) and index[code] < index[best]):
-            best, words = code, found
+    for code, words in hits.items():  # most words; ties: the first category in definition order
+        if len(words) > len(found) or (len(words) == len(found) and index[code] < index[best]):
+            best, found = code, words
     if best is None:
         code = plan.default_category
         return code, {"rule": "classify:default", "category": code, "matched": [],
                       "source": plan.source("classify:default")}
+    words = [w for w in plan.categories[best].keywords if w in found]  # as the rule set lists them
     return best, {"rule": "classify:keywords", "category": best, "matched": words,
                   "source": plan.source(f"classify:keywords:{best}")}
+
+
+def _only_inside(text: str, word: str, longer: list[str]) -> bool:
+    """Whether every occurrence of `word` in `text` lies within an occurrence of one of the `longer` words."""
+    spans = [(at, at + len(w)) for w in longer for at in _occurrences(text, w)]
+    return all(any(a <= at and at + len(word) <= b for a, b in spans) for at in _occurrences(text, word))
+
+
+def _occurrences(text: str, word: str) -> list[int]:
+    found, at = [], text.find(word)
+    while at >= 0:
+        found.append(at)
+        at = text.find(word, at + 1)
+    return found
 
 
 def _route(plan: Plan, case: Case, kind: str, category: str, ordered: list[str]) -> tuple[dict, list, list]:
@@ -164,23 +183,12 @@ def _route(plan: Plan, case: Case, kind: str, category: str, ordered: list[str])
         route = plan.routes["route:default"]
         entries.append({"rule": "route:default", "source": plan.source("route:default")})
     flags: list[str] = []
-    if kind == "accusation" and case.accused_unit and _names_accused(route, case.accused_unit):
-        route = plan.guard_route
+    if kind == "accusation" and case.accused_unit and names_accused(
+            route, plan.unit_types.get(route["unit"]), case.accused_unit, plan.places):
+        route = plan.guard_routes[route["level"]]  # Art. 30, 46(5): one level above the accused
         flags.append("accused_guard")
         entries.append({"rule": "route:guard", "source": plan.source("route:guard")})
     return dict(route), entries, flags
-
-
-def _names_accused(route: Mapping[str, str], accused: str) -> bool:
-    """Whether the unit's id or name and the accused unit are equal or one contains the other (trimmed)."""
-    accused = accused.strip()
-    if not accused:
-        return False
-    for name in (route.get("unit"), route.get("name")):
-        name = (name or "").strip()
-        if name and (accused in name or name in accused):
-            return True
-    return False
 
 
 def _best_track(plan: Plan, fired: frozenset[str]) -> str | None:

@@ -14,6 +14,7 @@ from .calendar import HolidayTable, LegalCalendar, calendar_for
 from .compiler import CompiledRuleSet, default_compiler
 from .deadlines import Limit, Periods, steps
 from .durable_adapter import DurableAdapter
+from .guard import guard_routes, place_names
 
 TIER_LEVELS = ("village", "township", "county")
 _CACHE_SIZE = 64
@@ -28,7 +29,7 @@ class Category:
     channel: str
     unit: str | None
     level: str | None
-    keywords: frozenset[str]
+    keywords: tuple[str, ...]  # in the order the rule set lists them
 
 
 class Limits(NamedTuple):
@@ -51,7 +52,9 @@ class Plan:
     categories: dict[str, Category]
     default_category: str
     routes: dict[str, dict[str, str]]  # rule id ("route:...") → {"unit", "name", "level"}
-    guard_route: dict[str, str]
+    guard_routes: dict[str, dict[str, str]]  # accused unit's level → the discipline body one level up
+    places: dict[str, tuple[str, ...]]  # level → names of the case's jurisdiction and its ancestors
+    unit_types: dict[str, str | None]  # unit id → type (discipline, competent, ...)
     tracks: list[tuple[str, int]]  # (id, priority) in definition order, those with a `when`
     default_track: str | None
     tiers: list[str]  # ids, lowest level first (Yuanjiang: the lowest level mediates first)
@@ -60,6 +63,7 @@ class Plan:
     sources: dict[str, dict[str, Any]]  # rule id (and "classify:keywords:<code>" ...) → {"file", "line"}
     keyword_categories: dict[str, tuple[str, ...]]  # keyword → the categories listing it, in definition order
     category_index: dict[str, int]  # code → position in definition order
+    longer_keywords: dict[str, tuple[str, ...]]  # keyword → the longer keywords that contain it (征地 → 征地拆迁)
     base_limits: dict[str, Limit]
     overrides: dict[str, dict[str, Limit]]  # "track:<id>" / "tier:<id>" → step → Limit
     version_label: str = ""
@@ -83,7 +87,13 @@ class Plan:
 
 
 def _file_line(effective: EffectiveRuleSet, path: str) -> dict[str, Any]:
+    """Where `path` was written; a mapping that only has sources for its entries (a track's `when`) is
+    where its first entry was written."""
     src = effective.source_of(path)
+    if src is None:
+        prefix = tuple(path.split("."))
+        inside = [s for p, s in effective.merged.sources.items() if p[:len(prefix)] == prefix]
+        src = min(inside, key=lambda s: (s.file, s.line), default=None)
     return {"file": src.file, "line": src.line} if src else {}
 
 
@@ -99,19 +109,6 @@ def _absolute(level: str | None, own: str) -> str:
     if level == "above":
         return LEVELS[max(LEVELS.index(own) - 1, 0)]
     return level
-
-
-def _from_above(effective: EffectiveRuleSet, path: tuple[str, ...]) -> Any:
-    """The value the nearest level strictly above the jurisdiction writes at `path` (None if none does)."""
-    own = LEVELS.index(effective.jurisdiction.level)
-    for version in reversed(effective.chain):
-        if LEVELS.index(version.level) < own:
-            value: Any = version.data
-            for key in path:
-                value = value.get(key) if isinstance(value, Mapping) else None
-            if value is not None:
-                return value
-    return None
 
 
 def _limits(effective: EffectiveRuleSet, table: Mapping[str, Any], prefix: str) -> dict[str, Limit]:
@@ -140,7 +137,7 @@ def build_plan(effective: EffectiveRuleSet) -> Plan:
     classification = data.get("classification") or {}
     categories = {
         str(code): Category(str(code), spec.get("kind", "appeal"), spec.get("channel", "petition"), spec.get("unit"),
-                            spec.get("level"), frozenset(map(str, spec.get("keywords") or ())))
+                            spec.get("level"), tuple(map(str, spec.get("keywords") or ())))
         for code, spec in (classification.get("categories") or {}).items()}
     routing = data.get("routing") or {}
     routes = {"route:default": route((routing.get("default") or {}).get("unit"),
@@ -155,12 +152,6 @@ def build_plan(effective: EffectiveRuleSet) -> Plan:
     for code, category in categories.items():
         if category.unit:
             routes[f"route:category:{code}"] = route(category.unit, category.level)
-    # Art. 30, 46(5): an accusation against the accused unit goes to the discipline body one level up.
-    guard_unit = _from_above(effective, ("routing", "accusation", "unit")) or routes.get(
-        "route:accusation", routes["route:default"])["unit"]
-    above = LEVELS[max(LEVELS.index(own) - 1, 0)]
-    guard_name = _from_above(effective, ("units", guard_unit, "name")) or (units.get(guard_unit) or {}).get(
-        "name", guard_unit)
     tracks_spec = data.get("tracks") or {}
     defaults = [t for t, spec in tracks_spec.items() if spec.get("default")]
     tiers_spec = (data.get("mediation") or {}).get("tiers") or {}
@@ -191,13 +182,16 @@ def build_plan(effective: EffectiveRuleSet) -> Plan:
     return Plan(
         effective=effective, compiled=compiled, adapter=compiler.adapter, periods=Periods(_calendar(data)), categories=categories,
         default_category=str(classification.get("default_category", "")), routes=routes,
-        guard_route={"unit": guard_unit, "name": guard_name, "level": above},
+        guard_routes=guard_routes(effective), places=place_names(effective),
+        unit_types={unit: spec.get("type") for unit, spec in units.items()},
         tracks=[(t, int(tracks_spec[t].get("priority", 0))) for t in tracks_spec if f"track:{t}" in compiled.rules],
         default_track=defaults[0] if defaults else None, tiers=tiers, reasons=reasons,
         max_representatives=(int(group["max_representatives"]), group.get("basis", ""))
         if "max_representatives" in group else None,
         version_label=effective.version_label, sources=sources, keyword_categories=keyword_categories,
         category_index={code: i for i, code in enumerate(categories)},
+        longer_keywords={w: longer for w in keyword_categories
+                         if (longer := tuple(k for k in keyword_categories if w in k and w != k))},
         base_limits=_limits(effective, data.get("time_limits"), "time_limits"),
         overrides=overrides)
 

@@ -53,11 +53,12 @@ def _date(value: Any, name: str) -> dt.date | None:
         raise ApiError(400, "bad_date", f"{name}={value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _code(raw: Any) -> str:
+def _code(raw: Any, status: int = 422) -> str:
+    """A jurisdiction named in a body (422 when unknown) or in a query (404 when unknown)."""
     try:
         return library_of(current_app).tree.get(raw).code
     except (UnknownJurisdiction, ValueError, TypeError) as err:
-        raise ApiError(422, "unknown_jurisdiction", str(err).strip("'\"")) from None
+        raise ApiError(status, "unknown_jurisdiction", str(err).strip("'\"")) from None
 
 
 def _case_response(petition: Petition, status: int = 200, **extra: Any):
@@ -111,10 +112,10 @@ def create_case():
 def list_cases():
     """Cases in the user's scope, newest first; filters: jurisdiction (and below), stage, track, flag, due_within, overdue."""
     args, user = request.args, current_user()
-    code = _code(args["jurisdiction"]) if args.get("jurisdiction") else user.jurisdiction_code
+    code = _code(args["jurisdiction"], 404) if "jurisdiction" in args else user.jurisdiction_code
     require_scope(code)
     query = select(Petition).where(Petition.jurisdiction_code.like(jurisdiction_prefix(code) + "%"))
-    if args.get("stage"):
+    if "stage" in args:
         stages = args["stage"].split(",")
         bad = [s for s in stages if s not in STAGES]
         if bad:

@@ -46,7 +46,8 @@ def forms(code: str):
     return jsonify(
         jurisdiction={"code": j.code, "name": j.name, "level": j.level},
         at=effective.at.isoformat(), ruleset_version=effective.version_label,
-        intakes=[{"code": c, "name": spec.get("name", c)} for c, spec in data.get("intake", {}).get("channels", {}).items()],
+        intakes=[{"code": c, "name": spec.get("name", c)}
+                 for c, spec in data.get("intake", {}).get("channels", {}).items()],
         categories=[{"code": c, "name": spec.get("name"), "has_form_fields": bool(spec.get("form_fields"))}
                     for c, spec in data.get("classification", {}).get("categories", {}).items()],
     )

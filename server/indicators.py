@@ -1,24 +1,4 @@
-"""Supervision indicators of a jurisdiction (and all below it) over a period, aggregated in SQL from the case file.
-
-The cohort is the petitions received in [start, end] in the jurisdiction or any jurisdiction below it.
-Events are read by the stage they lead to (`stage_after`), not by action name, so the indicators do not
-depend on how the workflow spells its actions:
-
-- on_time_acceptance: of the cases with a `notify` deadline that were accepted or refused (first event
-  leading to `accepted` or `refused`) or whose deadline has passed (as of `as_of`), those accepted or
-  refused on or before it (Art. 23).
-- on_time_conclusion: the same for the `conclude` deadline (its row includes an approved extension)
-  and the first event leading to `concluded`; refused cases are left out (Art. 34).
-- first_petition_resolution: of the concluded cases that are not repeats (no `duplicate_of_id`), those
-  with no review request after (no event leading to `review_requested`) (初次信访事项一次性化解率).
-- repeat_petitions: of all cases, those marked a repeat of an earlier one (`duplicate_of_id` set).
-- satisfaction: of the cases rated, those rated `satisfied` or `basically_satisfied`. The rating is
-  `detail.satisfaction` of the latest event leading to `concluded` or `closed` that carries one of
-  satisfied / basically_satisfied / unsatisfied (the petitioner's evaluation, Art. 34 ¶2, 41).
-- by_category, by_unit: cases per category and per responsible unit (`route_unit`), out of all cases.
-- overdue_by_unit: per unit, the cases with a step of the authority (route, notify, conclude, review,
-  rereview) done after its deadline, or still open after it as of `as_of`; out of the unit's cases.
-"""
+"""Supervision indicators of a jurisdiction and all below it over a period, aggregated in SQL from the case file."""
 
 from __future__ import annotations
 
@@ -143,7 +123,10 @@ def _names(library: RuleSetLibrary, codes: Iterable[str], at: dt.date, section: 
             data = library.effective(code, at).data
         except (NoRuleSetInForce, LookupError, ValueError):
             continue
-        items = data.get("classification", {}).get("categories", {}) if section == "categories" else data.get("units", {})
+        if section == "categories":
+            items = data.get("classification", {}).get("categories", {})
+        else:
+            items = data.get("units", {})
         for key, spec in items.items():
             names.setdefault(key, spec.get("name"))
     return names
@@ -151,7 +134,30 @@ def _names(library: RuleSetLibrary, codes: Iterable[str], at: dt.date, section: 
 
 def indicators(session: Session, library: RuleSetLibrary, code: str, start: dt.date, end: dt.date,
                as_of: dt.date) -> dict[str, Any]:
-    """The indicators of `code` and everything below it for cases received in [start, end], as of `as_of`."""
+    """The indicators of `code` and everything below it for cases received in [start, end], as of `as_of`.
+
+    The cohort is the petitions received in [start, end] in the jurisdiction or any jurisdiction below it.
+    Events are read by the stage they lead to (`stage_after`), not by action name, so the indicators do not
+    depend on how the workflow spells its actions:
+
+    - on_time_acceptance: of the cases with a `notify` deadline that were accepted or refused (first event
+      leading to `accepted` or `refused`) or whose deadline has passed (as of `as_of`), those accepted or
+      refused on or before it (Art. 23).
+    - on_time_conclusion: the same for the `conclude` deadline (its row includes an approved extension)
+      and the first event leading to `concluded`; refused cases are left out (Art. 34).
+    - first_petition_resolution: of the concluded cases that are not repeats (no `duplicate_of_id`), those
+      with no review request after (no event leading to `review_requested`) (初次信访事项一次性化解率).
+    - repeat_petitions: of all cases, those marked a repeat of an earlier one (`duplicate_of_id` set).
+    - satisfaction: of the cases rated, those rated `satisfied` or `basically_satisfied`. The rating is
+      `detail.satisfaction` of the latest event leading to `concluded` or `closed` that carries one of
+      satisfied / basically_satisfied / unsatisfied (the petitioner's rating, as Ganzhou's report publishes it).
+    - by_category, by_unit: cases per category and per responsible unit (`route_unit`), out of all cases.
+    - overdue_by_unit: per unit, the cases with a step of the authority (route, notify, conclude, review,
+      rereview) done after its deadline, or still open after it as of `as_of`; out of the unit's cases.
+
+    Each is a count with its numerator and denominator (see `ratio`); `children` repeats the headline
+    indicators for each jurisdiction directly below, so a supervisor drills down one level at a time.
+    """
     root = library.tree.get(code)
     groups = _groups(session, library, root.code, start, end)
     per_group: dict[str, tuple] = {}

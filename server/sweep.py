@@ -11,7 +11,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, exists, insert, or_, select, text, update
+from sqlalchemy import (Connection, Date, Engine, Integer, and_, bindparam, case, column, exists, func, insert, literal,
+                        or_, select, text, update)
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -33,6 +34,7 @@ _RETRY_CODES = {"40P01", "40001"}  # deadlock detected, serialization failure
 _esc = CaseEscalation.__table__
 _petition = Petition.__table__
 _deadline = CaseDeadline.__table__
+_event = CaseEvent.__table__
 
 
 @dataclass(frozen=True)
@@ -129,14 +131,12 @@ def _sweep(connection: Connection, now: dt.datetime, worker: str, returning: boo
 
 
 def _fired_columns():
-    """What the follow-ups need of each fired step: the row, the case's stage and the watched deadline."""
-    stage = select(_petition.c.stage).where(_petition.c.id == _esc.c.petition_id).correlate(_esc).scalar_subquery()
+    """What the flags need of each fired step, with the watched deadline (a step after it is overdue)."""
     deadline = (select(_deadline.c.due_on).where(_deadline.c.petition_id == _esc.c.petition_id,
                                                  _deadline.c.step == _esc.c.watch)
                 .correlate(_esc).scalar_subquery())
     return (_esc.c.id, _esc.c.petition_id, _esc.c.step, _esc.c.watch, _esc.c.action, _esc.c.flag, _esc.c.target,
-            _esc.c.letter, _esc.c.due_on, _esc.c.rule, _esc.c.source, stage.label("stage"),
-            deadline.label("deadline_on"))
+            _esc.c.letter, _esc.c.due_on, _esc.c.rule, deadline.label("deadline_on"))
 
 
 def fire_statement(now: dt.datetime, today: dt.date, worker: str):
@@ -167,14 +167,24 @@ def _fire_without_returning(connection: Connection, now: dt.datetime, today: dt.
 
 def _record_events(connection: Connection, rows: list[dict[str, Any]], now: dt.datetime, today: dt.date,
                    worker: str) -> None:
-    """One case event per fired step (executemany: batched multi-row INSERTs)."""
-    events = [{"petition_id": r["petition_id"], "action": EVENT_ACTION, "on": today, "at": now, "actor": worker,
-               "stage_before": r["stage"], "stage_after": r["stage"],
-               "detail": {"escalation_id": r["id"], "step": r["step"], "action": r["action"], "flag": r["flag"],
-                          "to": r["target"], "letter": bool(r["letter"]), "watch": r["watch"],
-                          "due_on": r["due_on"].isoformat(), "rule": r["rule"], "source": r["source"]}}
-              for r in rows]
-    connection.execute(insert(CaseEvent.__table__), events)
+    """One case event per fired step, written by one INSERT ... SELECT over the fired ids (a JSON array)."""
+    postgres = connection.dialect.name == "postgresql"
+    if postgres:
+        ids = text("SELECT CAST(value AS integer) FROM json_array_elements_text(CAST(:ids AS json))")
+        letter, as_json = _esc.c.letter, func.json_build_object
+    else:
+        ids = text("SELECT value FROM json_each(:ids)")
+        letter, as_json = case((_esc.c.letter, func.json("true")), else_=func.json("false")), func.json_object
+    detail = as_json("escalation_id", _esc.c.id, "step", _esc.c.step, "action", _esc.c.action, "flag", _esc.c.flag,
+                     "to", _esc.c.target, "letter", letter, "watch", _esc.c.watch, "due_on", _esc.c.due_on,
+                     "rule", _esc.c.rule, "source", _esc.c.source)
+    events = (select(_esc.c.petition_id, literal(EVENT_ACTION), literal(today, Date()), literal(now, UTCDateTime()),
+                     literal(worker), _petition.c.stage, _petition.c.stage, detail)
+              .join_from(_esc, _petition, _petition.c.id == _esc.c.petition_id)
+              .where(_esc.c.id.in_(ids.columns(column("value", Integer))))
+              .order_by(_esc.c.id))
+    names = ["petition_id", "action", "on", "at", "actor", "stage_before", "stage_after", "detail"]
+    connection.execute(insert(_event).from_select(names, events), {"ids": json.dumps([r["id"] for r in rows])})
 
 
 def _new_flags(rows: list[dict[str, Any]]) -> dict[int, list[str]]:

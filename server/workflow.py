@@ -56,6 +56,7 @@ PAYLOADS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "hearing_start": ((), ()), "hearing_end": ((), ()), "rereview_opinion": (("outcome",), ("opinion",)),
     "close": ((), ("satisfaction",)), "migrate": (("reason",), ("to",)),
 }
+MAX_ID = 2**31 - 1
 ALL_STEPS = ("route", "notify", "objection", "conclude", "review_request", "review_acceptance", "review",
              "rereview_request", "rereview_acceptance", "rereview")
 
@@ -69,7 +70,8 @@ def allowed_actions(petition: Petition) -> list[str]:
 
 
 def get_petition(db: Session, petition_id: int) -> Petition:
-    petition = db.get(Petition, petition_id)
+    # An id beyond the column's range (32-bit on PostgreSQL) names no case: the database is not asked.
+    petition = db.get(Petition, petition_id) if 1 <= petition_id <= MAX_ID else None
     if petition is None:
         raise ApiError(404, "case_not_found", f"no case has id {petition_id}")
     return petition

@@ -9,14 +9,20 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
 
 from xinfang.config import bundled_library
 from xinfang.server import db as database_module
 from xinfang.server.app import create_app
-from xinfang.server.auth import DEMO_PASSWORD, create_user, seed_demo_users
+from xinfang.server import auth
+from xinfang.server.auth import DEMO_PASSWORD
 from xinfang.server.ruleset_import import ensure_database
 
 ADMIN_UI = Path(__file__).resolve().parent.parent / "admin_ui"
+
+
+def fast_hash(password: str) -> str:
+    return generate_password_hash(password, method="pbkdf2:sha256:1000")
 
 
 @pytest.fixture(scope="module")
@@ -25,9 +31,11 @@ def app(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('admin_ui') / 'xinfang.sqlite3'}"
     ensure_database(url, bundled_library())
     engine = database_module.make_engine(url)
-    with Session(engine) as session, session.begin():
-        seed_demo_users(session)
-        create_user(session, "no_roles", DEMO_PASSWORD, display_name="无角色", jurisdiction_code="371321", roles=[])
+    with pytest.MonkeyPatch.context() as patch, Session(engine) as session, session.begin():
+        patch.setattr(auth, "hash_password", fast_hash)  # scrypt costs 0.3 s at seeding and at every sign-in
+        auth.seed_demo_users(session)
+        auth.create_user(session, "no_roles", DEMO_PASSWORD, display_name="无角色", jurisdiction_code="371321",
+                         roles=[])
     engine.dispose()
     return create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test", "SWEEP_INTERVAL_SECONDS": 0})
 

@@ -235,6 +235,12 @@ def test_representatives_above_five_not_accepted(bundled):
     assert "group_visit" not in evaluate(bundled, NATIONAL, case(intake="visit"))["flags"]
 
 
+def test_representatives_bound_is_for_visits_only(bundled):
+    # Art. 20: 多人采用走访形式提出…代表人数不超过5人: eight people signing one letter are no group visit.
+    letter = evaluate(bundled, NATIONAL, case(intake="letter", representatives=8))
+    assert letter["admissible"] is True and "group_visit" not in letter["flags"]
+
+
 def test_every_refusal_reason_is_given(bundled):
     decision = evaluate(bundled, NATIONAL, case(intake="visit", representatives=6,
                                                 history={"pending_elsewhere": True}))
@@ -251,6 +257,23 @@ def test_category_suggested_from_keywords_with_the_matched_words(bundled, line_o
         "source": decision["trace"][0]["source"]}
     keywords = line_of(rules_dir / "000000_national" / "2022-05-01.yaml", "keywords: [征地, 土地征收")
     assert decision["trace"][0]["source"]["line"] == keywords
+
+
+def test_a_keyword_inside_a_longer_keyword_is_not_counted_twice(local_ruleset):
+    # 征地拆迁 is the local category's keyword: the 征地 (12) and 拆迁 (10) inside it are not words of their own.
+    library, issues = local_ruleset("""
+        units:
+          land: {name: 征收办, type: competent, level: county}
+        classification:
+          categories:
+            "1201": {name: 征地拆迁补偿, unit: land, keywords: [征地拆迁, 补偿款]}
+        """)
+    assert issues == []
+    decision = evaluate(library, "110101", case(text="征地拆迁"))
+    assert decision["category"] == "1201" and decision["trace"][0]["matched"] == ["征地拆迁"]
+    assert decision["route"] == {"unit": "land", "name": "征收办", "level": "county"}
+    # 征地 written again on its own counts again: 12 has 征地 + 土地补偿 (2) against 1201's one.
+    assert evaluate(library, "110101", case(text="征地拆迁后又征地，土地补偿未付"))["category"] == "12"
 
 
 def test_category_ties_go_to_the_first_category(bundled):
@@ -342,6 +365,36 @@ def test_accused_guard_when_a_local_unit_bears_the_accused_name(local_ruleset):
     assert other["route"]["name"] == "东城区纪委监委" and "accused_guard" not in other["flags"]
 
 
+def test_accused_guard_sees_through_abbreviations(local_ruleset):
+    # Art. 30, 46(5): petitioners write 区纪委监委, 东城区纪委, 纪委监委 for the district's commission.
+    library, issues = local_ruleset("""
+        units:
+          discipline: {name: 中共北京市东城区纪律检查委员会、北京市东城区监察委员会, type: discipline, level: county}
+        """)
+    assert issues == []
+    for accused in ("东城区纪委监委", "区纪委", "纪委监委", "中共东城区纪委", "东城区监委"):
+        decision = evaluate(library, "110101", case(text="举报纪委干部受贿", accused_unit=accused))
+        assert "accused_guard" in decision["flags"], accused
+        assert decision["route"] == {"unit": "discipline", "name": "纪检监察机关", "level": "city"}, accused
+    # The commission of another place, or another body, is not the route's unit.
+    for accused in ("市纪委监委", "西城区纪委", "东城区住房和城乡建设委员会"):
+        decision = evaluate(library, "110101", case(text="举报某干部受贿", accused_unit=accused))
+        assert "accused_guard" not in decision["flags"] and decision["route"]["level"] == "county", accused
+
+
+def test_accused_guard_goes_one_level_above_the_accused_unit(local_ruleset):
+    # A county that hands accusations to the city's commission (as Yinan did in 2021): an accusation
+    # against that commission goes to the province's, not back to it.
+    library, issues = local_ruleset("""
+        units:
+          discipline: {name: 北京市纪委监委, type: discipline, level: city}
+        """)
+    assert issues == []
+    decision = evaluate(library, "110101", case(text="举报受贿", accused_unit="北京市纪委监委"))
+    assert decision["route"] == {"unit": "discipline", "name": "纪检监察机关", "level": "province"}
+    assert "accused_guard" in decision["flags"]
+
+
 # --- Tracks and tiers ---------------------------------------------------------------------------
 
 TRACKS = """
@@ -382,6 +435,13 @@ def test_track_of_highest_priority_with_its_limits(local_ruleset):
     tie = evaluate(library, "110101", case(text="欠薪", intake="visit", representatives=3))
     assert tie["track"] == "urgent"
     assert evaluate(library, "110101", case())["track"] == "normal"
+    # Every track that matched is in the trace, where its `when` is written.
+    file = library.versions("110101")[0].file
+    lines = open(file, encoding="utf-8").read().splitlines()
+    assert tie["trace"][2:4] == [
+        {"rule": "track:urgent", "source": {"file": file, "line": lines.index("    when: {keywords: [欠薪, 断水]}") + 1}},
+        {"rule": "track:group", "source": {"file": file,
+                                           "line": lines.index("    when: {intakes: [visit], min_representatives: 2}") + 1}}]
 
 
 TIERS = """
@@ -417,6 +477,13 @@ def test_tier_lowest_level_first_with_its_limits(local_ruleset):
     township = evaluate(library, "110101", case(category="10", intake="visit", representatives=3))
     assert "tier:township" in township["flags"] and dates(township)["conclude"] == "2024-03-18"
     assert not [f for f in evaluate(library, "110101", case(category="12"))["flags"] if f.startswith("tier:")]
+    assert [e["rule"] for e in both["trace"]][-3:] == ["tier:village", "tier:county", "tier:township"]
+    assert all(e["source"]["file"].endswith("110101_local/2024-01-01.yaml") for e in both["trace"][-3:])
+    # Accusations (Art. 30) and litigation (Art. 22 ¶2) are not mediated: the national 60 days apply.
+    for text in ("举报邻里纠纷调解员受贿", "不服法院关于邻里纠纷的判决"):
+        decision = evaluate(library, "110101", case(text=text))
+        assert not [f for f in decision["flags"] if f.startswith("tier:")], text
+        assert dates(decision)["conclude"] == "2024-04-30", text
 
 
 # --- Input is checked before the engine sees it -----------------------------------------------

@@ -14,6 +14,12 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
+def fast_hash(password: str) -> str:
+    """A cheap hash for test accounts: scrypt costs 0.3 s a password, at seeding and at every sign-in."""
+    from werkzeug.security import generate_password_hash
+    return generate_password_hash(password, method="pbkdf2:sha256:1000")
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """The app at http://127.0.0.1:PORT on a fresh SQLite file: upgraded, the bundled rule sets, the demo accounts."""
@@ -23,14 +29,15 @@ def live_server(tmp_path_factory):
     from xinfang.config import bundled_library
     from xinfang.server import db as database_module
     from xinfang.server.app import create_app
-    from xinfang.server.auth import seed_demo_users
+    from xinfang.server import auth
     from xinfang.server.ruleset_import import ensure_database
 
     url = f"sqlite:///{tmp_path_factory.mktemp('live') / 'xinfang.sqlite3'}"
     ensure_database(url, bundled_library())
     engine = database_module.make_engine(url)
-    with Session(engine) as session, session.begin():
-        seed_demo_users(session)
+    with pytest.MonkeyPatch.context() as patch, Session(engine) as session, session.begin():
+        patch.setattr(auth, "hash_password", fast_hash)
+        auth.seed_demo_users(session)
     engine.dispose()
     app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "browser-tests",
                       "SWEEP_INTERVAL_SECONDS": 0})
