@@ -12,6 +12,8 @@ from xinfang.server.app import library_of
 from xinfang.server.auth import current_user, has_role, in_scope
 from xinfang.server.case_models import ROLES, User
 
+from . import labels
+
 # Every role reads the procedure in force: clerks register by it, supervisors check it.
 READ_ROLES = ROLES
 
@@ -60,7 +62,7 @@ def roles_required_page(*roles: str) -> Callable[[Callable], Callable]:
         @login_required_page
         def wrapped(*args, **kwargs):
             if not has_role(current_user(), *roles):
-                forbidden("此页面需要以下角色之一：" + "、".join(roles))
+                forbidden("此页面需要以下角色之一：" + "、".join(labels.label(labels.ROLES, r) for r in roles))
             return view(*args, **kwargs)
         return wrapped
     return decorate

@@ -140,7 +140,7 @@ def explain_update(engine, jit: bool = False) -> tuple[float, str]:
     return ms / 1000, "\n".join(rows)
 
 
-def count_due(engine, runs: int = 3) -> tuple[int, float]:
+def count_due(engine, runs: int = 2) -> tuple[int, float]:
     """The baseline: a plain count of the rows the sweep fires, same WHERE; (count, best time in s)."""
     statement = select(func.count()).select_from(CaseEscalation).where(sweeping.due_escalations_condition(TODAY))
     best, found = float("inf"), 0
@@ -183,7 +183,8 @@ def run(url: str, cases: int, explain_path: str | None, stale: bool) -> None:
     try:
         print("generation", flush=True)
         with engine.begin() as connection:
-            connection.exec_driver_sql("INSERT INTO jurisdiction (code, name, level) VALUES ('371321', '沂南县', 'county')")
+            connection.exec_driver_sql("INSERT INTO jurisdiction (code, name, level) "
+                                       "VALUES ('371321', '沂南县', 'county')")
         for table, sql in GENERATE.items():
             with timed(f"generate {table}", times), engine.begin() as connection:
                 connection.execute(text(sql), params)

@@ -86,14 +86,16 @@ class RuleSetLibrary:
 
     @classmethod
     def collect_texts(cls, texts: Iterable[tuple[str, str]],
-                      background: Iterable[tuple[str, str]] | RuleSetLibrary = ()
-                      ) -> tuple[RuleSetLibrary, list[ConfigIssue]]:
+                      background: Iterable[tuple[str, str]] | RuleSetLibrary = (), *,
+                      also_report: Iterable[str] = ()) -> tuple[RuleSetLibrary, list[ConfigIssue]]:
         """collect() over (name, YAML text) pairs, for rule sets kept in a database rather than in files.
 
         Each name stands for a file in positions and sources (`db:371321@2024.1`); a background pair
         named like one in `texts` is left out, and a text replaces a background version of the same
         jurisdiction and version, as a file does. A library as `background` lends its versions as
         they are, unparsed: a draft checked against every published version costs one parse.
+        `also_report` names background versions whose issues are returned too (the levels below a
+        new version, which it must not break).
         """
         texts = list(texts)
         names = {name for name, _ in texts}
@@ -102,7 +104,7 @@ class RuleSetLibrary:
             more = [v for v in background.all_versions() if v.file not in names]
         else:
             more, _ = _read_versions((name, text) for name, text in background if name not in names)
-        return cls._assemble(versions, more, names, issues)
+        return cls._assemble(versions, more, names | set(also_report), issues)
 
     @classmethod
     def _assemble(cls, versions: list[RuleSetVersion], more: list[RuleSetVersion], reported: set[str],

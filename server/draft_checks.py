@@ -69,7 +69,16 @@ def check_text(session: Session, code: str, text: str, name: str) -> Checked:
     version never changes, that label is also reported, with a text written for another jurisdiction.
     """
     published = require_published(session)
-    library, issues = RuleSetLibrary.collect_texts([(name, text)], background=published)
+    below = {v.file: v for v in published.all_versions()
+             if v.code != code and v.code in published.tree and
+             any(j.code == code for j in published.tree.ancestors(v.code))}
+    library, found = RuleSetLibrary.collect_texts([(name, text)], background=published, also_report=below)
+    known = _issues_below(published, below) if below else set()
+    issues = [i for i in found if i.position is None or i.position.file == name]
+    issues += [ConfigIssue(i.position, f"this change would make {below[i.position.file].label}, published below, "
+                                       f"invalid: {i.message}")
+               for i in found if i.position is not None and i.position.file in below
+               and (i.position, i.message) not in known]
     version = next((v for v in library.all_versions() if v.file == name), None)
     if version is not None:
         if version.code != code:
@@ -84,6 +93,21 @@ def check_text(session: Session, code: str, text: str, name: str) -> Checked:
                 f"from {clash.effective_from}) and published versions never change: give the draft a new version "
                 f"label and effective_from")))
     return Checked(library, issues, version)
+
+
+_known_below: dict[tuple[int, frozenset[str]], tuple[RuleSetLibrary, set]] = {}
+
+
+def _issues_below(published: RuleSetLibrary, below: Mapping[str, RuleSetVersion]) -> set[tuple]:
+    """What the published versions below already have wrong (not the draft's doing), once per library."""
+    key = (id(published), frozenset(below))
+    hit = _known_below.get(key)
+    if hit is None or hit[0] is not published:
+        _, issues = RuleSetLibrary.collect_texts([], background=published, also_report=below)
+        if len(_known_below) >= 16:
+            _known_below.clear()
+        hit = _known_below[key] = (published, {(i.position, i.message) for i in issues})
+    return hit[1]
 
 
 def issue_json(issue: ConfigIssue) -> dict[str, Any]:
@@ -134,7 +158,7 @@ def run_scenarios(checked: Checked, code: str, paths: Iterable[str | os.PathLike
 def _effective_of(library: RuleSetLibrary, s: Scenario) -> EffectiveRuleSet | None:
     try:
         return effective_on(library, s.jurisdiction, parse_case(s.case).received_on)
-    except (CaseError, LookupError, ValueError):
+    except Exception:  # the scenario's failure says why; it used no rule set
         return None
 
 

@@ -120,8 +120,9 @@ def _fixed(name: str, label: str, kind: str, section: str, **extra: Any) -> dict
 
 
 def _received_on() -> dict:
-    return _fixed("received_on", "收到日期", "date", "request", hint="信访事项收到之日；不填则为登记当日",
-                  basis="《信访工作条例》第二十二条")
+    # Case JSON requires it: every period of the case counts from it (the day itself not counted).
+    return _fixed("received_on", "收到日期", "date", "request", required=True,
+                  hint="信访事项收到之日；各项期限自次日起算", basis="《信访工作条例》第二十二条")
 
 
 def _accused_unit_field() -> dict:

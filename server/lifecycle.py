@@ -19,7 +19,7 @@ from .draft_checks import Checked, NothingPublished, check_text, draft_name, iss
 from .models import AuditLog, Jurisdiction, RuleSetDraft, RuleSetVersionRecord, content_hash
 from .ruleset_text import set_header, with_comment
 
-__all__ = ["DRAFT", "MAX_TEXT_BYTES", "VERSION", "FourEyes", "InvalidDraft", "LifecycleError", "NotFound",
+__all__ = ["DRAFT", "MAX_TEXT_BYTES", "VERSION", "BadText", "FourEyes", "InvalidDraft", "LifecycleError", "NotFound",
            "NothingPublished", "Refused", "StaleRevision", "approve", "audit", "audit_trail", "checked_draft",
            "create_draft", "diff", "get_draft", "get_version", "impact", "rollback", "run_draft_tests", "submission",
            "submit", "update_draft", "validate_draft", "version_origin"]
@@ -50,6 +50,12 @@ class FourEyes(LifecycleError):
     """Publishing needs a second officer: not the author, not the submitter, not an editor of the draft."""
 
     code = "second_officer_required"
+
+
+class BadText(LifecycleError):
+    """A text that cannot be stored as a rule set at all: not Unicode text, a NUL, too large."""
+
+    code = "invalid_text"
 
 
 class InvalidDraft(LifecycleError):
@@ -96,8 +102,11 @@ def _draft_rows(session: Session, draft_id: int, action: str) -> list[AuditLog]:
 
 # Lookups
 
+_MAX_ID = 2**63 - 1  # beyond it SQLite cannot even compare: no such row
+
+
 def get_draft(session: Session, draft_id: int) -> RuleSetDraft:
-    draft = session.get(RuleSetDraft, draft_id)
+    draft = session.get(RuleSetDraft, draft_id) if 0 < draft_id <= _MAX_ID else None
     if draft is None:
         published = _draft_rows(session, draft_id, "approve")
         if published:
@@ -107,7 +116,7 @@ def get_draft(session: Session, draft_id: int) -> RuleSetDraft:
 
 
 def get_version(session: Session, version_id: int) -> RuleSetVersionRecord:
-    record = session.get(RuleSetVersionRecord, version_id)
+    record = session.get(RuleSetVersionRecord, version_id) if 0 < version_id <= _MAX_ID else None
     if record is None:
         raise NotFound(f"no published rule-set version {version_id}")
     return record
@@ -170,8 +179,12 @@ def update_draft(session: Session, draft_id: int, yaml_text: str, expected_revis
                  ) -> RuleSetDraft:
     """Save a new text over `expected_revision`; a newer save raises StaleRevision carrying both texts."""
     draft = get_draft(session, draft_id)
-    if len(yaml_text.encode("utf-8", "surrogatepass")) > MAX_TEXT_BYTES:
-        raise Refused(f"the rule set is larger than {MAX_TEXT_BYTES} bytes")
+    try:
+        size = len(yaml_text.encode("utf-8"))
+    except UnicodeEncodeError as err:
+        raise BadText(f"the text is not Unicode text: {err.reason} at character {err.start}") from None
+    if size > MAX_TEXT_BYTES or "\x00" in yaml_text:
+        raise BadText(f"the text has a NUL character, or is larger than {MAX_TEXT_BYTES} bytes")
     if draft.revision != expected_revision:
         raise StaleRevision(draft, yaml_text, expected_revision)
     changed = draft.yaml_text != yaml_text

@@ -26,7 +26,7 @@ EDITORS = ("policy_officer",)
 READERS = ("policy_officer", "approver")
 AUDITORS = ("policy_officer", "approver", "supervisor")
 STATUS = ((lifecycle.NotFound, 404), (lifecycle.StaleRevision, 412), (lifecycle.InvalidDraft, 422),
-          (lifecycle.FourEyes, 403), (lifecycle.LifecycleError, 409))
+          (lifecycle.BadText, 422), (lifecycle.FourEyes, 403), (lifecycle.LifecycleError, 409))
 
 
 def lifecycle_errors(view: Callable) -> Callable:
@@ -163,8 +163,12 @@ def rollback(version_id: int):
     session = get_session()
     require_scope(lifecycle.get_version(session, version_id).jurisdiction_code)
     body = _body("effective_from", "version")
+    label = body.get("version")
+    if label is not None and not (isinstance(label, str) and 0 < len(label) <= 40):
+        raise ApiError(422, "invalid_payload", "version must be a label of 1 to 40 characters",
+                       ["version: not a label"])
     record = lifecycle.rollback(session, version_id, _actor(), effective_from=_date(
-        body.get("effective_from"), "effective_from", required=True), version=body.get("version"))
+        body.get("effective_from"), "effective_from", required=True), version=label)
     _commit()
     forget_current()
     return jsonify(_version_json(record, text=True)), 201, {"Location": url_for(".get_version", version_id=record.id)}

@@ -65,14 +65,14 @@ def test_visit_form_layout_marks_personal_data_and_requires_what_the_channel_req
     assert yinan_visit_1201["sections"][0]["fields"] == ["name", "id_number", "phone", "address", "representatives"]
     assert yinan_visit_1201["sections"][1]["fields"] == ["received_on", "text", "facts", "reasons"]
     assert [n for n, f in fields.items() if f["personal"]] == ["id_number", "phone"]
-    assert [n for n, f in fields.items() if f["required"]] == ["name", "text", "category"]
+    assert [n for n, f in fields.items() if f["required"]] == ["name", "received_on", "text", "category"]
     assert {f["widget"] for f in fields.values()} == {"text", "textarea", "number", "date", "select"}
     schema = yinan_visit_1201["schema"]
     jsonschema.Draft202012Validator.check_schema(schema)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["properties"]["petitioner"]["required"] == ["name"]
     assert schema["properties"]["petitioner"]["properties"]["id_number"]["x-personal"] is True
-    assert set(schema["required"]) == {"text", "category", "petitioner"}
+    assert set(schema["required"]) == {"received_on", "text", "category", "petitioner"}
 
 
 def test_representatives_are_at_most_five_on_a_visit(yinan_visit_1201):
@@ -89,7 +89,8 @@ def test_a_litigation_category_says_where_it_goes_and_adds_no_fields(client):
     assert part(form["category"], expected) == expected
     assert "诉讼程序" in form["category"]["note"]
     assert form["sections"][2]["fields"] == ["category"]
-    assert [f["name"] for f in form["fields"] if f["required"]] == ["name", "address", "text", "category"]
+    required = [f["name"] for f in form["fields"] if f["required"]]
+    assert required == ["name", "address", "received_on", "text", "category"]
     assert "representatives" not in by_name(form)
 
 
@@ -146,9 +147,10 @@ def test_publishing_a_new_field_changes_the_form_without_a_release(tmp_path):
     # The 2025 version inherits nothing from 2024: the national maximum of 5 is back.
     assert by_name(before)["representatives"]["maximum"] == 3
     assert by_name(after)["representatives"]["maximum"] == 5
-    assert form_problems(after, {"text": "请求", "petitioner": {"name": "张三"}}) == [
+    assert form_problems(after, {"received_on": "2025-06-01", "text": "请求", "petitioner": {"name": "张三"}}) == [
         {"field": "form.workplace", "message": "工作单位为必填项"}]
-    assert form_problems(before, {"text": "请求", "petitioner": {"name": "张三"}, "representatives": 4}) == [
+    assert form_problems(before, {"received_on": "2024-06-01", "text": "请求", "petitioner": {"name": "张三"},
+                                  "representatives": 4}) == [
         {"field": "representatives", "message": "代表人数不得超过3人（东城区办法）"}]
 
 
@@ -221,6 +223,7 @@ def test_each_problem_names_its_field_in_chinese(yinan_visit_1201, change, expec
 def test_an_empty_submission_lists_every_required_field(yinan_visit_1201):
     assert form_problems(yinan_visit_1201, {}) == [
         {"field": "petitioner.name", "message": "姓名为必填项"},
+        {"field": "received_on", "message": "收到日期为必填项"},
         {"field": "text", "message": "信访请求为必填项"},
         {"field": "category", "message": "内容分类为必填项"},
     ]

@@ -11,14 +11,13 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from openapi_spec_validator import validate
 from schemathesis import GenerationMode, checks
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from xinfang.config import bundled_library
 from xinfang.server import db
 from xinfang.server.app import create_app
-from xinfang.server.auth import DEMO_PASSWORD, seed_demo_users
+from xinfang.server.auth import DEMO_PASSWORD, DEMO_USERS
 from xinfang.server.case_models import User
 from xinfang.server.openapi import OpenApiConflict, assemble, fragment_texts
 from xinfang.server.ruleset_import import ensure_database
@@ -28,17 +27,16 @@ IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    """An app on a SQLite file holding the bundled rule sets and the demo accounts (admin among them)."""
+    """An app on a SQLite file holding the bundled rule sets (as `xinfang serve` imports them) and the demo admin."""
     url = f"sqlite:///{tmp_path_factory.mktemp('openapi') / 'xinfang.sqlite3'}"
     app = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": url})
     ensure_database(url, bundled_library())
     engine = db.make_engine(url)
     with Session(engine) as session:
-        seed_demo_users(session)
+        spec = next(user for user in DEMO_USERS if user["username"] == "admin")
         # scrypt at its production cost takes ~0.5 s a request here; the same scheme at a low cost keeps
         # HTTP Basic real and the property-based run short (the stored hash names its own parameters).
-        admin = session.scalars(select(User).where(User.username == "admin")).one()
-        admin.password_hash = generate_password_hash(DEMO_PASSWORD, method="scrypt:1024:8:1")
+        session.add(User(**spec, password_hash=generate_password_hash(DEMO_PASSWORD, method="scrypt:1024:8:1")))
         session.commit()
     engine.dispose()
     return app
