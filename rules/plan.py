@@ -18,6 +18,7 @@ from .guard import guard_routes, place_names
 
 TIER_LEVELS = ("village", "township", "county")
 _CACHE_SIZE = 64
+_OUTCOMES = 4096  # (rules fired, category) pairs remembered per plan; a few dozen occur in practice
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,22 @@ class Limits(NamedTuple):
     steps: tuple  # deadlines.steps(table, admissible=True)
     refused_steps: tuple  # deadlines.steps(table, admissible=False)
     extension: Limit | None
+
+
+class Outcome(NamedTuple):
+    """What the rules that fired and the category decide, whatever else the case says: read once per
+    such pair and shared, so nothing here is handed out without a copy (decide copies `route` and
+    each trace entry's source)."""
+
+    refusals: tuple[str, ...]  # admissibility rule ids, in trace order
+    route: dict[str, str]  # before the accused guard, which depends on the case
+    head: tuple[tuple[str, dict], ...]  # trace after classify: refusals, then the route entries
+    tail: tuple[tuple[str, dict], ...]  # trace after the route: tracks that fired (else the default), tiers
+    track: str | None
+    tier: str | None
+    limits: Limits
+    steps: tuple  # limits.steps, or limits.refused_steps when a refusal fired
+    flags: tuple[str, ...]  # tier:<id>, not_admissible
 
 
 @dataclass(eq=False)
@@ -68,6 +85,7 @@ class Plan:
     overrides: dict[str, dict[str, Limit]]  # "track:<id>" / "tier:<id>" → step → Limit
     version_label: str = ""
     _limits: dict[tuple, Limits] = field(default_factory=dict)
+    _outcomes: dict[tuple, Outcome] = field(default_factory=dict)
 
     def limits(self, track: str | None, tier: str | None) -> Limits:
         """The rule set's limits, overridden by the track's, then by the tier's (the more local choice)."""
@@ -79,6 +97,48 @@ class Plan:
                 table.update(self.overrides.get(owner, {}))
             found = self._limits[key] = Limits(table, steps(table, True), steps(table, False), table.get("extension"))
         return found
+
+    def outcome(self, fired: frozenset[str], category: str) -> Outcome:
+        """The Outcome of the rules that fired for a case of `category` (memoised: few pairs ever occur)."""
+        key = (fired, category)
+        found = self._outcomes.get(key)
+        if found is None:
+            if len(self._outcomes) >= _OUTCOMES:
+                self._outcomes.clear()
+            found = self._outcomes[key] = self._read_outcome(fired, category)
+        return found
+
+    def _read_outcome(self, fired: frozenset[str], category: str) -> Outcome:
+        order = self.compiled.order
+        ordered = sorted(fired, key=order.__getitem__)  # admissibility, route, track, tier
+        sources = self.sources
+        refusals = tuple(r for r in ordered if r.startswith("admissibility:"))
+        head = [(r, sources.get(r, {})) for r in refusals]
+        routes = [r for r in ordered if r.startswith("route:")]
+        head += [(r, sources.get(r, {})) for r in routes]
+        # Accusation, litigation, the first local rule, the category's unit, the default (the guard is decide's).
+        if routes:
+            route = self.routes[routes[0]]
+        elif f"route:category:{category}" in self.routes:
+            route = self.routes[f"route:category:{category}"]
+            head.append(("route:category", sources.get(f"route:category:{category}", {})))
+        else:
+            route = self.routes["route:default"]
+            head.append(("route:default", sources.get("route:default", {})))
+        best = None  # the matching track of highest priority (ties: definition order), else the default
+        for candidate, priority in self.tracks:
+            if f"track:{candidate}" in fired and (best is None or priority > best[1]):
+                best = (candidate, priority)
+        track = best[0] if best else self.default_track
+        tail = [(r, sources.get(r, {})) for r in ordered if r.startswith("track:")]
+        if track is not None and f"track:{track}" not in fired:  # no track matched: the default
+            tail.append((f"track:{track}", sources.get(f"track:{track}:default", {})))
+        tail += [(r, sources.get(r, {})) for r in ordered if r.startswith("tier:")]
+        tier = next((t for t in self.tiers if f"tier:{t}" in fired), None)
+        limits = self.limits(track, tier)
+        flags = ((f"tier:{tier}",) if tier is not None else ()) + (("not_admissible",) if refusals else ())
+        return Outcome(refusals, route, tuple(head), tuple(tail), track, tier, limits,
+                       limits.refused_steps if refusals else limits.steps, flags)
 
     def source(self, key: str) -> dict[str, Any]:
         """{"file", "line"} of a rule, a fresh dict each time: decisions are handed out and may be changed."""

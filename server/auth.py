@@ -26,7 +26,16 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(user: User | None, password: str) -> bool:
-    return user is not None and user.active and check_password_hash(user.password_hash, password)
+    return user is not None and user.active and _password_matches(user.password_hash, password)
+
+
+@functools.lru_cache(maxsize=1024)
+def _password_matches(password_hash: str, password: str) -> bool:
+    """scrypt costs ~0.3 s by design; API clients send HTTP Basic on every request, so a match is remembered.
+
+    The key holds the stored hash, so a changed password never matches a remembered one.
+    """
+    return check_password_hash(password_hash, password)
 
 
 def current_user() -> User | None:
