@@ -44,23 +44,30 @@ NOT_ADMISSIBLE_STEPS = frozenset({"route", "notify"})
 
 
 class Periods:
-    """Period ends memoised for one calendar: cases share start dates and limits, and the arithmetic dominates."""
+    """Period ends memoised for one calendar: cases share start dates and limits, and the arithmetic dominates.
+
+    Each end is kept with its date as ISO text, which is how a decision writes it.
+    """
 
     __slots__ = ("calendar", "_memo")
     MAX = 100_000
 
     def __init__(self, calendar: LegalCalendar) -> None:
         self.calendar = calendar
-        self._memo: dict[tuple, PeriodEnd] = {}
+        self._memo: dict[tuple, tuple[PeriodEnd, str]] = {}
 
     def end(self, start: dt.date, days: int, unit: str, pauses: tuple = ()) -> PeriodEnd:
+        return self.ended(start, days, unit, pauses)[0]
+
+    def ended(self, start: dt.date, days: int, unit: str, pauses: tuple = ()) -> tuple[PeriodEnd, str]:
+        """The period's end and its date as ISO text."""
         key = (start, days, unit, pauses)
         found = self._memo.get(key)
         if found is None:
-            found = self.calendar.period_end(start, days, unit, pauses)
+            end = self.calendar.period_end(start, days, unit, pauses)
             if len(self._memo) >= self.MAX:
                 self._memo.clear()
-            self._memo[key] = found
+            found = self._memo[key] = (end, end.date.isoformat())
         return found
 
 
@@ -89,17 +96,24 @@ def deadlines(periods: Periods, case: Case, plan: tuple[tuple[str, str, Limit], 
     is provisional. `plan` comes from steps()."""
     out: dict[str, dict] = {}
     provisional = False
+    ended = periods.ended
     for step, field, limit in plan:
         if field == "handling_start":
-            end, source = conclusion(periods, case, limit, extension)
+            if case.extension_days and extension is not None:
+                end, source = conclusion(periods, case, limit, extension)
+                text = end.date.isoformat()
+            else:  # the common case, without conclusion()'s extension arithmetic
+                end, text = ended(case.accepted_on or case.received_on, limit.days, limit.unit)
+                source = limit.source
         else:
             start = getattr(case, field)
             if start is None:
                 continue
-            end = periods.end(start, limit.days, limit.unit, case.hearings if limit.paused_by_hearings else ())
+            end, text = ended(start, limit.days, limit.unit, case.hearings if limit.paused_by_hearings else ())
             source = limit.source
-        out[step] = {"date": end.date.isoformat(), "provisional": end.provisional, "source": source}
-        provisional = provisional or end.provisional
+        out[step] = {"date": text, "provisional": end.provisional, "source": source}
+        if end.provisional:
+            provisional = True
     return out, provisional
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Callable, Iterable
 
 from flask import current_app, g, request, session
@@ -29,13 +30,24 @@ def verify_password(user: User | None, password: str) -> bool:
     return user is not None and user.active and _password_matches(user.password_hash, password)
 
 
-@functools.lru_cache(maxsize=1024)
-def _password_matches(password_hash: str, password: str) -> bool:
-    """scrypt costs ~0.3 s by design; API clients send HTTP Basic on every request, so a match is remembered.
+_VERIFIED: dict[tuple[str, str], bool] = {}
+_VERIFIED_MAX = 1024
 
-    The key holds the stored hash, so a changed password never matches a remembered one.
+
+def _password_matches(password_hash: str, password: str) -> bool:
+    """scrypt costs ~0.3 s by design; API clients send HTTP Basic on every request, so a result is remembered.
+
+    Keyed by the stored hash and a sha256 of the password (never the password itself), so a changed
+    password never matches a remembered result.
     """
-    return check_password_hash(password_hash, password)
+    key = (password_hash, hashlib.sha256(password.encode("utf-8")).hexdigest())
+    found = _VERIFIED.get(key)
+    if found is None:
+        found = check_password_hash(password_hash, password)
+        if len(_VERIFIED) >= _VERIFIED_MAX:
+            _VERIFIED.clear()
+        _VERIFIED[key] = found
+    return found
 
 
 def current_user() -> User | None:
