@@ -15,9 +15,10 @@ route_overdue step was deleted when routing was done.
 Measured: the generation; a plain `SELECT count(*)` of the rows the sweep fires (the baseline);
 EXPLAIN (ANALYZE, BUFFERS) of the sweep's UPDATE with no index on due_on, with migration 0002's
 (fired_at, due_on) and with 0004's partial (due_on) WHERE fired_at IS NULL, each rolled back then
-vacuumed, and once with PostgreSQL's JIT; then sweep() itself, by phase; then an idle sweep (nothing
-left to fire). `--stale` then adds back the route_overdue steps of the routed cases, as if nothing had
-deleted them, and times idle sweeps with them and after deleting them.
+vacuumed, and once with PostgreSQL's JIT; then sweep() itself, by phase; then idle sweeps (nothing
+left to fire, as most of the scheduler's runs) with each index. `--stale` then adds back the
+route_overdue steps of the routed cases, as if nothing had deleted them, and times idle sweeps with
+them and after deleting them.
 """
 
 from __future__ import annotations
@@ -214,14 +215,27 @@ def run(url: str, cases: int, explain_path: str | None, stale: bool) -> None:
         result, phases = timed_sweep(engine)
         print(f"  {result}; phases: " + ", ".join(f"{k} {v:.2f} s" for k, v in phases.items()))
         times["sweep"] = result.seconds
-        with timed("idle sweep", times):
+        with timed("idle sweep right after (its dead index entries not yet vacuumed)", times):
             assert sweeping.sweep(engine, NOW, worker="bench").fired == 0
+        print("idle sweeps (nothing due: what the scheduler pays every interval), best of 3, by index", flush=True)
+        for label, ddl in INDEXES.items():
+            set_index(engine, ddl)
+            vacuum(engine, "case_escalation")
+            times[f"idle [{label}]"] = best = min(_idle(engine) for _ in range(3))
+            print(f"  {label}: {best:.3f} s", flush=True)
         if stale:
             _stale(engine, params, times)
         _ratios(times, result)
+        print(f"load average at the end: {os.getloadavg()[0]:.1f}")
         _save(plans, explain_path)
     finally:
         engine.dispose()
+
+
+def _idle(engine) -> float:
+    start = time.perf_counter()
+    assert sweeping.sweep(engine, NOW, worker="bench").fired == 0
+    return time.perf_counter() - start
 
 
 def _stale(engine, params: dict, times: dict[str, float]) -> None:
@@ -247,6 +261,9 @@ def _ratios(times: dict[str, float], result) -> None:
     for label in INDEXES:
         print(f"  UPDATE [{label}] / UPDATE [0004]: {times[f'update [{label}]'] / times[f'update [{partial}]']:.2f}")
     print(f"  UPDATE [0004] with JIT / without: {times['update [jit]'] / times[f'update [{partial}]']:.2f}")
+    for label in INDEXES:
+        ratio = times[f"idle [{label}]"] / times[f"idle [{partial}]"]
+        print(f"  idle sweep [{label}] / idle sweep [0004]: {ratio:.1f}")
     if "idle sweep with them" in times:
         print(f"  idle sweep with / without the stale steps: "
               f"{times['idle sweep with them'] / times['idle sweep without them']:.0f}")
@@ -280,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped: PostgreSQL not reachable at {make_url(args.url).render_as_string()}: {err}", file=sys.stderr)
         return 0
     print(f"{args.cases:,} open cases; PostgreSQL {version}; {os.cpu_count()} CPUs, {platform.machine()}, "
-          f"Python {platform.python_version()}; {dt.date.today()}")
+          f"Python {platform.python_version()}; {dt.date.today()}; load average {os.getloadavg()[0]:.1f}")
     try:
         # JIT off for every statement here, as sweep() has it (the JIT cost is measured once on its own).
         url = make_url(args.url).update_query_dict({"options": f"-csearch_path={schema} -cjit=off"})

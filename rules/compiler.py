@@ -20,6 +20,7 @@ ADMISSIBILITY_RULES = ("pending_elsewhere", "rereview_concluded_same_facts", "le
 # Fixed route rule ids; a local routing rule with one of these ids is named route:rules.<id> instead.
 RESERVED_ROUTES = frozenset({"accusation", "litigation", "default", "category", "guard"})
 _CACHE_SIZE = 64
+_MEMO_SIZE = 4096  # sets of matched keywords remembered per rule set (cleared when full)
 
 
 @dataclass(frozen=True, eq=False)
@@ -35,6 +36,7 @@ class CompiledRuleSet:
     compile_seconds: float
     order: dict[str, int] = field(default_factory=dict)
     by_first_char: dict[str, list[int]] = field(default_factory=dict, repr=False)
+    _keyword_facts: dict[tuple[str, ...], dict[str, bool]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for i, word in enumerate(self.keywords):
@@ -43,8 +45,19 @@ class CompiledRuleSet:
 
     def facts(self, case: Case, category: str, kind: str, channel: str, matched: Iterable[str],
               review_request_late: bool) -> dict[str, Any]:
-        """The typed facts the conditions test; `matched` are the keywords found in the text."""
-        matched = frozenset(matched)
+        """The typed facts the conditions test; `matched` are the keywords found in the text.
+
+        A fresh dict each call (the adapter takes it over); the keyword facts of each set of matched
+        keywords are worked out once.
+        """
+        matched = tuple(matched)
+        keyword_facts = self._keyword_facts.get(matched)
+        if keyword_facts is None:
+            found = frozenset(matched)
+            keyword_facts = {name: not words.isdisjoint(found) for name, words in self.keyword_facts}
+            if len(self._keyword_facts) >= _MEMO_SIZE:
+                self._keyword_facts.clear()
+            self._keyword_facts[matched] = keyword_facts
         history = case.history
         facts = {
             "category": category, "kind": kind, "intake": case.intake, "channel": channel,
@@ -56,8 +69,7 @@ class CompiledRuleSet:
             "level_gap": level_gap(case),
             "review_request_late": review_request_late,
         }
-        for name, words in self.keyword_facts:
-            facts[name] = not words.isdisjoint(matched)
+        facts.update(keyword_facts)
         return facts
 
     def matched_keywords(self, text: str) -> list[str]:

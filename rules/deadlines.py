@@ -84,36 +84,45 @@ def conclusion(periods: Periods, case: Case, limit: Limit, extension: Limit | No
     return PeriodEnd(then.date, first.provisional or then.provisional), source
 
 
-def steps(limits: Mapping[str, Limit], admissible: bool) -> tuple[tuple[str, str, Limit], ...]:
-    """(step, starting field, limit) for the steps these limits configure, in procedure order."""
-    return tuple((step, field, limits[step]) for step, field in STARTS
-                 if step in limits and (admissible or step in NOT_ADMISSIBLE_STEPS))
+def steps(limits: Mapping[str, Limit], admissible: bool) -> tuple[tuple[str, tuple[tuple[str, Limit], ...]], ...]:
+    """The steps these limits configure, in procedure order, grouped by the case field whose date starts
+    them: ((field, ((step, limit), ...)), ...), so a stage the case has not reached is skipped at once."""
+    groups: list[tuple[str, list[tuple[str, Limit]]]] = []
+    for step, field in STARTS:
+        if step in limits and (admissible or step in NOT_ADMISSIBLE_STEPS):
+            if groups and groups[-1][0] == field:
+                groups[-1][1].append((step, limits[step]))
+            else:
+                groups.append((field, [(step, limits[step])]))
+    return tuple((field, tuple(group)) for field, group in groups)
 
 
-def deadlines(periods: Periods, case: Case, plan: tuple[tuple[str, str, Limit], ...],
-              extension: Limit | None) -> tuple[dict[str, dict], bool]:
+def deadlines(periods: Periods, case: Case, plan: tuple, extension: Limit | None) -> tuple[dict[str, dict], bool]:
     """Step → {"date", "provisional", "source"} (a step whose start is not given is absent), and whether any
     is provisional. `plan` comes from steps()."""
     out: dict[str, dict] = {}
     provisional = False
     ended = periods.ended
-    for step, field, limit in plan:
+    for field, group in plan:
         if field == "handling_start":
+            ((step, limit),) = group
             if case.extension_days and extension is not None:
                 end, source = conclusion(periods, case, limit, extension)
                 text = end.date.isoformat()
             else:  # the common case, without conclusion()'s extension arithmetic
                 end, text = ended(case.accepted_on or case.received_on, limit.days, limit.unit)
                 source = limit.source
-        else:
-            start = getattr(case, field)
-            if start is None:
-                continue
+            out[step] = {"date": text, "provisional": end.provisional, "source": source}
+            provisional = provisional or end.provisional
+            continue
+        start = getattr(case, field)
+        if start is None:
+            continue
+        for step, limit in group:
             end, text = ended(start, limit.days, limit.unit, case.hearings if limit.paused_by_hearings else ())
-            source = limit.source
-        out[step] = {"date": text, "provisional": end.provisional, "source": source}
-        if end.provisional:
-            provisional = True
+            out[step] = {"date": text, "provisional": end.provisional, "source": limit.source}
+            if end.provisional:
+                provisional = True
     return out, provisional
 
 

@@ -11,6 +11,7 @@ from xinfang.config import EffectiveRuleSet, RuleSetLibrary
 
 from .case_input import STAGES, Case, CaseError, parse_case
 from .deadlines import Limit, deadlines, request_late
+from .escalation import completed_steps, due_escalations, escalation_flags
 from .guard import names_accused
 from .plan import Plan, plan_for
 
@@ -21,79 +22,72 @@ def evaluate(library: RuleSetLibrary, code: str, case_json: Mapping, *, at: dt.d
     Raises CaseError (bad input), UnknownJurisdiction or NoRuleSetInForce.
     """
     case = parse_case(case_json)
-    return decide(effective_on(library, code, case.received_on), case, at=at)
-
-
-_effective: dict[tuple, tuple[RuleSetLibrary, EffectiveRuleSet]] = {}
+    return decide(library.effective(code, case.received_on), case, at=at)
 
 
 def effective_on(library: RuleSetLibrary, code: str, day: dt.date) -> EffectiveRuleSet:
-    """library.effective(code, day), reused for every day with the same chain of versions (it costs ~50 µs)."""
-    chain = library.chain(code, day)  # raises UnknownJurisdiction
-    key = (id(library), code, tuple(map(id, chain)))
-    hit = _effective.get(key)
-    if hit is not None and hit[0] is library:
-        return hit[1]
-    effective = library.effective(code, day)  # raises NoRuleSetInForce
-    if len(_effective) >= 256:
-        _effective.clear()
-    _effective[key] = (library, effective)
-    return effective
+    """library.effective(code, day), which caches what depends on the chain of versions itself.
+
+    Kept as a name only for server/ (draft_checks, case_file), which still import it: call
+    library.effective directly.
+    """
+    return library.effective(code, day)
 
 
 def decide(effective: EffectiveRuleSet, case: Case, *, at: dt.date | None = None) -> dict:
     """The Decision JSON for a validated case.
 
     `at` is the day the decision is taken as of: stages dated after it have not happened yet and are
-    disregarded; a case received after it is refused. Raises CaseError for what only the rule set can
-    check (an unknown category, an extension above the bound).
+    disregarded; a case received after it is refused; and the escalation steps due that day are added
+    (rules/escalation.py): their flags (escalation_flags), each step's rule id `escalation:<step>`
+    among the flags and, with its source, at the end of the trace. Raises CaseError for what only
+    the rule set can check (an unknown category, an extension above the bound).
     """
     if at is not None:
         case = _as_of(case, at)
     plan = plan_for(effective)
     compiled = plan.compiled
     category, classify, kind, channel, facts = _facts(plan, case)
-    fired = plan.adapter.evaluate(compiled.name, facts)
-    ordered = sorted(fired, key=compiled.order.__getitem__)  # admissibility, route, track, tier
+    # Trusted: the facts are built here from a Case that parse_case validated (str, int, bool only).
+    fired = plan.adapter.evaluate_trusted(compiled.name, facts)
+    outcome = plan.outcome(fired, category)
 
-    refusals = [r for r in ordered if r.startswith("admissibility:")]
-    admissible = not refusals
-    route, route_trace, flags = _route(plan, case, kind, category, ordered)
-    track = _best_track(plan, fired)
-    tier = next((t for t in plan.tiers if f"tier:{t}" in fired), None)
-    limits = plan.limits(track, tier)
-    _check_extension(case, limits.extension)
-    found, provisional = deadlines(plan.periods, case, limits.steps if admissible else limits.refused_steps,
-                                   limits.extension)
+    route = outcome.route
+    head = [{"rule": r, "source": dict(s)} for r, s in outcome.head]
+    flags = list(outcome.flags)
+    if kind == "accusation":
+        flags.append("accusation_confidential")  # Art. 46(5): nothing reaches the accused
+        if case.accused_unit and names_accused(route, plan.unit_types.get(route["unit"]), case.accused_unit,
+                                               plan.places):
+            route = plan.guard_routes[route["level"]]  # Art. 30, 46(5): one level above the accused
+            flags.append("accused_guard")
+            head.append({"rule": "route:guard", "source": plan.source("route:guard")})
+    _check_extension(case, outcome.limits.extension)
+    found, provisional = deadlines(plan.periods, case, outcome.steps, outcome.limits.extension)
 
     if case.intake == "visit" and case.representatives is not None and case.representatives >= 2:
         flags.append("group_visit")  # Art. 20: 多人采用走访形式
     if channel == "litigation":
         flags.append("litigation_separated")  # Art. 22 ¶2, 28 ¶2: 诉访分离
-    if kind == "accusation":
-        flags.append("accusation_confidential")  # Art. 46(5): nothing reaches the accused
-    if tier is not None:
-        flags.append(f"tier:{tier}")
-    if not admissible:
-        flags.append("not_admissible")
     if provisional:
         flags.append("provisional")
-    flags.sort()
+    trace = [classify, *head, *[{"rule": r, "source": dict(s)} for r, s in outcome.tail]]
+    if at is not None:
+        due = due_escalations(effective, deadlines={step: dt.date.fromisoformat(d["date"]) for step, d in found.items()},
+                              opened_on=case.received_on, now=at, completed=completed_steps(case, at))
+        if due:
+            flags = set(flags).union(escalation_flags(due), (d.rule for d in due))
+            trace += [{"rule": d.rule, "source": dict(d.source)} for d in due]
+    flags = sorted(flags)
 
-    trace = [classify]
-    trace += [{"rule": r, "source": plan.source(r)} for r in refusals]
-    trace += route_trace
-    trace += [{"rule": r, "source": plan.source(r)} for r in ordered if r.startswith("track:")]
-    if track is not None and f"track:{track}" not in fired:  # no track matched: the default
-        trace.append({"rule": f"track:{track}", "source": plan.source(f"track:{track}:default")})
-    trace += [{"rule": r, "source": plan.source(r)} for r in ordered if r.startswith("tier:")]
-    decision: dict[str, Any] = {"jurisdiction": effective.jurisdiction.code, "ruleset_version": plan.version_label,
-                                "admissible": admissible}
-    if not admissible:
-        decision["reason"] = "；".join(_reason(plan, r, case) for r in refusals)
-    decision.update(kind=kind, category=category, channel=channel, route=route, track=track, deadlines=found,
-                    flags=flags, trace=trace)
-    return decision
+    if outcome.refusals:
+        return {"jurisdiction": effective.jurisdiction.code, "ruleset_version": plan.version_label,
+                "admissible": False, "reason": "；".join(_reason(plan, r, case) for r in outcome.refusals),
+                "kind": kind, "category": category, "channel": channel, "route": dict(route),
+                "track": outcome.track, "deadlines": found, "flags": flags, "trace": trace}
+    return {"jurisdiction": effective.jurisdiction.code, "ruleset_version": plan.version_label, "admissible": True,
+            "kind": kind, "category": category, "channel": channel, "route": dict(route), "track": outcome.track,
+            "deadlines": found, "flags": flags, "trace": trace}
 
 
 def engine_facts(effective: EffectiveRuleSet, case: Case) -> dict[str, Any]:
@@ -103,13 +97,13 @@ def engine_facts(effective: EffectiveRuleSet, case: Case) -> dict[str, Any]:
 
 def _facts(plan: Plan, case: Case) -> tuple[str, dict, str, str, dict[str, Any]]:
     """Classification (category, its trace entry, kind, channel), then the typed facts the engine tests."""
-    matched = plan.compiled.matched_keywords(case.text)
+    compiled = plan.compiled
+    matched = compiled.matched_keywords(case.text)
     category, classify = _classify(plan, case, matched)
-    spec = plan.categories[category]
-    kind = case.kind or spec.kind
-    channel = "discipline" if kind == "accusation" else spec.channel
+    kind = case.kind or plan.categories[category].kind
+    channel = "discipline" if kind == "accusation" else plan.categories[category].channel
     late = request_late(plan.periods, case, plan.base_limits)  # the track is not known yet: base limits
-    return category, classify, kind, channel, plan.compiled.facts(case, category, kind, channel, matched, late)
+    return category, classify, kind, channel, compiled.facts(case, category, kind, channel, matched, late)
 
 
 def _as_of(case: Case, at: dt.date) -> Case:
@@ -131,10 +125,35 @@ def _classify(plan: Plan, case: Case, matched: list[str]) -> tuple[str, dict]:
                              f"valid codes: {', '.join(plan.categories)}"])
         return case.category, {"rule": "classify:given", "category": case.category,
                                "source": plan.source(f"classify:given:{case.category}")}
+    key = tuple(matched)
+    known = plan.classified.get(key, _UNKNOWN)
+    if known is _UNKNOWN:
+        # Most texts match keywords none of which lies in another matched one: the answer then depends
+        # on the set of keywords alone and is worked out once per set (None: it depends on positions).
+        longer = plan.longer_keywords
+        if any(w in key for word in key for w in longer.get(word, ())):
+            known = None
+        else:
+            known = _by_keywords(plan, case.text, matched)
+        if len(plan.classified) >= _MEMO_SIZE:
+            plan.classified.clear()
+        plan.classified[key] = known
+    code, rule, words, source = known or _by_keywords(plan, case.text, matched)
+    return code, {"rule": rule, "category": code, "matched": list(words), "source": dict(source)}
+
+
+_UNKNOWN = object()
+_MEMO_SIZE = 4096  # sets of matched keywords remembered per plan (cleared when full)
+
+
+def _by_keywords(plan: Plan, text: str, matched: list[str]) -> tuple[str, str, tuple[str, ...], dict]:
+    """The category whose keywords `text` matches most (ties: the first in definition order), else the
+    default: (code, trace rule, the words as the rule set lists them, the rule's source)."""
     hits: dict[str, list[str]] = {}
     for word in matched:
         longer = plan.longer_keywords.get(word)
-        if longer and _only_inside(case.text, word, [w for w in longer if w in case.text]):
+        # `matched` holds every configured keyword in the text: the longer ones among them are there
+        if longer and _only_inside(text, word, [w for w in longer if w in matched]):
             continue  # 征地 inside 征地拆迁 is that keyword, not a word of its own
         for code in plan.keyword_categories.get(word, ()):
             hits.setdefault(code, []).append(word)
@@ -144,12 +163,9 @@ def _classify(plan: Plan, case: Case, matched: list[str]) -> tuple[str, dict]:
         if len(words) > len(found) or (len(words) == len(found) and index[code] < index[best]):
             best, found = code, words
     if best is None:
-        code = plan.default_category
-        return code, {"rule": "classify:default", "category": code, "matched": [],
-                      "source": plan.source("classify:default")}
-    words = [w for w in plan.categories[best].keywords if w in found]  # as the rule set lists them
-    return best, {"rule": "classify:keywords", "category": best, "matched": words,
-                  "source": plan.source(f"classify:keywords:{best}")}
+        return plan.default_category, "classify:default", (), plan.sources.get("classify:default", {})
+    words = tuple(w for w in plan.categories[best].keywords if w in found)  # as the rule set lists them
+    return best, "classify:keywords", words, plan.sources.get(f"classify:keywords:{best}", {})
 
 
 def _only_inside(text: str, word: str, longer: list[str]) -> bool:
@@ -164,40 +180,6 @@ def _occurrences(text: str, word: str) -> list[int]:
         found.append(at)
         at = text.find(word, at + 1)
     return found
-
-
-def _route(plan: Plan, case: Case, kind: str, category: str, ordered: list[str]) -> tuple[dict, list, list]:
-    """Accusation, litigation, the first local rule, the category's unit, the default; then the accused guard.
-
-    Returns the route, the route entries of the trace (every route rule that fired, then what was
-    decided in Python) and the flags it raises.
-    """
-    fired = [r for r in ordered if r.startswith("route:")]
-    entries = [{"rule": r, "source": plan.source(r)} for r in fired]
-    if fired:
-        route = plan.routes[fired[0]]
-    elif f"route:category:{category}" in plan.routes:
-        route = plan.routes[f"route:category:{category}"]
-        entries.append({"rule": "route:category", "source": plan.source(f"route:category:{category}")})
-    else:
-        route = plan.routes["route:default"]
-        entries.append({"rule": "route:default", "source": plan.source("route:default")})
-    flags: list[str] = []
-    if kind == "accusation" and case.accused_unit and names_accused(
-            route, plan.unit_types.get(route["unit"]), case.accused_unit, plan.places):
-        route = plan.guard_routes[route["level"]]  # Art. 30, 46(5): one level above the accused
-        flags.append("accused_guard")
-        entries.append({"rule": "route:guard", "source": plan.source("route:guard")})
-    return dict(route), entries, flags
-
-
-def _best_track(plan: Plan, fired: frozenset[str]) -> str | None:
-    """The matching track of highest priority (ties: definition order), else the default track."""
-    best = None
-    for track, priority in plan.tracks:
-        if f"track:{track}" in fired and (best is None or priority > best[1]):
-            best = (track, priority)
-    return best[0] if best else plan.default_track
 
 
 def _check_extension(case: Case, bound: Limit | None) -> None:

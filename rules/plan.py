@@ -86,6 +86,7 @@ class Plan:
     version_label: str = ""
     _limits: dict[tuple, Limits] = field(default_factory=dict)
     _outcomes: dict[tuple, Outcome] = field(default_factory=dict)
+    classified: dict[tuple[str, ...], tuple | None] = field(default_factory=dict)  # decide._classify's memo
 
     def limits(self, track: str | None, tier: str | None) -> Limits:
         """The rule set's limits, overridden by the track's, then by the tier's (the more local choice)."""

@@ -16,9 +16,8 @@ from xinfang.config.jurisdictions import canonical_code
 from xinfang.config.library import RULESET_SUFFIXES, SCENARIO_DIR, display_name
 from xinfang.config.yaml_source import YamlDocument, load_yaml
 
-from .case_input import CaseError, parse_case
-from .decide import effective_on, evaluate
-from .escalation import completed_steps, deadline_dates, due_escalations, escalation_flags
+from .case_input import CaseError
+from .decide import evaluate
 
 FILE_KEYS = ("jurisdiction", "scenarios")
 SCENARIO_KEYS = ("name", "case", "at", "expect", "expect_flags", "expect_error")
@@ -232,26 +231,13 @@ def _plain(value: Any) -> Any:
 
 # --- running ---------------------------------------------------------------------------------------
 
-def decision_at(library: RuleSetLibrary, code: str, case_json: Mapping, at: dt.date | None) -> dict:
-    """The decision; with `at`, also what the escalation sweep adds that day: the escalation flags and,
-    for each due step, its rule id (`escalation:<step>`) among the flags and in the trace with its source."""
-    decision = evaluate(library, code, case_json, at=at)
-    if at is not None:
-        case = parse_case(case_json)
-        due = due_escalations(effective_on(library, code, case.received_on), deadlines=deadline_dates(decision),
-                              opened_on=case.received_on, now=at, completed=completed_steps(case, at))
-        decision["flags"] = sorted(set(decision["flags"]).union(escalation_flags(due), (d.rule for d in due)))
-        decision["trace"] = decision["trace"] + [{"rule": d.rule, "source": d.source} for d in due]
-    return decision
-
-
 def run_scenario(library: RuleSetLibrary, s: Scenario) -> list[Failure]:
     """The differences between a scenario's expectations and the decision; [] when it passes."""
     def fail(line: int, path: str, expected: str, actual: str) -> list[Failure]:
         return [Failure(s.file, line, s.name, path, expected, actual)]
 
     try:
-        decision = decision_at(library, s.jurisdiction, s.case, s.at)
+        decision = evaluate(library, s.jurisdiction, s.case, at=s.at)  # with `at`, the escalations due
     except CaseError as err:
         refusal = "; ".join(err.problems)
         if s.error is None:

@@ -24,6 +24,7 @@ from xinfang.rules.escalation import escalation_rules
 from xinfang.rules.plan import plan_for
 from xinfang.rules.scenarios import Scenario, folder_code, load_scenarios, run_scenario, scenario_files
 
+from .case_file import engine_input
 from .case_models import OPEN_STAGES, Petition
 from .library_store import published_library, record_name
 from .models import RuleSetDraft, RuleSetVersionRecord
@@ -67,6 +68,8 @@ def check_text(session: Session, code: str, text: str, name: str) -> Checked:
 
     The text replaces a published version of the same label, as a file does; since a published
     version never changes, that label is also reported, with a text written for another jurisdiction.
+    So are the published versions below that the text would make invalid (a bound tightened under
+    a value they set), at their own file and line: a level may not break the levels below it.
     """
     published = require_published(session)
     below = {v.file: v for v in published.all_versions()
@@ -171,11 +174,12 @@ def release_compiled(effectives: Iterable[EffectiveRuleSet]) -> None:
     """
     compiled: dict[int, Any] = {}
     for effective in effectives:
-        try:
-            for item in (plan_for(effective).compiled, escalation_rules(effective)):
-                compiled.setdefault(id(item), item)
-        except Exception:  # it never compiled: nothing to give back
-            continue
+        for build in (lambda e: plan_for(e).compiled, escalation_rules):
+            try:
+                item = build(effective)
+            except Exception:  # it never compiled: nothing to give back
+                continue
+            compiled.setdefault(id(item), item)
     adapter = default_adapter()
     for item in compiled.values():
         try:
@@ -215,7 +219,7 @@ def impact(session: Session, checked: Checked, code: str) -> dict[str, Any]:
         try:
             if isinstance(effective, str):
                 raise CaseError([effective])
-            new: dict[str, Any] | None = decide(effective, parse_case(row.case_json))
+            new: dict[str, Any] | None = decide(effective, parse_case(engine_input(row.case_json)))
             error = None
         except CaseError as err:
             new, error = None, "; ".join(err.problems)

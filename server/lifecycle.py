@@ -163,7 +163,8 @@ def create_draft(session: Session, code: str, author: str, *, from_version_id: i
 
 
 def _header_only(jurisdiction, start: dt.date) -> str:
-    return (f'jurisdiction:\n  code: "{jurisdiction.code}"\n  name: {jurisdiction.name}\n  level: {jurisdiction.level}\n'
+    return (f'jurisdiction:\n  code: "{jurisdiction.code}"\n  name: {jurisdiction.name}\n'
+            f'  level: {jurisdiction.level}\n'
             f'version: "{start.year}.1"\neffective_from: {start.isoformat()}\ntitle: {jurisdiction.name}信访工作规则\n')
 
 
@@ -177,7 +178,10 @@ def _ensure_jurisdictions(session: Session, library, code: str) -> None:
 
 def update_draft(session: Session, draft_id: int, yaml_text: str, expected_revision: int, actor: str
                  ) -> RuleSetDraft:
-    """Save a new text over `expected_revision`; a newer save raises StaleRevision carrying both texts."""
+    """Save a new text over `expected_revision`; a newer save raises StaleRevision carrying both texts.
+
+    A save that loses the race at the database rolls the session's transaction back.
+    """
     draft = get_draft(session, draft_id)
     try:
         size = len(yaml_text.encode("utf-8"))
@@ -200,6 +204,7 @@ def update_draft(session: Session, draft_id: int, yaml_text: str, expected_revis
 
 
 def checked_draft(session: Session, draft: RuleSetDraft) -> Checked:
+    """The draft checked against the published versions, with the library it makes."""
     return check_text(session, draft.jurisdiction_code, draft.yaml_text, draft_name(draft))
 
 
@@ -212,6 +217,7 @@ def usable(checked: Checked, draft: RuleSetDraft) -> Checked:
 
 
 def validate_draft(session: Session, draft_id: int, actor: str) -> list[ConfigIssue]:
+    """The draft's issues, each at its line and column (see draft_checks.check_text for what is checked)."""
     draft = get_draft(session, draft_id)
     issues = checked_draft(session, draft).issues
     audit(session, actor, "validate_draft", DRAFT, draft.id, draft.jurisdiction_code, revision=draft.revision,
@@ -220,7 +226,7 @@ def validate_draft(session: Session, draft_id: int, actor: str) -> list[ConfigIs
 
 
 def run_draft_tests(session: Session, draft_id: int, actor: str, scenario_paths: Iterable[str | os.PathLike],
-               extra: str | None = None) -> dict[str, Any]:
+                    extra: str | None = None) -> dict[str, Any]:
     """The jurisdiction's scenario tests (and `extra` scenario YAML) decided with the draft in place."""
     draft = get_draft(session, draft_id)
     checked = usable(checked_draft(session, draft), draft)
@@ -235,6 +241,7 @@ def run_draft_tests(session: Session, draft_id: int, actor: str, scenario_paths:
 
 
 def impact(session: Session, draft_id: int, actor: str) -> dict[str, Any]:
+    """The open cases of the draft's jurisdiction and below it would change (draft_checks.impact)."""
     draft = get_draft(session, draft_id)
     checked = usable(checked_draft(session, draft), draft)
     report = draft_checks.impact(session, checked, draft.jurisdiction_code)

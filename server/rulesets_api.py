@@ -64,7 +64,8 @@ def _body(*allowed: str) -> dict[str, Any]:
     unknown = sorted(set(body) - set(allowed))
     if unknown:
         raise ApiError(422, "invalid_payload", f"unknown field(s) {', '.join(unknown)}; the fields are "
-                                               f"{', '.join(allowed) or 'none'}", [f"{k}: unknown field" for k in unknown])
+                                               f"{', '.join(allowed) or 'none'}",
+                       [f"{k}: unknown field" for k in unknown])
     return body
 
 
@@ -150,7 +151,8 @@ def export_version(version_id: int):
     record = lifecycle.get_version(get_session(), version_id)
     text = exported(get_session(), record.jurisdiction_code, record.version)
     response = Response(text.encode("utf-8"), mimetype="application/yaml")
-    response.headers["Content-Disposition"] = f'attachment; filename="{record.jurisdiction_code}_{record.effective_from}.yaml"'
+    name = f"{record.jurisdiction_code}_{record.effective_from}.yaml"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.set_etag(record.content_hash)
     return response
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import threading
 
 import pytest
 
@@ -263,3 +264,24 @@ def test_evaluate_decides_without_storing(as_):
     assert clerk.get("/cases").json["total"] == 0
     error(clerk.post("/evaluate", {"case": {"intake": "letter"}}), 422, "invalid_case")
     error(clerk.post("/evaluate", {"jurisdiction": "999999", "case": case()}), 422, "unknown_jurisdiction")
+
+
+def test_concurrent_registrations_get_distinct_numbers_and_one_case_per_idempotency_key(app, as_):
+    # Numbers come from one atomic counter row per jurisdiction and year; a lost race is retried.
+    results: list = []
+
+    def post(text: str, key: str | None):
+        headers = {"Idempotency-Key": key} if key else {}
+        response = as_("yinan_clerk").post("/cases", {"case": case(text=text)}, **headers)
+        results.append((response.status_code, response.json))
+
+    threads = [threading.Thread(target=post, args=(f"供暖第{i}件", None)) for i in range(5)]
+    threads += [threading.Thread(target=post, args=("同一件", "same-key")) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(status for status, _ in results) == [200, 200] + [201] * 6, results
+    numbers = {body["number"] for _, body in results}
+    assert numbers == {f"371321-2024-{n:06d}" for n in range(1, 7)}
+    assert as_("yinan_clerk").get("/cases").json["total"] == 6

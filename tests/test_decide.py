@@ -492,7 +492,10 @@ def test_wrong_types_never_reach_the_engine(bundled, monkeypatch):
     def engine_must_not_run(*args, **kwargs):
         raise AssertionError("the engine saw an invalid case")
 
+    # decide() asserts through the adapter's trusted path (its facts are built from the validated Case):
+    # both entries into the engine are watched.
     monkeypatch.setattr(default_adapter(), "evaluate", engine_must_not_run)
+    monkeypatch.setattr(default_adapter(), "evaluate_trusted", engine_must_not_run)
     with pytest.raises(CaseError) as caught:
         evaluate(bundled, NATIONAL, case(representatives="8"))
     assert caught.value.problems == ["representatives: expected an integer, found the string '8'"]

@@ -303,6 +303,53 @@ def test_set_header_rewrites_the_header_in_place_and_nothing_else():
     text = ('# note\nversion: "1"  # label\neffective_from: 2024-01-01\r\neffective_until: 2024-12-31\n'
             'title: t\nbounds:\n  version: {max: 1}\n')
     new = set_header(text, version="2", effective_from=dt.date(2025, 1, 1), drop_until=True)
-    assert new == '# note\nversion: "2"  # label\neffective_from: 2025-01-01\r\ntitle: t\nbounds:\n  version: {max: 1}\n'
+    assert new == ('# note\nversion: "2"  # label\neffective_from: 2025-01-01\r\n'
+                   'title: t\nbounds:\n  version: {max: 1}\n')
     with pytest.raises(ValueError, match="not written once"):
         set_header("{version: '1', effective_from: 2024-01-01}\n", version="2")
+
+
+def test_a_draft_that_breaks_a_published_version_below_is_told_at_that_versions_line(session):
+    draft = lifecycle.create_draft(session, "430981", "officer", today=TODAY)  # 沅江市 over 四季红镇
+    tighter = draft.yaml_text.replace("township.time_limits.conclude.days: {max: 15",
+                                      "township.time_limits.conclude.days: {max: 8")
+    lifecycle.update_draft(session, draft.id, tighter, draft.revision, "officer")
+    issues = lifecycle.validate_draft(session, draft.id, "officer")
+    below = [i for i in issues if "430981102@2024.1, published below" in i.message]
+    assert len(below) == 1 and "10 calendar days is above the bound of 8" in below[0].message
+    sijihong = session.scalar(select(RuleSetVersionRecord).where(RuleSetVersionRecord.jurisdiction_code == "430981102"))
+    assert below[0].position.line == line_of(sijihong.yaml_text, "conclude: {days: 10")
+
+
+def test_the_engine_rulesets_compiled_for_a_draft_are_released_after_its_checks(session, monkeypatch):
+    from xinfang.rules.compiler import RULESET_PREFIX, build_rules
+    from xinfang.rules.durable_adapter import default_adapter, ruleset_name
+
+    def engine_name(effective):
+        return ruleset_name(RULESET_PREFIX, build_rules(effective.data).rules)
+
+    case = {"received_on": "2025-08-01", "intake": "letter", "text": "咨询低保申请需要哪些材料"}
+    published = published_library(session)
+    evaluate(published, "371321", case)  # the published rule set is compiled, as the server's would be
+    kept = engine_name(published.effective("371321", START))
+    same_rules = new_draft(session, conclude=20)  # only a time limit changes: the same engine ruleset
+    other_rules = lifecycle.create_draft(session, "371321", "officer", today=TODAY)
+    text = set_header(other_rules.yaml_text, **NEW_HEADER).replace("intakes: [visit, phone, hotline]",
+                                                                     "intakes: [visit, phone, hotline, letter]")
+    lifecycle.update_draft(session, other_rules.id, text, other_rules.revision, "officer")
+    own = engine_name(lifecycle.checked_draft(session, other_rules).library.effective("371321", START))
+    assert own != kept
+    open_case(session, "371321", "2025-05-14")
+    scenario = ("scenarios:\n  - name: 来信咨询也当日办\n"
+                "    case: {received_on: 2025-08-01, intake: letter, text: 咨询低保申请需要哪些材料}\n"
+                "    expect: {track: same_day}\n")
+    adapter = default_adapter()
+    released: list[tuple[str, bool]] = []
+    release = adapter.release
+    monkeypatch.setattr(adapter, "release", lambda name: released.append((name, release(name))) or released[-1][1])
+    for draft in (same_rules, other_rules):
+        assert lifecycle.run_draft_tests(session, draft.id, "officer", [], scenario)["passed"] == (draft is other_rules)
+        lifecycle.impact(session, draft.id, "officer")
+    assert (own, True) in released and not adapter.is_registered(own)  # compiled for the draft, then freed
+    assert (kept, False) in released and adapter.is_registered(kept)  # shared with the published version: kept
+    assert evaluate(published, "371321", case)["track"] == "normal"
