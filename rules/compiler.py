@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -37,11 +38,14 @@ class CompiledRuleSet:
     order: dict[str, int] = field(default_factory=dict)
     by_first_char: dict[str, list[int]] = field(default_factory=dict, repr=False)
     _keyword_facts: dict[tuple[str, ...], dict[str, bool]] = field(default_factory=dict, repr=False)
+    _first_chars: re.Pattern | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         for i, word in enumerate(self.keywords):
             if word:
                 self.by_first_char.setdefault(word[0], []).append(i)
+        if self.by_first_char:  # one character class: the regex engine scans the text in C
+            object.__setattr__(self, "_first_chars", re.compile(f"[{''.join(map(re.escape, self.by_first_char))}]"))
 
     def facts(self, case: Case, category: str, kind: str, channel: str, matched: Iterable[str],
               review_request_late: bool) -> dict[str, Any]:
@@ -77,8 +81,10 @@ class CompiledRuleSet:
 
         Only keywords whose first character occurs in the text are searched for: most are not.
         """
+        if self._first_chars is None:
+            return []
         candidates: list[int] = []
-        for char in self.by_first_char.keys() & set(text):
+        for char in set(self._first_chars.findall(text)):
             candidates += self.by_first_char[char]
         candidates.sort()
         keywords = self.keywords
@@ -89,7 +95,10 @@ def level_gap(case: Case) -> int:
     """How many levels the receiving body sits above the competent one (0 when either is unknown)."""
     if case.receiving_level is None or case.competent_level is None:
         return 0
-    return LEVELS.index(case.competent_level) - LEVELS.index(case.receiving_level)
+    return _LEVEL_INDEX[case.competent_level] - _LEVEL_INDEX[case.receiving_level]
+
+
+_LEVEL_INDEX = {level: i for i, level in enumerate(LEVELS)}
 
 
 class _Builder:

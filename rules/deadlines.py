@@ -43,18 +43,34 @@ STARTS = (
 NOT_ADMISSIBLE_STEPS = frozenset({"route", "notify"})
 
 
+class StepGroup:
+    """Consecutive steps started by the same case field (received_on: route, notify, objection)."""
+
+    __slots__ = ("field", "steps", "paused")
+
+    def __init__(self, field: str, steps: tuple[tuple[str, Limit], ...]) -> None:
+        self.field = field
+        self.steps = steps
+        self.paused = any(limit.paused_by_hearings for _, limit in steps)
+
+    def __repr__(self) -> str:
+        return f"StepGroup({self.field!r}, {[step for step, _ in self.steps]})"
+
+
 class Periods:
     """Period ends memoised for one calendar: cases share start dates and limits, and the arithmetic dominates.
 
-    Each end is kept with its date as ISO text, which is how a decision writes it.
+    Each end is kept with its date as ISO text, which is how a decision writes it; and the ends of a
+    group of steps from one start date are kept together.
     """
 
-    __slots__ = ("calendar", "_memo")
+    __slots__ = ("calendar", "_memo", "_groups")
     MAX = 100_000
 
     def __init__(self, calendar: LegalCalendar) -> None:
         self.calendar = calendar
         self._memo: dict[tuple, tuple[PeriodEnd, str]] = {}
+        self._groups: dict[tuple, tuple[tuple[str, str, bool, str], ...]] = {}
 
     def end(self, start: dt.date, days: int, unit: str, pauses: tuple = ()) -> PeriodEnd:
         return self.ended(start, days, unit, pauses)[0]
@@ -68,6 +84,21 @@ class Periods:
             if len(self._memo) >= self.MAX:
                 self._memo.clear()
             found = self._memo[key] = (end, end.date.isoformat())
+        return found
+
+    def group_ends(self, group: StepGroup, start: dt.date, hearings: tuple) -> tuple[tuple[str, str, bool, str], ...]:
+        """(step, ISO date, provisional, source) for each step of `group` started on `start`."""
+        pauses = hearings if group.paused else ()
+        key = (group, start, pauses)  # a group is keyed by identity: it belongs to one plan's limits
+        found = self._groups.get(key)
+        if found is None:
+            found = []
+            for step, limit in group.steps:
+                end, text = self.ended(start, limit.days, limit.unit, pauses if limit.paused_by_hearings else ())
+                found.append((step, text, end.provisional, limit.source))
+            if len(self._groups) >= self.MAX:
+                self._groups.clear()
+            found = self._groups[key] = tuple(found)
         return found
 
 
@@ -84,9 +115,9 @@ def conclusion(periods: Periods, case: Case, limit: Limit, extension: Limit | No
     return PeriodEnd(then.date, first.provisional or then.provisional), source
 
 
-def steps(limits: Mapping[str, Limit], admissible: bool) -> tuple[tuple[str, tuple[tuple[str, Limit], ...]], ...]:
+def steps(limits: Mapping[str, Limit], admissible: bool) -> tuple[StepGroup, ...]:
     """The steps these limits configure, in procedure order, grouped by the case field whose date starts
-    them: ((field, ((step, limit), ...)), ...), so a stage the case has not reached is skipped at once."""
+    them, so a stage the case has not reached is skipped at once."""
     groups: list[tuple[str, list[tuple[str, Limit]]]] = []
     for step, field in STARTS:
         if step in limits and (admissible or step in NOT_ADMISSIBLE_STEPS):
@@ -94,23 +125,24 @@ def steps(limits: Mapping[str, Limit], admissible: bool) -> tuple[tuple[str, tup
                 groups[-1][1].append((step, limits[step]))
             else:
                 groups.append((field, [(step, limits[step])]))
-    return tuple((field, tuple(group)) for field, group in groups)
+    return tuple(StepGroup(field, tuple(group)) for field, group in groups)
 
 
-def deadlines(periods: Periods, case: Case, plan: tuple, extension: Limit | None) -> tuple[dict[str, dict], bool]:
+def deadlines(periods: Periods, case: Case, plan: tuple[StepGroup, ...],
+              extension: Limit | None) -> tuple[dict[str, dict], bool]:
     """Step → {"date", "provisional", "source"} (a step whose start is not given is absent), and whether any
     is provisional. `plan` comes from steps()."""
     out: dict[str, dict] = {}
     provisional = False
-    ended = periods.ended
-    for field, group in plan:
+    for group in plan:
+        field = group.field
         if field == "handling_start":
-            ((step, limit),) = group
+            ((step, limit),) = group.steps
             if case.extension_days and extension is not None:
                 end, source = conclusion(periods, case, limit, extension)
                 text = end.date.isoformat()
             else:  # the common case, without conclusion()'s extension arithmetic
-                end, text = ended(case.accepted_on or case.received_on, limit.days, limit.unit)
+                end, text = periods.ended(case.accepted_on or case.received_on, limit.days, limit.unit)
                 source = limit.source
             out[step] = {"date": text, "provisional": end.provisional, "source": source}
             provisional = provisional or end.provisional
@@ -118,16 +150,17 @@ def deadlines(periods: Periods, case: Case, plan: tuple, extension: Limit | None
         start = getattr(case, field)
         if start is None:
             continue
-        for step, limit in group:
-            end, text = ended(start, limit.days, limit.unit, case.hearings if limit.paused_by_hearings else ())
-            out[step] = {"date": text, "provisional": end.provisional, "source": limit.source}
-            if end.provisional:
+        for step, text, ended_provisional, source in periods.group_ends(group, start, case.hearings):
+            out[step] = {"date": text, "provisional": ended_provisional, "source": source}
+            if ended_provisional:
                 provisional = True
     return out, provisional
 
 
 def request_late(periods: Periods, case: Case, limits: Mapping[str, Limit]) -> bool:
     """SD Art. 33: a review (or re-review) requested after its request window closed."""
+    if case.review_requested_on is None and case.rereview_requested_on is None:
+        return False
     for answered, requested, step in (("answered_on", "review_requested_on", "review_request"),
                                       ("review_answered_on", "rereview_requested_on", "rereview_request")):
         asked = getattr(case, requested)

@@ -53,7 +53,7 @@ def decide(effective: EffectiveRuleSet, case: Case, *, at: dt.date | None = None
     outcome = plan.outcome(fired, category)
 
     route = outcome.route
-    head = [{"rule": r, "source": dict(s)} for r, s in outcome.head]
+    trace = [classify, *[{"rule": r, "source": dict(s)} for r, s in outcome.entries]]
     flags = list(outcome.flags)
     if kind == "accusation":
         flags.append("accusation_confidential")  # Art. 46(5): nothing reaches the accused
@@ -61,8 +61,9 @@ def decide(effective: EffectiveRuleSet, case: Case, *, at: dt.date | None = None
                                                plan.places):
             route = plan.guard_routes[route["level"]]  # Art. 30, 46(5): one level above the accused
             flags.append("accused_guard")
-            head.append({"rule": "route:guard", "source": plan.source("route:guard")})
-    _check_extension(case, outcome.limits.extension)
+            trace.insert(1 + outcome.route_entries, {"rule": "route:guard", "source": plan.source("route:guard")})
+    if case.extension_days:
+        _check_extension(case, outcome.limits.extension)
     found, provisional = deadlines(plan.periods, case, outcome.steps, outcome.limits.extension)
 
     if case.intake == "visit" and case.representatives is not None and case.representatives >= 2:
@@ -71,7 +72,6 @@ def decide(effective: EffectiveRuleSet, case: Case, *, at: dt.date | None = None
         flags.append("litigation_separated")  # Art. 22 ¶2, 28 ¶2: 诉访分离
     if provisional:
         flags.append("provisional")
-    trace = [classify, *head, *[{"rule": r, "source": dict(s)} for r, s in outcome.tail]]
     if at is not None:
         due = due_escalations(effective, deadlines={step: dt.date.fromisoformat(d["date"]) for step, d in found.items()},
                               opened_on=case.received_on, now=at, completed=completed_steps(case, at))
@@ -100,8 +100,9 @@ def _facts(plan: Plan, case: Case) -> tuple[str, dict, str, str, dict[str, Any]]
     compiled = plan.compiled
     matched = compiled.matched_keywords(case.text)
     category, classify = _classify(plan, case, matched)
-    kind = case.kind or plan.categories[category].kind
-    channel = "discipline" if kind == "accusation" else plan.categories[category].channel
+    spec = plan.categories[category]
+    kind = case.kind or spec.kind
+    channel = "discipline" if kind == "accusation" else spec.channel
     late = request_late(plan.periods, case, plan.base_limits)  # the track is not known yet: base limits
     return category, classify, kind, channel, compiled.facts(case, category, kind, channel, matched, late)
 
@@ -126,46 +127,46 @@ def _classify(plan: Plan, case: Case, matched: list[str]) -> tuple[str, dict]:
         return case.category, {"rule": "classify:given", "category": case.category,
                                "source": plan.source(f"classify:given:{case.category}")}
     key = tuple(matched)
-    known = plan.classified.get(key, _UNKNOWN)
-    if known is _UNKNOWN:
-        # Most texts match keywords none of which lies in another matched one: the answer then depends
-        # on the set of keywords alone and is worked out once per set (None: it depends on positions).
-        longer = plan.longer_keywords
-        if any(w in key for word in key for w in longer.get(word, ())):
-            known = None
-        else:
-            known = _by_keywords(plan, case.text, matched)
-        if len(plan.classified) >= _MEMO_SIZE:
-            plan.classified.clear()
-        plan.classified[key] = known
-    code, rule, words, source = known or _by_keywords(plan, case.text, matched)
+    inside = plan.keywords_inside.get(key)
+    if inside is None:  # matched keyword → the longer matched keywords that contain it (征地 → 征地拆迁)
+        inside = {word: longer for word in key
+                  if (longer := [w for w in plan.longer_keywords.get(word, ()) if w in key])}
+        _remember(plan.keywords_inside, key, inside)
+    if inside:  # 征地 inside 征地拆迁 is that keyword, not a word of its own
+        key = tuple(w for w in key if w not in inside or not _only_inside(case.text, w, inside[w]))
+    known = plan.classified.get(key)
+    if known is None:  # the answer depends on the words that count alone: worked out once per set
+        known = _remember(plan.classified, key, _by_keywords(plan, key))
+    code, rule, words, source = known
     return code, {"rule": rule, "category": code, "matched": list(words), "source": dict(source)}
 
 
-_UNKNOWN = object()
 _MEMO_SIZE = 4096  # sets of matched keywords remembered per plan (cleared when full)
 
 
-def _by_keywords(plan: Plan, text: str, matched: list[str]) -> tuple[str, str, tuple[str, ...], dict]:
-    """The category whose keywords `text` matches most (ties: the first in definition order), else the
-    default: (code, trace rule, the words as the rule set lists them, the rule's source)."""
+def _remember(memo: dict, key: tuple, value: Any) -> Any:
+    if len(memo) >= _MEMO_SIZE:
+        memo.clear()
+    memo[key] = value
+    return value
+
+
+def _by_keywords(plan: Plan, words: tuple[str, ...]) -> tuple[str, str, tuple[str, ...], dict]:
+    """The category with the most of `words` (ties: the first in definition order), else the default:
+    (code, trace rule, its words as the rule set lists them, the rule's source)."""
     hits: dict[str, list[str]] = {}
-    for word in matched:
-        longer = plan.longer_keywords.get(word)
-        # `matched` holds every configured keyword in the text: the longer ones among them are there
-        if longer and _only_inside(text, word, [w for w in longer if w in matched]):
-            continue  # 征地 inside 征地拆迁 is that keyword, not a word of its own
+    for word in words:
         for code in plan.keyword_categories.get(word, ()):
             hits.setdefault(code, []).append(word)
     best, found = None, []
     index = plan.category_index
-    for code, words in hits.items():  # most words; ties: the first category in definition order
-        if len(words) > len(found) or (len(words) == len(found) and index[code] < index[best]):
-            best, found = code, words
+    for code, listed in hits.items():  # most words; ties: the first category in definition order
+        if len(listed) > len(found) or (len(listed) == len(found) and index[code] < index[best]):
+            best, found = code, listed
     if best is None:
         return plan.default_category, "classify:default", (), plan.sources.get("classify:default", {})
-    words = tuple(w for w in plan.categories[best].keywords if w in found)  # as the rule set lists them
-    return best, "classify:keywords", words, plan.sources.get(f"classify:keywords:{best}", {})
+    ordered = tuple(w for w in plan.categories[best].keywords if w in found)  # as the rule set lists them
+    return best, "classify:keywords", ordered, plan.sources.get(f"classify:keywords:{best}", {})
 
 
 def _only_inside(text: str, word: str, longer: list[str]) -> bool:

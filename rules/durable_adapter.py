@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import json.encoder
 import math
 import threading
 from collections.abc import Mapping
@@ -228,8 +229,26 @@ class DurableAdapter:
         return fired
 
 
-_encode = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":")).encode
-"""The event as compact JSON (what json.dumps does, without building an encoder per call): facts are flat."""
+def _make_encode():
+    """The event as compact JSON, what json.dumps(ensure_ascii=False) writes, with the C encoder built once:
+    json.dumps builds a JSONEncoder and then a C encoder on every call, ~30% of encoding a flat fact.
+    Events are flat (values str, int, float, bool, None, list of str), so no circular check is needed."""
+    def unserializable(value: Any) -> Any:
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+    fallback = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":")).encode
+    try:  # the C encoder's signature is CPython's own: if it ever changes, the plain encoder does the job
+        iterencode = json.encoder.c_make_encoder(None, unserializable, json.encoder.encode_basestring, None,
+                                                 ":", ",", False, False, True)
+        sample = {"a": "征\"", "b": True, "c": -1, "d": None, "e": ["x"], "f": 0.5}
+        if "".join(iterencode(sample, 0)) != fallback(sample):
+            return fallback
+    except (AttributeError, TypeError):
+        return fallback
+    return lambda event: "".join(iterencode(event, 0))
+
+
+_encode = _make_encode()
 
 
 def _rule_id(batch: str) -> str:

@@ -49,8 +49,9 @@ class Outcome(NamedTuple):
 
     refusals: tuple[str, ...]  # admissibility rule ids, in trace order
     route: dict[str, str]  # before the accused guard, which depends on the case
-    head: tuple[tuple[str, dict], ...]  # trace after classify: refusals, then the route entries
-    tail: tuple[tuple[str, dict], ...]  # trace after the route: tracks that fired (else the default), tiers
+    entries: tuple[tuple[str, dict], ...]  # (rule, source) of the trace after classify: refusals, the route
+    # entries, then the tracks that fired (else the default track) and the tiers
+    route_entries: int  # how many entries the refusals and the route take: the guard's entry goes after them
     track: str | None
     tier: str | None
     limits: Limits
@@ -86,7 +87,9 @@ class Plan:
     version_label: str = ""
     _limits: dict[tuple, Limits] = field(default_factory=dict)
     _outcomes: dict[tuple, Outcome] = field(default_factory=dict)
-    classified: dict[tuple[str, ...], tuple | None] = field(default_factory=dict)  # decide._classify's memo
+    # decide._classify's memos: matched keywords → those inside longer matched ones; counted keywords → category
+    keywords_inside: dict[tuple[str, ...], dict[str, list[str]]] = field(default_factory=dict)
+    classified: dict[tuple[str, ...], tuple] = field(default_factory=dict)
 
     def limits(self, track: str | None, tier: str | None) -> Limits:
         """The rule set's limits, overridden by the track's, then by the tier's (the more local choice)."""
@@ -138,7 +141,7 @@ class Plan:
         tier = next((t for t in self.tiers if f"tier:{t}" in fired), None)
         limits = self.limits(track, tier)
         flags = ((f"tier:{tier}",) if tier is not None else ()) + (("not_admissible",) if refusals else ())
-        return Outcome(refusals, route, tuple(head), tuple(tail), track, tier, limits,
+        return Outcome(refusals, route, tuple(head + tail), len(head), track, tier, limits,
                        limits.refused_steps if refusals else limits.steps, flags)
 
     def source(self, key: str) -> dict[str, Any]:

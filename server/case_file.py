@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xinfang.config import EffectiveRuleSet, NoRuleSetInForce, RuleSetLibrary, UnknownJurisdiction
+from xinfang.config import EffectiveRuleSet, NoRuleSetInForce, RuleSetLibrary, RuleSetVersion, UnknownJurisdiction
 from xinfang.config.bounds import collect_bounds
-from xinfang.config.inheritance import merge_chain
+from xinfang.config.inheritance import Merged, merge_chain
 from xinfang.rules.decide import effective_on
 
 from .case_models import OPEN_STAGES, CaseDeadline, CaseEscalation, Petition
@@ -57,7 +57,8 @@ def effective_or_error(library: RuleSetLibrary, code: str, day: dt.date) -> Effe
         raise ApiError(422, "no_ruleset_in_force", str(err)) from None
 
 
-_pinned: dict[tuple, tuple[RuleSetLibrary, EffectiveRuleSet]] = {}
+# (library, label) → the merged chain: one merge per chain, so rules.plan's cache (by merged data) is hit too.
+_merged: dict[tuple[int, str], tuple[RuleSetLibrary, tuple, Merged, tuple]] = {}
 _lock = threading.Lock()
 
 
@@ -70,31 +71,33 @@ def pinned_effective(library: RuleSetLibrary, label: str, code: str, day: dt.dat
     current = effective_or_error(library, code, day)
     if current.version_label == label:
         return current
-    key = (id(library), label, code, day)
-    with _lock:
-        hit = _pinned.get(key)
-        if hit is not None and hit[0] is library:
-            return hit[1]
-    chain = []
     above = {j.code for j in library.tree.ancestors(code)}
-    for part in label.split("+"):
-        owner, _, version = part.partition("@")
-        if owner not in above:
-            raise ApiError(422, "invalid_ruleset_version",
-                           f"{part} in {label} is no rule set of {code} or a level above it")
-        found = next((v for v in library.versions(owner) if v.version == version), None)
-        if found is None:
-            raise ApiError(409, "pinned_version_missing",
-                           f"the case is pinned to {label}, but version {part} is not loaded; "
-                           f"load it again or migrate the case explicitly")
-        chain.append(found)
-    chain = tuple(chain)
-    effective = EffectiveRuleSet(library.tree.get(code), day, chain, merge_chain(chain), tuple(collect_bounds(chain)))
     with _lock:
-        if len(_pinned) >= 256:
-            _pinned.clear()
-        _pinned[key] = (library, effective)
-    return effective
+        hit = _merged.get((id(library), label))
+    if hit is None or hit[0] is not library:
+        chain = tuple(_pinned_version(library, part, label, above) for part in label.split("+"))
+        hit = (library, chain, merge_chain(chain), tuple(collect_bounds(chain)))
+        with _lock:
+            if len(_merged) >= 64:
+                _merged.clear()
+            _merged[(id(library), label)] = hit
+    _, chain, merged, bounds = hit
+    if any(v.code not in above for v in chain):
+        raise ApiError(422, "invalid_ruleset_version", f"{label} names rule sets of other jurisdictions than {code} "
+                                                       f"and the levels above it")
+    return EffectiveRuleSet(library.tree.get(code), day, chain, merged, bounds)
+
+
+def _pinned_version(library: RuleSetLibrary, part: str, label: str, above: set[str]) -> RuleSetVersion:
+    owner, _, version = part.partition("@")
+    if owner not in above:
+        raise ApiError(422, "invalid_ruleset_version", f"{part} in {label} is no rule set of a level above or at "
+                                                       f"the case's jurisdiction")
+    found = next((v for v in library.versions(owner) if v.version == version), None)
+    if found is None:
+        raise ApiError(409, "pinned_version_missing", f"the case is pinned to {label}, but version {part} is not "
+                                                      f"loaded; load it again or migrate the case explicitly")
+    return found
 
 
 def escalation_schedule(effective: EffectiveRuleSet, deadlines: Mapping[str, dt.date],

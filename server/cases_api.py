@@ -110,7 +110,7 @@ def create_case():
 @bp.get("/cases")
 @login_required
 def list_cases():
-    """Cases in the user's scope, newest first; filters: jurisdiction (and below), stage, track, flag, due_within, overdue."""
+    """Cases in scope, newest first; filters: jurisdiction (and below), stage, track, flag, due_within, overdue."""
     args, user = request.args, current_user()
     code = _code(args["jurisdiction"], 404) if "jurisdiction" in args else user.jurisdiction_code
     require_scope(code)

@@ -110,7 +110,8 @@ def register_case(db: Session, library: RuleSetLibrary, case_json: Mapping, *, a
         channel=decision["channel"], track=decision["track"], route_unit=(decision.get("route") or {}).get("unit"),
         admissible=decision["admissible"], stage="registered", flags=flags, petitioner_key=key,
         duplicate_of_id=original.id if original else None, confidential=decision["kind"] == "accusation",
-        accused_unit=case.accused_unit, case_json=json.loads(json.dumps(case_json)), decision=decision, created_by=actor)
+        accused_unit=case.accused_unit, case_json=json.loads(json.dumps(case_json)), decision=decision,
+        created_by=actor)
     db.add(petition)
     db.flush()
     sync_file(db, petition, effective, decision)
@@ -118,7 +119,8 @@ def register_case(db: Session, library: RuleSetLibrary, case_json: Mapping, *, a
     if original:
         detail["duplicate_of"] = original.number
     petition.events.append(CaseEvent(action="register", on=case.received_on, actor=actor, stage_before=None,
-                                     stage_after="registered", detail={**detail, "deadlines": deadline_snapshot(petition)}))
+                                     stage_after="registered",
+                                     detail={**detail, "deadlines": deadline_snapshot(petition)}))
     db.add(AuditLog(actor=actor, action="case.register", object_type="petition", object_id=str(petition.id),
                     detail=detail))
     if idempotency_key:

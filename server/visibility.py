@@ -45,7 +45,8 @@ def is_accused_unit(user: User | None, petition: Petition) -> bool:
     accused = (petition.accused_unit or "").strip()
     if user is None or not accused:
         return False
-    return any(n and (n in accused or accused in n) for n in ((user.unit or "").strip(), (user.unit_name or "").strip()))
+    names = ((user.unit or "").strip(), (user.unit_name or "").strip())
+    return any(n and (n in accused or accused in n) for n in names)
 
 
 def may_see_material(petition: Petition, user: User | None) -> bool:
@@ -60,7 +61,7 @@ def may_see_material(petition: Petition, user: User | None) -> bool:
 
 
 def may_see_personal(petition: Petition, user: User | None) -> bool:
-    """ID number, phone and address whole: in the case view, to clerks and discipline (or admin) who may see the material."""
+    """ID number, phone and address whole, in the case view: to clerks and discipline (or admin) seeing the material."""
     return may_see_material(petition, user) and has_role(user, *PERSONAL_DATA_ROLES)
 
 

@@ -96,7 +96,7 @@ class _Act:
 def act(db: Session, library: RuleSetLibrary, petition_id: int, action: str, payload: Mapping[str, Any] | None, *,
         actor: str, on: dt.date | None = None, expected_revision: int | None = None) -> Petition:
     """Apply one action on legal date `on` (default today): check it, record the event, recompute the deadlines
-    with the pinned rule set. Raises ApiError; the caller commits."""
+    with the pinned rule set. Raises ApiError; the caller commits, or rolls back after an error."""
     if action not in TRANSITIONS:
         raise ApiError(404, "unknown_action", f"no action {action!r}; the actions are {', '.join(ACTIONS)}")
     petition = get_petition(db, petition_id)
@@ -368,6 +368,8 @@ def _migrate(step: _Act) -> None:
     petition = step.petition
     target = step.payload.get("to") or effective_or_error(step.library, petition.jurisdiction_code,
                                                           petition.received_on).version_label
+    if not isinstance(target, str):
+        raise ApiError(422, "invalid_payload", "to: a version label is a string (000000@2022.1+...+371321@2024.1)")
     if target == petition.ruleset_version:
         raise ApiError(422, "nothing_to_migrate", f"the case is already pinned to {target}")
     step.effective = pinned_effective(step.library, target, petition.jurisdiction_code, petition.received_on)

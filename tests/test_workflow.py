@@ -76,7 +76,8 @@ def test_register_pins_the_version_numbers_the_case_and_stores_deadlines_and_sch
     assert petition.number == "371321-2024-000001"
     assert petition.ruleset_version == decision["ruleset_version"] == (
         "000000@2022.1+370000@2016.1+371300@2023.1+371321@2024.1")
-    assert (petition.stage, petition.kind, petition.category, petition.track) == ("registered", "appeal", "10", "normal")
+    assert (petition.stage, petition.kind, petition.category, petition.track) == (
+        "registered", "appeal", "10", "normal")
     assert due(petition) == {step: d["date"] for step, d in decision["deadlines"].items()}
     schedule = {e.step: (e.watch, e.due_on.isoformat(), e.action) for e in session.scalars(select(CaseEscalation))}
     assert schedule["route_overdue"] == ("route", "2024-03-06", "supervise")  # route 2024-03-05 + 1 (Art. 43, 44)
@@ -138,6 +139,12 @@ def test_case_keeps_its_pinned_version_after_a_newer_one_is_published(session, l
     assert migrated.events[-1].detail["from"].endswith("371321@2024.1")
     refused("nothing_to_migrate", lambda: act(session, reloaded, migrated.id, "migrate", {"reason": "again"},
                                               actor="officer", on=D("2024-06-05")))
+    refused("invalid_ruleset_version", lambda: act(session, reloaded, migrated.id, "migrate",
+                                                   {"reason": "x", "to": "000000@2022.1+360700@2023.1"},
+                                                   actor="officer", on=D("2024-06-05")))
+    # A library that lacks the pinned version says so rather than silently using another one.
+    refused("pinned_version_missing", lambda: act(session, library, fresh.id, "conclude", {"outcome": "support"},
+                                                  actor="clerk", on=D("2024-06-05")))
 
 
 def test_same_idempotency_key_returns_the_first_case_and_a_different_body_is_refused(session, library):
