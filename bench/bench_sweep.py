@@ -114,15 +114,18 @@ def vacuum(engine, table: str = "") -> None:
         connection.exec_driver_sql(f"VACUUM ANALYZE {table}")
 
 
-def set_index(engine, ddl: str | None) -> float:
-    """Leave only the index `ddl` creates on case_escalation's due dates; its build time."""
+def set_index(engine, ddl: str | None) -> tuple[float, int]:
+    """Leave only the index `ddl` creates on case_escalation's due dates; its build time and size in bytes."""
     with engine.begin() as connection:
         connection.exec_driver_sql("DROP INDEX IF EXISTS ix_bench_pending")
         connection.exec_driver_sql("DROP INDEX IF EXISTS ix_case_escalation_due")
+        if not ddl:
+            return 0.0, 0
         start = time.perf_counter()
-        if ddl:
-            connection.exec_driver_sql(ddl)
-        return time.perf_counter() - start
+        connection.exec_driver_sql(ddl)
+        built = time.perf_counter() - start
+        name = ddl.split()[2]
+        return built, connection.exec_driver_sql(f"SELECT pg_relation_size('{name}')").scalar_one()
 
 
 def explain_update(engine, jit: bool = False) -> tuple[float, str]:
@@ -197,14 +200,14 @@ def run(url: str, cases: int, explain_path: str | None, stale: bool) -> None:
         plans = []
         print("the sweep's UPDATE (EXPLAIN ANALYZE, rolled back), by index", flush=True)
         for label, ddl in INDEXES.items():
-            built = set_index(engine, ddl)
+            built, size = set_index(engine, ddl)
             vacuum(engine, "case_escalation")
             found, baseline = count_due(engine)
             seconds, plan = explain_update(engine)
             vacuum(engine, "case_escalation")
             times[f"update [{label}]"], times[f"count [{label}]"] = seconds, baseline
             print(f"  {label}: UPDATE {seconds:.3f} s; count(*) = {found:,} in {baseline:.3f} s; "
-                  f"index built in {built:.2f} s", flush=True)
+                  f"index built in {built:.2f} s, {size / 2**20:.0f} MB", flush=True)
             plans.append(f"-- {label}\n{plan}\n")
         seconds, plan = explain_update(engine, jit=True)
         vacuum(engine, "case_escalation")

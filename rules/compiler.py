@@ -54,7 +54,8 @@ class CompiledRuleSet:
         A fresh dict each call (the adapter takes it over); the keyword facts of each set of matched
         keywords are worked out once.
         """
-        matched = tuple(matched)
+        if not isinstance(matched, tuple):
+            matched = tuple(matched)
         keyword_facts = self._keyword_facts.get(matched)
         if keyword_facts is None:
             found = frozenset(matched)
@@ -76,19 +77,19 @@ class CompiledRuleSet:
         facts.update(keyword_facts)
         return facts
 
-    def matched_keywords(self, text: str) -> list[str]:
+    def matched_keywords(self, text: str) -> tuple[str, ...]:
         """Every configured keyword the text contains, in configuration order (plain substring search).
 
         Only keywords whose first character occurs in the text are searched for: most are not.
         """
         if self._first_chars is None:
-            return []
+            return ()
         candidates: list[int] = []
         for char in set(self._first_chars.findall(text)):
             candidates += self.by_first_char[char]
         candidates.sort()
         keywords = self.keywords
-        return [keywords[i] for i in candidates if keywords[i] in text]
+        return tuple([keywords[i] for i in candidates if keywords[i] in text])
 
 
 def level_gap(case: Case) -> int:

@@ -118,7 +118,7 @@ def _as_of(case: Case, at: dt.date) -> Case:
     return dataclasses.replace(case, **later, hearings=hearings)
 
 
-def _classify(plan: Plan, case: Case, matched: list[str]) -> tuple[str, dict]:
+def _classify(plan: Plan, case: Case, matched: tuple[str, ...]) -> tuple[str, dict]:
     """The given category (it must exist), else the one whose keywords the text matches most, else the default."""
     if case.category is not None:
         if case.category not in plan.categories:
@@ -126,7 +126,7 @@ def _classify(plan: Plan, case: Case, matched: list[str]) -> tuple[str, dict]:
                              f"valid codes: {', '.join(plan.categories)}"])
         return case.category, {"rule": "classify:given", "category": case.category,
                                "source": plan.source(f"classify:given:{case.category}")}
-    key = tuple(matched)
+    key = matched
     inside = plan.keywords_inside.get(key)
     if inside is None:  # matched keyword → the longer matched keywords that contain it (征地 → 征地拆迁)
         inside = {word: longer for word in key
@@ -171,16 +171,22 @@ def _by_keywords(plan: Plan, words: tuple[str, ...]) -> tuple[str, str, tuple[st
 
 def _only_inside(text: str, word: str, longer: list[str]) -> bool:
     """Whether every occurrence of `word` in `text` lies within an occurrence of one of the `longer` words."""
-    spans = [(at, at + len(w)) for w in longer for at in _occurrences(text, w)]
-    return all(any(a <= at and at + len(word) <= b for a, b in spans) for at in _occurrences(text, word))
-
-
-def _occurrences(text: str, word: str) -> list[int]:
-    found, at = [], text.find(word)
+    spans = []
+    for other in longer:
+        at = text.find(other)
+        while at >= 0:
+            spans.append((at, at + len(other)))
+            at = text.find(other, at + 1)
+    at = text.find(word)
     while at >= 0:
-        found.append(at)
+        end = at + len(word)
+        for first, last in spans:
+            if first <= at and end <= last:
+                break
+        else:
+            return False
         at = text.find(word, at + 1)
-    return found
+    return True
 
 
 def _check_extension(case: Case, bound: Limit | None) -> None:

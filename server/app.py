@@ -49,7 +49,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 def library_of(app: Flask) -> RuleSetLibrary:
     """The rule sets the app decides with: the versions published in its database (server/library_store.py)."""
     from .library_store import current_library
-    return current_library(app)
+    # Callers often pass `current_app`; the store caches per request on the real app object.
+    real = app._get_current_object() if hasattr(app, "_get_current_object") else app
+    return current_library(real)
 
 
 def _instance_secret(app: Flask) -> str:
