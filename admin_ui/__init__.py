@@ -42,3 +42,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(sign_in.bp)
     app.register_blueprint(jurisdictions.bp)
+    from . import editor, editor_history  # the rule-set editor: drafts, versions, diffs, audit
+    app.register_blueprint(editor.bp)
+    app.register_blueprint(editor_history.bp)

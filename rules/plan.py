@@ -61,7 +61,8 @@ class Outcome(NamedTuple):
 
 @dataclass(eq=False)
 class Plan:
-    """One effective rule set read for deciding; immutable after construction except the limits memo."""
+    """One effective rule set read for deciding; immutable after construction except its memos (limits,
+    outcomes, classifications), which only ever add what the rule set itself determines."""
 
     effective: EffectiveRuleSet
     compiled: CompiledRuleSet

@@ -56,14 +56,19 @@ def test_yinan_shows_its_own_values_with_their_source(library):
     # 复杂问题跟踪办: the normal track concludes in 30 days.
     assert yinan.get("tracks.normal.time_limits.conclude.days") == 30
     assert "conclude:  {days: 30," in written_at(yinan.source_of("tracks.normal.time_limits.conclude.days"))
+    # Extensions at most 15 days, on every track (the national 30 no longer reaches 提速办 or 当日办).
+    assert yinan.get("time_limits.extension.days") == 15
+    extension = yinan.source_of("time_limits.extension.days")
+    assert extension.file.endswith(YINAN_2024) and "extension: {days: 15," in written_at(extension)
     assert yinan.get("units.petition_office.name") == "沂南县信访局"
 
 
 def test_yinan_inherits_the_national_values_with_their_source(library):
     yinan = library.effective("371321", on("2024-06-01"))
-    # 《信访工作条例》第三十四条: 60 days, extension 30; 第二十条: 5 representatives.
+    # 《信访工作条例》第三十四条: 60 days (Yinan tightens only its tracks, and the extension to 15);
+    # 第二十三条: 15 days to notify; 第二十条: 5 representatives.
     for path, value, line in [("time_limits.conclude.days", 60, "conclude:         {days: 60,"),
-                              ("time_limits.extension.days", 30, "extension:        {days: 30,"),
+                              ("time_limits.notify.days", 15, "notify:           {days: 15,"),
                               ("intake.group_visit.max_representatives", 5, "max_representatives: 5"),
                               ("routing.accusation.unit", "discipline", "unit: discipline")]:
         source = yinan.source_of(path)

@@ -1,0 +1,98 @@
+"""Chinese labels of the case workflow: stages, actions, outcomes, flags, fired rules, countdowns."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+STAGES = {
+    "registered": "已登记", "accepted": "已受理", "refused": "不予受理", "transferred": "已转送", "extended": "已延期",
+    "concluded": "已办结", "review_requested": "申请复查", "reviewed": "已复查", "rereview_requested": "申请复核",
+    "hearing": "听证中", "rereviewed": "已复核", "closed": "已结案",
+}
+
+ACTIONS = {
+    "register": "登记", "accept": "受理", "refuse": "不予受理", "transfer": "转送", "object": "对转送提出异议",
+    "extend": "延长办理期限", "conclude": "办结", "request_review": "申请复查", "review_opinion": "出具复查意见",
+    "request_rereview": "申请复核", "hearing_start": "开始听证", "hearing_end": "结束听证",
+    "rereview_opinion": "出具复核意见", "close": "结案", "migrate": "改用新版规则集", "escalation": "升级",
+}
+
+OUTCOMES = {"support": "予以支持", "explain": "解释说明", "not_support": "不予支持", "mediated": "调解和解"}
+SATISFACTION = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
+
+# The flags a case carries (the engine's, registration's, the sweeps'); `flag:red` is the colour card.
+FLAGS = {
+    "flag:red": "红牌", "flag:yellow": "黄牌", "duplicate": "重复信访", "group_visit": "集体访",
+    "litigation_separated": "诉访分离", "accusation_confidential": "检举控告保密", "accused_guard": "回避被检举单位",
+    "provisional": "含暂定期限", "objection": "有异议", "migrated": "已改用新版", "not_admissible": "不符合受理条件",
+    "supervise": "督办", "leader_assigned": "领导包案", "letter": "督办函",
+}
+
+TRACKS_FALLBACK = {"normal": "正常办"}
+
+# Fired rules (the decision's trace): a rule id's prefix → what it decided.
+RULE_KINDS = {
+    "classify": "分类", "route": "去向", "track": "办理方式", "admissibility": "受理审查", "escalation": "升级",
+    "limit": "时限", "tier": "层级", "mediation": "调解",
+}
+RULES = {
+    "classify:given": "登记时选定的分类", "classify:keywords": "按关键词推荐的分类",
+    "classify:default": "未匹配关键词，归入默认分类", "route:category": "按分类确定承办单位",
+    "route:litigation": "涉法涉诉：交政法机关", "route:accusation": "检举控告：交纪检监察机关",
+    "route:guard": "不得交被检举控告单位：改交上一级", "route:default": "属地管理、谁主管谁负责",
+}
+
+PROVISIONAL_NOTE = "暂定：该年度的节假日安排尚未公布，仅按周末计算，公布后重新计算"
+
+
+def flag_label(flag: str) -> str:
+    """A flag in Chinese; the sweeps' `overdue:<step>` and `warning:<step>` name their step."""
+    from .labels import STEPS
+    if flag in FLAGS:
+        return FLAGS[flag]
+    kind, _, step = flag.partition(":")
+    if kind == "overdue" and step:
+        return f"{STEPS.get(step, step)}超期"
+    if kind == "warning" and step:
+        return f"{STEPS.get(step, step)}预警"
+    if kind == "escalated":
+        return "已提交上级"
+    return flag
+
+
+def flag_tone(flag: str) -> str:
+    """The colour a flag is shown in: red, yellow, or plain."""
+    if flag == "flag:red" or flag.startswith("overdue:"):
+        return "red"
+    if flag == "flag:yellow" or flag.startswith("warning:"):
+        return "yellow"
+    return "plain"
+
+
+def rule_label(rule: str) -> str:
+    """What a fired rule decided, in Chinese: `track:urgent` → 办理方式（urgent）."""
+    if rule in RULES:
+        return RULES[rule]
+    kind, _, rest = rule.partition(":")
+    return f"{RULE_KINDS.get(kind, kind)}（{rest}）" if rest else RULE_KINDS.get(kind, rule)
+
+
+def countdown(due: dt.date | str | None, today: dt.date) -> dict | None:
+    """剩余N天 / 今日到期 / 超期N天, and the tone: red when overdue, yellow within 3 days, green otherwise."""
+    if due is None:
+        return None
+    if isinstance(due, str):
+        due = dt.date.fromisoformat(due)
+    days = (due - today).days
+    if days < 0:
+        return {"text": f"超期{-days}天", "tone": "red", "days": days}
+    if days == 0:
+        return {"text": "今日到期", "tone": "yellow", "days": 0}
+    return {"text": f"剩余{days}天", "tone": "yellow" if days <= 3 else "green", "days": days}
+
+
+def chinese_date(day: dt.date | str) -> str:
+    """2024-06-03 → 2024年6月3日 (as written notices date things)."""
+    if isinstance(day, str):
+        day = dt.date.fromisoformat(day)
+    return f"{day.year}年{day.month}月{day.day}日"

@@ -1,0 +1,97 @@
+"""Case lists per jurisdiction and unit: filters, deadlines counting down, exports to CSV and XLSX."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, make_response, render_template, request
+
+from xinfang.config import today_in_china
+from xinfang.server.app import library_of
+from xinfang.server.auth import current_user, in_scope
+from xinfang.server.case_models import STAGES
+from xinfang.server.db import get_session
+
+from . import page_or_fragment
+from .access import READ_ROLES, forbidden, roles_required_page
+from .case_export import to_csv, to_xlsx
+from .case_labels import FLAGS, STAGES as STAGE_LABELS
+from .case_query import MAX_EXPORT, PER_PAGE, CaseFilters, Names, case_query, case_rows, count, fetch, parse_filters
+
+bp = Blueprint("case_list", __name__, url_prefix="/cases")
+
+
+def _filters() -> tuple[CaseFilters, Names]:
+    """The filters asked for, in the user's scope (403 beyond it, 404 for a code that names nothing)."""
+    user = current_user()
+    library = library_of(current_app)
+    f = parse_filters(request.args, user.jurisdiction_code)
+    try:
+        j = library.tree.get(f.jurisdiction)
+    except (LookupError, ValueError):
+        abort(make_response(render_template("error.html", status=404, title="没有这个行政区划",
+                                            message=f"没有代码为“{f.jurisdiction}”的行政区划。"), 404))
+    f.jurisdiction = j.code
+    if not in_scope(user, j.code):
+        forbidden(f"{j.name}（{j.code}）不在您的管辖范围内：您只能查看本级和下级的信访事项。")
+    return f, Names(library, today_in_china())
+
+
+def _options(f: CaseFilters, names: Names) -> dict:
+    """The choices of the filter form, from the rule set in force in the chosen jurisdiction."""
+    user, tree = current_user(), names.library.tree
+    places = [tree.get(user.jurisdiction_code), *tree.children(user.jurisdiction_code)]
+    if f.jurisdiction not in {p.code for p in places}:
+        places.append(tree.get(f.jurisdiction))
+    effective = names.effective(f.jurisdiction)
+    data = effective.data if effective else {}
+    return {"places": places, "stages": [(s, STAGE_LABELS.get(s, s)) for s in STAGES],
+            "units": [(k, v.get("name", k)) for k, v in (data.get("units") or {}).items()],
+            "tracks": [(k, v.get("name", k)) for k, v in (data.get("tracks") or {}).items()],
+            "flags": list(FLAGS.items())}
+
+
+@bp.get("")
+@roles_required_page(*READ_ROLES)
+def index():
+    """The filtered list, a page at a time (htmx gets `_results.html` and the address follows the filters)."""
+    f, names = _filters()
+    db, today = get_session(), names.today
+    query = case_query(f, today)
+    total = count(db, query)
+    pages = max(1, -(-total // PER_PAGE))
+    f.page = min(f.page, pages)
+    rows = case_rows(fetch(db, query, offset=(f.page - 1) * PER_PAGE), current_user(), names)
+    return page_or_fragment("cases/list.html", "cases/_results.html", filters=f, rows=rows, total=total,
+                            pages=pages, today=today, options=_options(f, names),
+                            place_name=names.jurisdiction(f.jurisdiction))
+
+
+def _export_rows() -> tuple[list[dict], str]:
+    f, names = _filters()
+    db = get_session()
+    rows = case_rows(fetch(db, case_query(f, names.today), limit=MAX_EXPORT), current_user(), names)
+    return rows, f"{f.jurisdiction}-cases-{names.today.isoformat()}"
+
+
+@bp.get("/export.csv")
+@roles_required_page(*READ_ROLES)
+def export_csv():
+    """The whole filtered list (up to MAX_EXPORT cases) as CSV, personal data masked."""
+    rows, name = _export_rows()
+    return _download(to_csv(rows), f"{name}.csv", "text/csv; charset=utf-8")
+
+
+@bp.get("/export.xlsx")
+@roles_required_page(*READ_ROLES)
+def export_xlsx():
+    """The whole filtered list as an XLSX workbook, personal data masked."""
+    rows, name = _export_rows()
+    return _download(to_xlsx(rows, name), f"{name}.xlsx",
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def _download(body: bytes, filename: str, mimetype: str):
+    response = make_response(body)
+    response.headers["Content-Type"] = mimetype
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"  # personal data, even masked, is not kept by caches
+    return response

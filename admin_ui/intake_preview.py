@@ -1,0 +1,114 @@
+"""What the clerk sees before saving: the category suggested from the text, where the case goes, earlier petitions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from xinfang.config import EffectiveRuleSet, today_in_china
+from xinfang.rules.case_input import CaseError, parse_case
+from xinfang.rules.decide import decide
+from xinfang.server.case_file import jurisdiction_prefix
+from xinfang.server.case_models import Petition, User
+from xinfang.server.forms import CHANNEL_NOTES
+from xinfang.server.registration import petitioner_key
+
+from .intake_form import IntakeForm, parse_day
+
+MAX_TEXT = 50_000  # what the engine takes (Case JSON); the form's own limit is checked on registration
+SHOWN_STEPS = ("route", "notify", "conclude")
+
+
+@dataclass
+class Preview:
+    """The draft case decided by the rule set in force, as the intake page shows it."""
+
+    suggested: dict[str, Any] | None  # {"code", "name", "matched", "by_default"}
+    decision: dict[str, Any]
+    category_name: str
+    channel_note: str | None
+    track_name: str | None
+    deadlines: list[dict[str, Any]]
+    duplicates: list[dict[str, Any]] = field(default_factory=list)
+    duplicate_rule: dict[str, Any] | None = None
+    petitioner_known: bool = False  # an ID number, or a name and phone, to match earlier petitions by
+
+    @property
+    def adoptable(self) -> bool:
+        return self.suggested is not None and self.suggested["code"] != self.decision["category"]
+
+
+def draft_case(form: IntakeForm, case: Mapping[str, Any], *, with_category: bool) -> dict[str, Any] | None:
+    """The part of the typed case the engine can decide on now, or None without a request text to read."""
+    text = case.get("text")
+    if not isinstance(text, str) or not text.strip():
+        return None
+    day = parse_day(form.received_on)
+    draft: dict[str, Any] = {"received_on": (day if day and day <= today_in_china() else today_in_china()).isoformat(),
+                             "intake": form.intake, "text": text[:MAX_TEXT]}
+    if with_category and form.category:
+        draft["category"] = form.category
+    representatives = case.get("representatives")
+    if isinstance(representatives, int) and 1 <= representatives <= 100_000:
+        draft["representatives"] = representatives
+    accused = case.get("accused_unit")
+    if isinstance(accused, str) and accused.strip():
+        draft["accused_unit"] = accused[:200]
+    return draft
+
+
+def preview(db: Session, user: User, form: IntakeForm, case: Mapping[str, Any]) -> Preview | None:
+    """Decide the draft twice: from the text alone (the suggestion) and with the chosen category (the route)."""
+    effective = form.effective
+    plain = draft_case(form, case, with_category=False)
+    if plain is None:
+        return None
+    try:
+        suggested_decision = decide(effective, parse_case(plain))
+        chosen = draft_case(form, case, with_category=True)
+        decision = decide(effective, parse_case(chosen)) if "category" in chosen else suggested_decision
+    except CaseError:
+        return None
+    classify = suggested_decision["trace"][0]
+    categories = effective.data.get("classification", {}).get("categories", {})
+    suggested = {"code": classify["category"], "name": categories.get(classify["category"], {}).get("name", ""),
+                 "matched": classify.get("matched", []), "by_default": classify["rule"] == "classify:default"}
+    track = (effective.data.get("tracks") or {}).get(decision.get("track") or "", {})
+    result = Preview(suggested, decision, categories.get(decision["category"], {}).get("name", decision["category"]),
+                     CHANNEL_NOTES.get(decision["channel"]), track.get("name"),
+                     [{"step": s, **decision["deadlines"][s]} for s in SHOWN_STEPS if s in decision["deadlines"]])
+    result.petitioner_known = petitioner_key(_mapping(case.get("petitioner"))) is not None
+    result.duplicates, result.duplicate_rule = earlier_petitions(db, user, effective, case.get("petitioner"),
+                                                                decision["category"], parse_day(plain["received_on"]))
+    return result
+
+
+def earlier_petitions(db: Session, user: User, effective: EffectiveRuleSet, petitioner: Any, category: str,
+                      received_on: dt.date) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Earlier petitions of the same petitioner and category in the user's scope, within the rule set's window.
+
+    With `intake.duplicates` (智能判重) the window and what must match are the rule set's; without it,
+    every earlier one of the same petitioner and category is shown, for the clerk to judge.
+    """
+    key = petitioner_key(_mapping(petitioner))
+    if key is None:
+        return [], None
+    rule = effective.get("intake.duplicates") or None
+    query = select(Petition).where(Petition.petitioner_key == key, Petition.received_on <= received_on,
+                                   Petition.jurisdiction_code.like(jurisdiction_prefix(user.jurisdiction_code) + "%"))
+    if rule is None or "category" in (rule.get("match") or ()):
+        query = query.where(Petition.category == category)
+    if rule is not None and rule.get("window_days") is not None:
+        query = query.where(Petition.received_on >= received_on - dt.timedelta(days=int(rule["window_days"])))
+    found = db.scalars(query.order_by(Petition.received_on.desc(), Petition.id.desc()).limit(10))
+    return [{"id": p.id, "number": p.number, "received_on": p.received_on.isoformat(), "category": p.category,
+             "stage": p.stage} for p in found], rule
+
+
+def _mapping(value: Any) -> Mapping | None:
+    return value if isinstance(value, Mapping) else None
