@@ -37,10 +37,12 @@ class Preview:
     duplicates: list[dict[str, Any]] = field(default_factory=list)
     duplicate_rule: dict[str, Any] | None = None
     petitioner_known: bool = False  # an ID number, or a name and phone, to match earlier petitions by
+    chosen: str | None = None  # the category the clerk chose, if any
 
     @property
     def adoptable(self) -> bool:
-        return self.suggested is not None and self.suggested["code"] != self.decision["category"]
+        """Whether a "采用建议" button makes sense: keywords matched a category other than the one chosen."""
+        return self.suggested is not None and not self.suggested["by_default"] and self.suggested["code"] != self.chosen
 
 
 def draft_case(form: IntakeForm, case: Mapping[str, Any], *, with_category: bool) -> dict[str, Any] | None:
@@ -82,6 +84,7 @@ def preview(db: Session, user: User, form: IntakeForm, case: Mapping[str, Any]) 
     result = Preview(suggested, decision, categories.get(decision["category"], {}).get("name", decision["category"]),
                      CHANNEL_NOTES.get(decision["channel"]), track.get("name"),
                      [{"step": s, **decision["deadlines"][s]} for s in SHOWN_STEPS if s in decision["deadlines"]])
+    result.chosen = form.category
     result.petitioner_known = petitioner_key(_mapping(case.get("petitioner"))) is not None
     result.duplicates, result.duplicate_rule = earlier_petitions(db, user, effective, case.get("petitioner"),
                                                                 decision["category"], parse_day(plain["received_on"]))

@@ -48,6 +48,17 @@ class EffectiveRuleSet:
     def source_of(self, dotted: str) -> Source | None:
         return self.merged.sources.get(parse_path(dotted))
 
+    def written_at(self, dotted: str) -> Source | None:
+        """Where an item was written: its source, or, for a mapping that only has sources for its entries
+        (one placed whole inside a new section, such as a national escalation step or a track's `when`),
+        its first entry."""
+        path = parse_path(dotted)
+        found = self.merged.sources.get(path)
+        if found is None:
+            inside = [s for p, s in self.merged.sources.items() if p[:len(path)] == path]
+            found = min(inside, key=lambda s: (s.file, s.line, s.col), default=None)
+        return found
+
     def to_json(self) -> dict[str, Any]:
         """The `xinfang resolve` output: the rule set, then the source of every value and the bounds in force.
 

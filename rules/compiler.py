@@ -37,7 +37,7 @@ class CompiledRuleSet:
     compile_seconds: float
     order: dict[str, int] = field(default_factory=dict)
     by_first_char: dict[str, list[int]] = field(default_factory=dict, repr=False)
-    _keyword_facts: dict[tuple[str, ...], dict[str, bool]] = field(default_factory=dict, repr=False)
+    _facts_by_keywords: dict[tuple[str, ...], dict[str, bool]] = field(default_factory=dict, repr=False)
     _first_chars: re.Pattern | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -56,13 +56,13 @@ class CompiledRuleSet:
         """
         if not isinstance(matched, tuple):
             matched = tuple(matched)
-        keyword_facts = self._keyword_facts.get(matched)
+        keyword_facts = self._facts_by_keywords.get(matched)
         if keyword_facts is None:
             found = frozenset(matched)
             keyword_facts = {name: not words.isdisjoint(found) for name, words in self.keyword_facts}
-            if len(self._keyword_facts) >= _MEMO_SIZE:
-                self._keyword_facts.clear()
-            self._keyword_facts[matched] = keyword_facts
+            if len(self._facts_by_keywords) >= _MEMO_SIZE:
+                self._facts_by_keywords.clear()
+            self._facts_by_keywords[matched] = keyword_facts
         history = case.history
         facts = {
             "category": category, "kind": kind, "intake": case.intake, "channel": channel,

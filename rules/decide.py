@@ -72,22 +72,22 @@ def decide(effective: EffectiveRuleSet, case: Case, *, at: dt.date | None = None
         flags.append("litigation_separated")  # Art. 22 ¶2, 28 ¶2: 诉访分离
     if provisional:
         flags.append("provisional")
-    if at is not None:
-        due = due_escalations(effective, deadlines={step: dt.date.fromisoformat(d["date"]) for step, d in found.items()},
-                              opened_on=case.received_on, now=at, completed=completed_steps(case, at))
+    if at is not None:  # what the escalation sweep finds due that day: each step's deadline, the stages done
+        dates = {step: dt.date.fromisoformat(d["date"]) for step, d in found.items()}
+        due = due_escalations(effective, deadlines=dates, opened_on=case.received_on, now=at,
+                              completed=completed_steps(case, at))
         if due:
             flags = set(flags).union(escalation_flags(due), (d.rule for d in due))
             trace += [{"rule": d.rule, "source": dict(d.source)} for d in due]
     flags = sorted(flags)
 
+    decision: dict[str, Any] = {"jurisdiction": effective.jurisdiction.code, "ruleset_version": plan.version_label,
+                                "admissible": not outcome.refusals}
     if outcome.refusals:
-        return {"jurisdiction": effective.jurisdiction.code, "ruleset_version": plan.version_label,
-                "admissible": False, "reason": "；".join(_reason(plan, r, case) for r in outcome.refusals),
-                "kind": kind, "category": category, "channel": channel, "route": dict(route),
-                "track": outcome.track, "deadlines": found, "flags": flags, "trace": trace}
-    return {"jurisdiction": effective.jurisdiction.code, "ruleset_version": plan.version_label, "admissible": True,
-            "kind": kind, "category": category, "channel": channel, "route": dict(route), "track": outcome.track,
-            "deadlines": found, "flags": flags, "trace": trace}
+        decision["reason"] = "；".join(_reason(plan, r, case) for r in outcome.refusals)
+    decision |= {"kind": kind, "category": category, "channel": channel, "route": dict(route),
+                 "track": outcome.track, "deadlines": found, "flags": flags, "trace": trace}
+    return decision
 
 
 def engine_facts(effective: EffectiveRuleSet, case: Case) -> dict[str, Any]:

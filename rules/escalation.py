@@ -94,7 +94,7 @@ def _read_steps(effective: EffectiveRuleSet) -> tuple[_Step, ...]:
 
 
 def _source(effective: EffectiveRuleSet, step_id: str) -> dict:
-    src = effective.source_of(f"escalation.steps.{step_id}")
+    src = effective.written_at(f"escalation.steps.{step_id}")  # a step placed whole: its first entry
     return {"file": src.file, "line": src.line} if src else {}
 
 

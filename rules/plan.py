@@ -152,13 +152,8 @@ class Plan:
 
 
 def _file_line(effective: EffectiveRuleSet, path: str) -> dict[str, Any]:
-    """Where `path` was written; a mapping that only has sources for its entries (a track's `when`) is
-    where its first entry was written."""
-    src = effective.source_of(path)
-    if src is None:
-        prefix = tuple(path.split("."))
-        inside = [s for p, s in effective.merged.sources.items() if p[:len(prefix)] == prefix]
-        src = min(inside, key=lambda s: (s.file, s.line), default=None)
+    """{"file", "line"} where `path` was written (a mapping known by its entries: its first entry)."""
+    src = effective.written_at(path)
     return {"file": src.file, "line": src.line} if src else {}
 
 

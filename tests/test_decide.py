@@ -534,6 +534,26 @@ def test_decide_as_of_a_date_disregards_later_stages(bundled):
         decide(effective, parsed, at=dt.date(2024, 2, 1))
 
 
+def test_decide_as_of_a_date_adds_the_escalations_due_that_day(bundled, line_of, rules_dir):
+    # Art. 43, 44: routed within 15 days (2024-03-01 + 15 = 03-16 Sat → 03-18 Mon); route_overdue is due
+    # one day after. decide() adds it itself (the scenario runner and the API read it from the decision).
+    effective = bundled.effective(NATIONAL, dt.date(2024, 3, 1))
+    parsed = parse_case(case())
+    assert decide(effective, parsed)["deadlines"]["route"]["date"] == "2024-03-18"
+    on_time = decide(effective, parsed, at=dt.date(2024, 3, 18))
+    assert not [f for f in on_time["flags"] if "route" in f or f == "supervise"]
+    late = decide(effective, parsed, at=dt.date(2024, 3, 19))
+    assert {"supervise", "overdue:route", "escalation:route_overdue"} <= set(late["flags"])
+    assert late["flags"] == sorted(late["flags"])
+    national = rules_dir / "000000_national" / "2022-05-01.yaml"
+    assert late["trace"][-1] == {"rule": "escalation:route_overdue", "source": {
+        "file": "config/rulesets/000000_national/2022-05-01.yaml", "line": line_of(national, "name: 未按期登记转送")}}
+    assert late == evaluate(bundled, NATIONAL, case(), at=dt.date(2024, 3, 19))
+    # answered: route, notify and conclude are finished, so their clocks no longer escalate
+    done = decide(effective, parse_case(case(answered_on="2024-03-10")), at=dt.date(2024, 3, 19))
+    assert not [f for f in done["flags"] if f.startswith(("overdue:", "escalation:"))]
+
+
 # --- xinfang evaluate CODE CASE.json [--at DATE] (DESIGN.md, public contract) --------------------
 
 def test_cli_evaluate_prints_the_decision(tmp_path):

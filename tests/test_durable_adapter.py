@@ -118,6 +118,19 @@ def test_typed_fact_values_are_accepted(adapter):
         assert adapter.evaluate("typed_ok", {"n": value}) == {"r"}
 
 
+def test_the_trusted_path_decides_as_evaluate_does_without_checking(adapter):
+    # The compiler's path: its facts are typed by construction (rules/decide.py), so they are not checked
+    # again; the result is the same, and the facts dict is taken over (session id and marker added).
+    adapter.register("petition", PETITION_RULES)
+    for facts in ({"category": "0101", "representatives": 6, "kind": "appeal"},
+                  {"category": "0102", "representatives": 1, "kind": "accusation", "accused_unit": "某局"}):
+        given = dict(facts)
+        assert adapter.evaluate_trusted("petition", given) == adapter.evaluate("petition", facts)
+        assert set(given) == set(facts) | {"sid", "__xinfang_fact__"}
+    with pytest.raises(KeyError, match="not registered"):
+        adapter.evaluate_trusted("nope", {"n": 1})
+
+
 @pytest.mark.parametrize("key", ["sid", "__xinfang_fact__", "$s"])
 def test_reserved_fact_names_are_refused(adapter, key):
     adapter.register("reserved", {"r": {"n": 1}})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import date
 
 import pytest
 
@@ -50,6 +51,19 @@ def test_bundled_rule_sets_load_with_no_issues(rules_dir):
     assert [str(i) for i in issues] == []
     library = bundled_library()
     assert {"000000", "370000", "371300", "371321", "430981"} <= set(library.codes())
+
+
+def test_the_effective_rule_set_shares_what_depends_on_the_chain_alone(bundled):
+    # Merging and collecting bounds are done once per chain of versions: every day, every jurisdiction
+    # inheriting the same chain gets the same objects; the day and the jurisdiction stay its own.
+    june, july = bundled.effective("371321", date(2024, 6, 1)), bundled.effective("371321", date(2024, 7, 1))
+    assert june.merged is july.merged and june.bounds is july.bounds and june.bounds
+    assert (june.at, july.at) == (date(2024, 6, 1), date(2024, 7, 1))
+    county = bundled.effective("110101", date(2024, 6, 1))  # inherits the national version alone
+    assert county.merged is bundled.effective("000000", date(2024, 6, 1)).merged
+    assert county.jurisdiction.code == "110101"
+    before = bundled.effective("371321", date(2023, 12, 31))  # Yinan 2021: another chain
+    assert before.merged is not june.merged and before.version_label.endswith("371321@2021.1")
 
 
 def test_a_county_that_tightens_every_bound_is_accepted(write_ruleset, issues_against_bundled):

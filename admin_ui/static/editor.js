@@ -20,7 +20,11 @@
       document.getElementById(tab.getAttribute("aria-controls")).hidden = !on;
     });
     var cm = yamlEditor();
-    if (cm && id === "panel-yaml") cm.refresh();
+    if (cm && id === "panel-yaml") {
+      cm.refresh();  // drawn while hidden: measure again, then show the lines a form change rewrote
+      var first = (document.getElementById("yaml_text").getAttribute("data-changed-lines") || "").split(",")[0];
+      if (first) cm.scrollIntoView({line: Number(first) - 1, ch: 0}, 120);
+    }
   }
 
   function enhance(root) {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 from urllib.parse import quote
@@ -20,9 +21,10 @@ def fast_hash(password: str) -> str:
     return generate_password_hash(password, method="pbkdf2:sha256:1000")
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """The app at http://127.0.0.1:PORT on a fresh SQLite file: upgraded, the bundled rule sets, the demo accounts."""
+@contextlib.contextmanager
+def serve(directory: Path):
+    """An app at http://127.0.0.1:PORT on a fresh SQLite file in `directory`: upgraded, the bundled rule sets,
+    the demo accounts. Yields (base URL, database URL); the database URL lets a test publish or seed directly."""
     from sqlalchemy.orm import Session
     from werkzeug.serving import make_server
 
@@ -32,7 +34,7 @@ def live_server(tmp_path_factory):
     from xinfang.server import auth
     from xinfang.server.ruleset_import import ensure_database
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('live') / 'xinfang.sqlite3'}"
+    url = f"sqlite:///{directory / 'xinfang.sqlite3'}"
     ensure_database(url, bundled_library())
     engine = database_module.make_engine(url)
     with pytest.MonkeyPatch.context() as patch, Session(engine) as session, session.begin():
@@ -45,10 +47,31 @@ def live_server(tmp_path_factory):
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield f"http://127.0.0.1:{server.server_port}", url
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory):
+    """(base URL, database URL) of the live server the browser tests share."""
+    with serve(tmp_path_factory.mktemp("live")) as found:
+        yield found
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app):
+    """The shared app at http://127.0.0.1:PORT (see `serve`)."""
+    return live_app[0]
+
+
+@pytest.fixture(scope="module")
+def own_app(tmp_path_factory):
+    """(base URL, database URL) of a server for one module, for tests that change what the others would see
+    (a published version); open pages on it with `new_page(base_url=own_app[0])`."""
+    with serve(tmp_path_factory.mktemp("own")) as found:
+        yield found
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,113 @@
+"""The case file page (一案一档): decision, deadlines, timeline, actions posting to the workflow, notices as PDF."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+
+from xinfang.config import today_in_china
+from xinfang.server.app import library_of
+from xinfang.server.auth import current_user, in_scope
+from xinfang.server.case_models import Petition
+from xinfang.server.db import get_session
+from xinfang.server.errors import ApiError
+from xinfang.server.visibility import may_see_material, visible_case
+from xinfang.server.workflow import ACTIONS, act
+
+from . import case_actions, case_view, notices, page_or_fragment
+from .access import READ_ROLES, forbidden, roles_required_page
+from .case_errors import action_error
+
+bp = Blueprint("case_page", __name__, url_prefix="/cases")
+
+
+def _petition(case_id: int) -> Petition:
+    """The case, if it is in the user's scope (403 beyond it, 404 when there is none)."""
+    petition = get_session().get(Petition, case_id) if 0 < case_id < 2**31 else None
+    if petition is None:
+        abort(make_response(render_template("error.html", status=404, title="没有这件信访事项",
+                                            message=f"没有编号为 {case_id} 的信访事项。"), 404))
+    if not in_scope(current_user(), petition.jurisdiction_code):
+        forbidden(f"信访事项 {petition.number} 不属于您管辖的行政区划：您只能查看本级和下级的信访事项。")
+    return petition
+
+
+def _page(petition: Petition, status: int = 200, **extra):
+    ctx = case_view.context(get_session(), library_of(current_app), petition, current_user(), today_in_china())
+    response = page_or_fragment("cases/file.html", "cases/_file.html", **ctx, **extra)
+    response.status_code = status
+    return response
+
+
+@bp.get("/<int:case_id>")
+@roles_required_page(*READ_ROLES)
+def show(case_id: int):
+    """The file: facts, the decision with the rules that fired, deadlines, escalations, timeline, actions, notices."""
+    return _page(_petition(case_id))
+
+
+@bp.post("/<int:case_id>/actions/<action>")
+@roles_required_page(*READ_ROLES)
+def take_action(case_id: int, action: str):
+    """One workflow action (server.workflow.act) from its form; a refusal is shown beside the form, in Chinese."""
+    petition = _petition(case_id)
+    if action not in ACTIONS:
+        abort(404)
+    if not case_actions.may_act(current_user(), petition, action):
+        forbidden(f"您不能对信访事项 {petition.number} 执行“{case_actions.action_label(action)}”。")
+    payload, on, problems = case_actions.payload_from(action, request.form)
+    if action == "extend" and payload.get("approver") not in {u for u, _ in case_actions.approvers_for(
+            get_session(), library_of(current_app), petition.jurisdiction_code)}:
+        problems.append("请选择对本案有审批权的审批人（申请人以外的人）")
+    revision = request.form.get("revision", "")
+    db = get_session()
+    if not problems:
+        try:
+            act(db, library_of(current_app), petition.id, action, payload, actor=current_user().username, on=on,
+                expected_revision=int(revision) if revision.isdigit() else None)
+            db.commit()
+        except ApiError as err:
+            db.rollback()
+            problems.append(action_error(err, action))
+    if problems:
+        return _page(db.get(Petition, case_id), 422, failed=action, problems=problems, posted=request.form)
+    message = f"已{case_actions.action_label(action)}。"
+    if not request.htmx:
+        flash(message, "success")
+        return redirect(url_for(".show", case_id=case_id), 303)
+    return _page(petition, done=message)
+
+
+def _notice(case_id: int, kind: str):
+    petition = _petition(case_id)
+    user = current_user()
+    if kind not in notices.KINDS:
+        abort(404)
+    if not may_see_material(petition, user):
+        forbidden("检举控告事项的文书含信访人身份，仅纪检监察机关可以查看和打印。")
+    effective = case_view.pinned(library_of(current_app), petition)
+    notice = notices.build(petition, visible_case(petition, user, in_list=False), effective, kind) if effective else None
+    if notice is None:
+        abort(make_response(render_template("error.html", status=404, title="尚未出具该文书",
+                                            message=f"信访事项 {petition.number} 尚未出具{notices.KINDS[kind][0]}。"),
+                            404))
+    return petition, notice
+
+
+@bp.get("/<int:case_id>/notices/<kind>")
+@roles_required_page(*READ_ROLES)
+def notice(case_id: int, kind: str):
+    """A notice as a printable page, with a link to its PDF."""
+    petition, found = _notice(case_id, kind)
+    return render_template("cases/notice.html", petition=petition, notice=found)
+
+
+@bp.get("/<int:case_id>/notices/<kind>.pdf")
+@roles_required_page(*READ_ROLES)
+def notice_pdf(case_id: int, kind: str):
+    """The notice as a PDF download (reportlab, built-in Chinese font)."""
+    petition, found = _notice(case_id, kind)
+    response = make_response(notices.to_pdf(found))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{petition.number}-{kind}.pdf"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

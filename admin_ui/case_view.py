@@ -1,0 +1,118 @@
+"""The case file page's content: what visibility lets the user see, labelled from the pinned rule set."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from xinfang.config import EffectiveRuleSet, RuleSetLibrary
+from xinfang.server.case_file import pinned_effective
+from xinfang.server.case_models import CaseEscalation, Petition, User
+from xinfang.server.errors import ApiError
+from xinfang.server.visibility import may_see_material, visible_case
+from xinfang.server.workflow import timeline
+
+from . import case_actions, labels, notices
+from .case_labels import ACTIONS, OUTCOMES, SATISFACTION, STAGES, countdown, flag_label, flag_tone, rule_label
+
+PETITIONER = (("name", "姓名"), ("id_number", "身份证号码"), ("phone", "联系电话"), ("address", "住址"))
+EVENT_FIELDS = {
+    "number": "编号", "ruleset_version": "规则集版本", "duplicate_of": "重复于", "notice": "文书", "reason": "理由",
+    "unit_name": "转送单位", "outcome": "办理结果", "opinion": "处理意见", "answered_on": "送达日期",
+    "satisfaction": "满意度", "days": "延长天数", "approver": "审批人", "requester": "申请人", "bound": "延期上限（日）",
+    "body": "请求内容", "from": "原版本", "to": "新版本", "note": "备注", "step": "升级步骤", "flag": "标识",
+}
+MATERIAL_DETAIL = ("reason", "opinion", "body", "note")  # words of the petition: withheld with its material
+
+
+def pinned(library: RuleSetLibrary, petition: Petition) -> EffectiveRuleSet | None:
+    """The rule set the case is pinned to, else the one in force on its day (for labels only), else None."""
+    try:
+        return pinned_effective(library, petition.ruleset_version, petition.jurisdiction_code, petition.received_on)
+    except ApiError:
+        try:
+            return library.effective(petition.jurisdiction_code, petition.received_on)
+        except LookupError:
+            return None
+
+
+def _get(effective: EffectiveRuleSet | None, dotted: str) -> Any:
+    return (effective.get(dotted) if effective is not None else None) or {}
+
+
+def _trace(view: dict, effective: EffectiveRuleSet | None) -> list[dict[str, Any]]:
+    rows = []
+    for entry in view["decision"].get("trace", []):
+        rule, source = entry["rule"], entry.get("source") or {}
+        kind, _, rest = rule.partition(":")
+        detail = ""
+        if entry.get("matched"):
+            detail = "匹配：" + "、".join(entry["matched"])
+        elif kind == "track":
+            detail = _get(effective, f"tracks.{rest}").get("name", "")
+        elif kind == "escalation":
+            detail = _get(effective, f"escalation.steps.{rest}").get("name", "")
+        elif kind == "admissibility":
+            detail = _get(effective, f"admissibility.{rest}").get("reason", "")
+        where = f"{source['file']}:{source['line']}" if source.get("file") else ""
+        rows.append({"rule": rule, "label": rule_label(rule), "detail": detail, "where": where})
+    return rows
+
+
+def _events(db: Session, petition: Petition, material: bool, effective) -> list[dict[str, Any]]:
+    out = []
+    for event in timeline(db, petition.id):
+        items = []
+        for key, value in event["detail"].items():
+            if key not in EVENT_FIELDS or (key in MATERIAL_DETAIL and not material) or value in (None, ""):
+                continue
+            if key == "outcome":
+                value = OUTCOMES.get(value, value)
+            elif key == "satisfaction":
+                value = SATISFACTION.get(value, value)
+            elif key == "step":
+                value = _get(effective, f"escalation.steps.{value}").get("name", value)
+            elif key == "flag":
+                value = labels.label(labels.FLAGS, value)
+            items.append((EVENT_FIELDS[key], value))
+        out.append({**event, "label": ACTIONS.get(event["action"], event["action"]), "items": items,
+                    "stage_before_label": STAGES.get(event["stage_before"], event["stage_before"] or ""),
+                    "stage_after_label": STAGES.get(event["stage_after"], event["stage_after"])})
+    return out
+
+
+def context(db: Session, library: RuleSetLibrary, petition: Petition, user: User, today: dt.date) -> dict[str, Any]:
+    """Everything the case page shows, each part already limited to what `user` may see."""
+    view = visible_case(petition, user, in_list=False)
+    material = may_see_material(petition, user)
+    effective = pinned(library, petition)
+    fields = _get(effective, "intake.fields")
+    form_items = [(fields.get(k, {}).get("label", k), v) for k, v in (view["case"].get("form") or {}).items()]
+    deadlines = [{**d, "label": labels.label(labels.STEPS, d["step"]),
+                  "countdown": countdown(d["due_on"], today) if d["done_on"] is None else None}
+                 for d in view["deadlines"]]
+    escalations = db.scalars(select(CaseEscalation).where(CaseEscalation.petition_id == petition.id)
+                             .order_by(CaseEscalation.due_on, CaseEscalation.step))
+    approvers = case_actions.approvers_for(db, library, petition.jurisdiction_code)
+    actions = [{"action": a, "label": case_actions.action_label(a), "help": case_actions.ACTION_HELP.get(a, ""),
+                "fields": case_actions.fields_of(a, effective, approvers) if effective else []}
+               for a in case_actions.available(user, petition)]
+    original = db.get(Petition, petition.duplicate_of_id) if petition.duplicate_of_id else None
+    return {
+        "petition": petition, "view": view, "material": material, "effective": effective, "today": today,
+        "category_name": _get(effective, f"classification.categories.{petition.category}").get("name", ""),
+        "track_name": _get(effective, f"tracks.{petition.track}").get("name", petition.track or ""),
+        "petitioner": [(label, view["petitioner"][k]) for k, label in PETITIONER
+                       if view["petitioner"] and view["petitioner"].get(k)],
+        "form_items": form_items, "trace": _trace(view, effective), "deadlines": deadlines,
+        "escalations": [{"row": e, "name": _get(effective, f"escalation.steps.{e.step}").get("name", e.step)}
+                        for e in escalations],
+        "events": _events(db, petition, material, effective), "actions": actions,
+        "notices": notices.available(petition) if material else [],
+        "flags": [{"label": flag_label(f), "tone": flag_tone(f)} for f in petition.flags
+                  if not f.startswith(("escalation:", "tier:"))],
+        "original": original,
+    }
