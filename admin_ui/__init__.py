@@ -13,6 +13,10 @@ bp = Blueprint("admin_ui", __name__, static_folder="static", static_url_path="/a
 
 @bp.get("/")
 def home():
+    from xinfang.server.auth import current_user
+    user = current_user()
+    if user is not None and "supervisor" in user.roles:  # supervisors start on their dashboard
+        return redirect(url_for("dashboard.home"))
     return redirect(url_for("jurisdictions.tree"))
 
 
@@ -49,3 +53,5 @@ def init_app(app: Flask) -> None:
     from . import editor, editor_history  # the rule-set editor: drafts, versions, diffs, audit
     app.register_blueprint(editor.bp)
     app.register_blueprint(editor_history.bp)
+    from . import dashboard  # supervisors' dashboards: indicators as charts, escalations to act on
+    app.register_blueprint(dashboard.bp)

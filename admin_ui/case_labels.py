@@ -70,11 +70,10 @@ def flag_tone(flag: str) -> str:
 
 
 def rule_label(rule: str) -> str:
-    """What a fired rule decided, in Chinese: `track:urgent` → 办理方式（urgent）."""
+    """What a fired rule decided, in Chinese: `track:urgent` → 办理方式 (the page adds the track's name)."""
     if rule in RULES:
         return RULES[rule]
-    kind, _, rest = rule.partition(":")
-    return f"{RULE_KINDS.get(kind, kind)}（{rest}）" if rest else RULE_KINDS.get(kind, rule)
+    return RULE_KINDS.get(rule.partition(":")[0], rule)
 
 
 def countdown(due: dt.date | str | None, today: dt.date) -> dict | None:

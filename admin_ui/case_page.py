@@ -68,8 +68,9 @@ def take_action(case_id: int, action: str):
         except ApiError as err:
             db.rollback()
             problems.append(action_error(err, action))
-    if problems:
-        return _page(db.get(Petition, case_id), 422, failed=action, problems=problems, posted=request.form)
+    if problems:  # htmx swaps only 2xx answers: it gets the file with the refusal as 200, a plain form 422
+        return _page(db.get(Petition, case_id), 200 if request.htmx else 422, failed=action, problems=problems,
+                     posted=request.form)
     message = f"已{case_actions.action_label(action)}。"
     if not request.htmx:
         flash(message, "success")

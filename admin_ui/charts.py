@@ -9,7 +9,7 @@ from markupsafe import Markup, escape
 
 __all__ = ["Bar", "Column", "bar_chart", "column_chart", "meter", "text_width"]
 
-WIDTH = 640  # the viewBox width; the SVG scales to its container
+BAR_WIDTH, COLUMN_WIDTH = 560, 1160  # drawn at this many CSS pixels, narrower when the container is
 FONT = 13
 
 
@@ -46,16 +46,16 @@ def _fit(text: str, width: float, size: float = FONT) -> str:
     return text + "…"
 
 
-def _open(chart_id: str, title: str, desc: str, height: float, css: str) -> list[str]:
-    return [f'<svg class="chart {css}" role="img" viewBox="0 0 {WIDTH} {height:g}" width="100%" '
-            f'preserveAspectRatio="xMinYMin meet" aria-labelledby="{chart_id}-title {chart_id}-desc" '
+def _open(chart_id: str, title: str, desc: str, width: float, height: float, css: str) -> list[str]:
+    return [f'<svg class="chart {css}" role="img" viewBox="0 0 {width:g} {height:g}" width="{width:g}" '
+            f'height="{height:g}" aria-labelledby="{chart_id}-title {chart_id}-desc" '
             f'xmlns="http://www.w3.org/2000/svg" font-size="{FONT}">',
             f'<title id="{chart_id}-title">{escape(title)}</title>',
             f'<desc id="{chart_id}-desc">{escape(desc)}</desc>']
 
 
 def bar_chart(bars: Sequence[Bar], *, chart_id: str, title: str, desc: str = "", tone: str = "primary",
-              scale: float | None = None) -> Markup:
+              scale: float | None = None, width: float = BAR_WIDTH) -> Markup:
     """Horizontal bars, one a row: the label on the left, the bar, its value written after it.
 
     `scale` is the value of a full-length bar (default: the largest value); rates pass 1.0.
@@ -64,11 +64,11 @@ def bar_chart(bars: Sequence[Bar], *, chart_id: str, title: str, desc: str = "",
     row, bar_h, top = 28, 16, 4
     label_w = min(max((text_width(b.label) for b in bars), default=0) + 8, 210)
     value_w = max((text_width(b.text, FONT - 1) for b in bars), default=0) + 10
-    track = WIDTH - label_w - value_w - 4
+    track = width - label_w - value_w - 4
     full = scale or max((b.value for b in bars), default=0) or 1
     height = top + row * max(len(bars), 1) + 4
     desc = desc or "；".join(f"{b.label} {b.text}" for b in bars) or "没有数据"
-    out = _open(chart_id, title, desc, height, f"bar-chart tone-{tone}")
+    out = _open(chart_id, title, desc, width, height, f"bar-chart tone-{tone}")
     if not bars:
         out.append(f'<text x="0" y="{top + 18}" class="empty">没有数据</text>')
     for i, b in enumerate(bars):
@@ -88,19 +88,20 @@ def bar_chart(bars: Sequence[Bar], *, chart_id: str, title: str, desc: str = "",
     return Markup("".join(out))
 
 
-def column_chart(columns: Sequence[Column], *, chart_id: str, title: str, desc: str = "") -> Markup:
+def column_chart(columns: Sequence[Column], *, chart_id: str, title: str, desc: str = "",
+                 width: float = COLUMN_WIDTH) -> Markup:
     """Vertical columns over time (monthly intake): each value written above its column, months below."""
-    height, top, bottom = 230, 22, 44
+    height, top, bottom = 220, 22, 44
     plot = height - top - bottom
     n = max(len(columns), 1)
-    slot = WIDTH / n
+    slot = width / n
     bar_w = min(slot * 0.62, 48)
     full = max((c.value for c in columns), default=0) or 1
     desc = desc or "；".join(f"{c.group}{c.label} {c.text}" for c in columns) or "没有数据"
-    out = _open(chart_id, title, desc, height, "column-chart tone-primary")
+    out = _open(chart_id, title, desc, width, height, "column-chart tone-primary")
     base = top + plot
-    out.append(f'<line class="axis" x1="0" y1="{base}" x2="{WIDTH}" y2="{base}"/>')
-    size = FONT if slot >= 40 else FONT - 2
+    out.append(f'<line class="axis" x1="0" y1="{base}" x2="{width:g}" y2="{base}"/>')
+    size = FONT if slot >= 34 else FONT - 2
     for i, c in enumerate(columns):
         cx = slot * i + slot / 2
         h = plot * c.value / full

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from xinfang.config import EffectiveRuleSet, NoRuleSetInForce, RuleSetLibrary, RuleSetVersion, UnknownJurisdiction
@@ -164,18 +164,22 @@ def sync_file(db: Session, petition: Petition, effective: EffectiveRuleSet, deci
     if petition.stage not in OPEN_STAGES:
         schedule = []
     planned = {s["step"]: s for s in schedule}
-    for row in db.scalars(select(CaseEscalation).where(CaseEscalation.petition_id == petition.id)):
-        if row.fired_at is not None:
-            planned.pop(row.step, None)
+    # Core statements guarded by `fired_at IS NULL`: a sweep may fire a step while this runs, and a
+    # fired step is history, never rewritten or deleted.
+    pending = CaseEscalation.petition_id == petition.id, CaseEscalation.fired_at.is_(None)
+    fired = set(db.scalars(select(CaseEscalation.step).where(CaseEscalation.petition_id == petition.id,
+                                                             CaseEscalation.fired_at.is_not(None))))
+    existing = set(db.scalars(select(CaseEscalation.step).where(*pending)))
+    stale = existing - set(planned)
+    if stale:
+        db.execute(delete(CaseEscalation).where(*pending, CaseEscalation.step.in_(stale)))
+    for step, spec in planned.items():
+        if step in fired:
             continue
-        spec = planned.pop(row.step, None)
-        if spec is None:
-            db.delete(row)
+        if step in existing:
+            db.execute(update(CaseEscalation).where(*pending, CaseEscalation.step == step).values(**spec))
         else:
-            for name, value in spec.items():
-                setattr(row, name, value)
-    for spec in planned.values():
-        db.add(CaseEscalation(petition_id=petition.id, **spec))
+            db.add(CaseEscalation(petition_id=petition.id, **spec))
     db.flush()
 
 

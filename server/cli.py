@@ -175,12 +175,15 @@ def run_scenario_tests(paths: tuple[Path, ...], rules: Path | None, database: st
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--demo-accounts/--no-demo-accounts", default=True, show_default=True,
               help="Create the demo accounts README lists (password xinfang-demo) when missing.")
+@click.option("--demo-data/--no-demo-data", default=True, show_default=True,
+              help="When the database holds no case, generate a year of synthetic demo cases (as `xinfang demo`).")
 @common_options
-def serve(host: str, port: int, demo_accounts: bool, rules: Path | None, database: str | None) -> None:
+def serve(host: str, port: int, demo_accounts: bool, demo_data: bool, rules: Path | None,
+          database: str | None) -> None:
     """Serve the API and admin pages (development server).
 
     First creates or upgrades the database and imports the rule sets (of --rules, else the bundled
-    ones) that it lacks.
+    ones) that it lacks; on a database without cases, generates the demo cases (--no-demo-data skips it).
     """
     from xinfang.server import db as database_module
     from xinfang.server.app import create_app
@@ -190,6 +193,8 @@ def serve(host: str, port: int, demo_accounts: bool, rules: Path | None, databas
     prepare_database_or_exit(url, library)
     if demo_accounts:
         seed_demo_accounts(url)
+    if demo_data:
+        seed_demo_data(url, library)
     app.config["DATABASE_URL"] = url
     if "xinfang.db" not in app.extensions:
         database_module.init_app(app)
@@ -212,6 +217,58 @@ def seed_demo_accounts(url: str) -> int:
         click.echo(f"demo accounts: created {created}, password {DEMO_PASSWORD} (README lists them; "
                    "--no-demo-accounts skips this)", err=True)
     return created
+
+
+@main.command("demo")
+@click.option("--cases", "cases", type=click.IntRange(1, 100_000), default=None, metavar="N",
+              help="How many cases (default 1200).")
+@click.option("--seed", "seed", type=int, default=None, help="The random seed: the same seed gives the same cases.")
+@common_options
+def demo_command(cases: int | None, seed: int | None, rules: Path | None, database: str | None) -> None:
+    """Fill an empty database with a year of synthetic cases up to today, through the real workflow, then sweep.
+
+    Creates or upgrades the database and imports the rule sets first; does nothing when it already holds cases.
+    """
+    from xinfang.server import db as database_module
+    library = library_or_exit(rules)
+    url = database_module.resolve_url(database)
+    prepare_database_or_exit(url, library)
+    seed_demo_data(url, library, cases=cases, seed=seed)
+
+
+def seed_demo_data(url: str, library: RuleSetLibrary, *, cases: int | None = None, seed: int | None = None):
+    """server.demo_data.generate on the database at `url`, with progress on stderr; skipped when it has cases."""
+    from sqlalchemy.orm import Session
+
+    from xinfang.server import db as database_module
+    from xinfang.server.demo_data import DEFAULT_CASES, DEFAULT_SEED, generate, has_cases
+    from xinfang.server.library_store import published_library, remember_files
+    tty = sys.stderr.isatty()
+
+    def progress(done: int, total: int) -> None:
+        if tty:
+            click.echo(f"\r生成演示数据 {done}/{total}…", err=True, nl=done == total)
+        elif done == total or done % 500 == 0:
+            click.echo(f"生成演示数据 {done}/{total}…", err=True)
+
+    engine = database_module.make_engine(url)
+    try:
+        with Session(engine) as session:
+            if has_cases(session):
+                click.echo("演示数据：数据库中已有信访事项，不再生成（--no-demo-data 跳过这一步）", err=True)
+                return None
+            remember_files(library)  # decisions cite the bundled files' names, as the server's do
+            decided_by = published_library(session) or library
+            total = cases or DEFAULT_CASES
+            click.echo(f"生成演示数据 0/{total}…", err=True, nl=not tty)
+            result = generate(session, decided_by, cases=total, seed=DEFAULT_SEED if seed is None else seed,
+                              progress=progress)
+    finally:
+        engine.dispose()
+    click.echo(str(result), err=True)
+    for problem in result.refused_actions[:10]:
+        click.echo(f"  演示数据中被拒绝的操作：{problem}", err=True)
+    return result
 
 
 def prepare_database_or_exit(url: str, library: RuleSetLibrary) -> None:

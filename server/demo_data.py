@@ -28,7 +28,7 @@ from .workflow import act
 
 __all__ = ["ACTOR", "DEFAULT_CASES", "DEFAULT_SEED", "DemoResult", "demo_period", "generate", "has_cases"]
 
-DEFAULT_CASES = 1500
+DEFAULT_CASES = 1200
 DEFAULT_SEED = 20220501  # the day 《信访工作条例》 came into force
 ACTOR = "演示数据"
 BATCH = 100  # cases per transaction: memory stays flat, progress is visible
@@ -206,8 +206,10 @@ class _Handling:
         self.last = petition.received_on
         self.unsatisfied = False
 
-    def due(self, step: str) -> dt.date | None:
-        return next((d.due_on for d in self.petition.deadlines if d.step == step), None)
+    def due(self, step: str, running: bool = False) -> dt.date | None:
+        """The step's deadline (`running`: only while the step is not done)."""
+        return next((d.due_on for d in self.petition.deadlines
+                     if d.step == step and not (running and d.done_on)), None)
 
     def act(self, action: str, on: dt.date, **payload) -> bool:
         """Apply the action if its day has come; False (the case waits) when it is after today."""
@@ -248,14 +250,16 @@ class _Handling:
             self.review()
 
     def accept(self) -> bool:
+        """Mostly within the routing and notice periods (沂南县 routes within a day); a few late."""
         p, notify = self.petition, self.due("notify")
+        first = min((d for d in (notify, self.due("route", running=True)) if d), default=None)
         if p.track == "same_day":
             on = self.last
         elif notify and self.rng.random() < (0.01 if self.spec.region == "yinan" else 0.035):
-            on = notify + self.days(1, 12)  # late
+            on = notify + self.days(1, 12)
         else:
             on = self.last + self.days(0, 6)
-            on = min(on, notify) if notify else on
+            on = min(on, first) if first else on
         return self.act("accept", on)
 
     def extend(self) -> None:

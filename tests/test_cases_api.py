@@ -174,7 +174,7 @@ def test_an_extension_needs_an_approver_with_the_role_in_scope(as_):
     extended = clerk.post(f"{path}/extend", body | {"approver": "yinan_approver"})
     assert extended.status_code == 200 and extended.json["stage"] == "extended"
     conclude = next(d for d in extended.json["deadlines"] if d["step"] == "conclude")
-    assert conclude["due_on"] == "2024-04-15"
+    assert conclude["due_on"] == "2024-05-14"  # 2024-03-05 + 60 + 10 days
 
 
 def test_migration_is_an_officers_action(as_):
@@ -225,8 +225,9 @@ def test_list_filters_and_pagination(as_):
     assert ids(overdue="true", at="2024-03-06") == [second["id"]]
     assert ids(overdue="false", at="2024-03-06") == [first["id"]]
     assert ids(due_within="30", at="2024-03-06") == [second["id"]]  # its conclusion, 2024-03-20
-    assert ids(due_within="35", at="2024-03-06") == [second["id"], first["id"]]  # and 2024-04-07
-    assert ids(due_within="1", at="2024-04-05") == []
+    assert ids(due_within="60", at="2024-03-06") == [second["id"]]
+    assert ids(due_within="61", at="2024-03-06") == [second["id"], first["id"]]  # and 2024-05-06 (60 days)
+    assert ids(due_within="1", at="2024-05-04") == []
     page = clerk.get("/cases", page="2", per_page="1").json
     assert (page["total"], page["page"], [c["id"] for c in page["items"]]) == (2, 2, [first["id"]])
     error(clerk.get("/cases", stage="lost"), 400, "bad_stage")
@@ -251,7 +252,7 @@ def test_the_file_lists_events_with_deadlines(as_):
     assert events["number"] == created["number"]
     assert [(e["action"], e["stage_after"]) for e in events["items"]] == [("register", "registered"),
                                                                           ("accept", "accepted")]
-    assert events["items"][1]["deadlines"]["conclude"]["due_on"] == "2024-04-07"
+    assert events["items"][1]["deadlines"]["conclude"]["due_on"] == "2024-05-06"  # 60 days, Labour Day moved it
     view = clerk.get(f"/cases/{created['id']}").json
     assert {e["step"] for e in view["escalations"]} >= {"conclude_yellow", "conclude_red", "backlog_leader"}
 

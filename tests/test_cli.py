@@ -109,7 +109,8 @@ def test_resolve_yinan_prints_its_effective_rule_set_with_sources():
     national = sources["time_limits.conclude.days"]
     assert national["file"].endswith("000000_national/2022-05-01.yaml") and national["line"] > 1
     assert national["jurisdiction"] == "000000" and national["version"] == "2022.1"
-    assert set(sources) >= {"tracks.normal.time_limits.conclude.days", "routing.accusation.never_to_accused"}
+    assert set(sources) >= {"tracks.urgent.time_limits.conclude.days", "routing.accusation.never_to_accused"}
+    assert "conclude" not in rules["tracks"]["normal"].get("time_limits", {})  # the normal track inherits the 60
     conclude = next(b for b in yinan["bounds"] if b["path"] == "time_limits.conclude.days")
     assert conclude["max"] == 60 and "第三十四条" in conclude["basis"]
 

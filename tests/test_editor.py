@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from html import unescape
 import re
 from html.parser import HTMLParser
 
@@ -137,9 +138,7 @@ def test_a_form_change_rewrites_the_one_key_and_the_yaml_comes_back(officer):
     assert "HX-Request" in response.headers["Vary"]
     body = response.get_data(as_text=True)
     assert 'id="yaml-box" hx-swap-oob="true"' in body and 'id="form-base"' in body
-    after = re.search(r'<textarea id="yaml_text"[^>]*>\n(.*?)</textarea>', body, re.S).group(1)
-    import html as h
-    after = h.unescape(after)
+    after = unescape(re.search(r'<textarea id="yaml_text"[^>]*>\n(.*?)</textarea>', body, re.S).group(1))
     added = [line for line in after.splitlines() if line not in before.splitlines()]
     assert added == ["  conclude: {days: 30, unit: calendar, basis: 《沂南县信访工作实施办法（2024）》}"]
     assert len(after.splitlines()) == len(before.splitlines()) + 1  # one line added, nothing else
@@ -253,8 +252,9 @@ def test_save_runs_the_scenarios_and_a_sample_can_take_the_new_result(officer):
     assert "已保存" in body and "场景测试" in body
     failed = re.findall(r'name="accept" value="([^"]+)"', body)
     assert failed, "a sample expecting the old conclusion date fails"
-    accepted = officer.post(f"/rulesets/drafts/{draft_id}/save",
-                            data=editor_form(body, accept=failed[0].replace("&#34;", '"')))
+    form = editor_form(body)
+    form["accept"] = unescape(failed[0])  # the button "采用实际结果" of the first failure
+    accepted = officer.post(f"/rulesets/drafts/{draft_id}/save", data=form)
     assert len(re.findall(r'name="accept" value=', accepted.get_data(as_text=True))) == len(failed) - 1
 
 

@@ -23,7 +23,8 @@ from xinfang.server.ruleset_text import set_header
 
 TODAY = dt.date(2025, 6, 1)  # Yinan 2024.1 is in force
 START = dt.date(2025, 7, 1)
-CONCLUDE_30 = "conclude:  {days: 30"
+# Yinan 2024.1's normal track inherits the national 60 days; a draft gives it a limit of its own here.
+NORMAL_TRACK = "    name: 复杂问题跟踪办\n    time_limits:\n"
 NEW_HEADER = dict(version="2025.1", effective_from=START)
 
 
@@ -44,10 +45,16 @@ def yinan_2024(session) -> RuleSetVersionRecord:
         RuleSetVersionRecord.jurisdiction_code == "371321", RuleSetVersionRecord.version == "2024.1"))
 
 
+def with_conclude(text: str, days: int) -> str:
+    """The text with Yinan's normal track concluding in `days` days (a line added under its time_limits)."""
+    assert NORMAL_TRACK in text
+    return text.replace(NORMAL_TRACK, NORMAL_TRACK + f"      conclude:  {{days: {days}, unit: calendar, basis: 测试}}\n")
+
+
 def new_draft(session, conclude: int = 20, author: str = "officer") -> RuleSetDraft:
     """A Yinan draft as version 2025.1 from START, its normal track concluding in `conclude` days."""
     draft = lifecycle.create_draft(session, "371321", author, today=TODAY)
-    text = set_header(draft.yaml_text, **NEW_HEADER).replace(CONCLUDE_30, f"conclude:  {{days: {conclude}")
+    text = with_conclude(set_header(draft.yaml_text, **NEW_HEADER), conclude)
     lifecycle.update_draft(session, draft.id, text, draft.revision, author)
     session.commit()
     return draft
@@ -78,7 +85,7 @@ def test_a_draft_starts_from_the_version_in_force_and_an_edit_needs_the_current_
     base = yinan_2024(session)
     assert (draft.base_version_id, draft.yaml_text, draft.revision) == (base.id, base.yaml_text, 1)
 
-    mine = draft.yaml_text.replace(CONCLUDE_30, "conclude:  {days: 25")
+    mine = with_conclude(draft.yaml_text, 25)
     lifecycle.update_draft(session, draft.id, mine, 1, "officer")
     session.commit()
     assert draft.revision == 2
@@ -170,9 +177,10 @@ def test_impact_lists_the_open_cases_below_that_get_another_deadline(session):
     assert (report["open_cases"], report["changed_cases"]) == (1, 1)
     case = report["cases"][0]
     assert (case["id"], case["number"]) == (changed.id, changed.number)
-    assert {"field": "deadlines.conclude", "old": "2025-06-13", "new": "2025-06-03"} in case["changes"]
+    # 2025-05-14 + 60 (national, inherited) = 07-13 Sunday → 07-14; + 20 under the draft = 06-03
+    assert {"field": "deadlines.conclude", "old": "2025-07-14", "new": "2025-06-03"} in case["changes"]
     assert case["new_ruleset_version"].endswith("371321@2025.1")
-    unchanged = new_draft(session, conclude=30)
+    unchanged = new_draft(session, conclude=60)
     assert lifecycle.impact(session, unchanged.id, "officer")["changed_cases"] == 0
 
 
@@ -180,10 +188,10 @@ def test_diff_against_a_version_shows_text_and_effective_values_with_sources(ses
     draft = new_draft(session, conclude=20)
     base = yinan_2024(session)
     found = lifecycle.diff(session, draft.id, base.id, "officer")
-    assert "-      conclude:  {days: 30" in found["text"] and "+      conclude:  {days: 20" in found["text"]
+    assert "+      conclude:  {days: 20" in found["text"]
     assert '+version: "2025.1"' in found["text"]
     conclude = next(v for v in found["values"] if v["path"] == "tracks.normal.time_limits.conclude.days")
-    assert (conclude["old"], conclude["new"], conclude["change"]) == (30, 20, "changed")
+    assert (conclude["old"], conclude["new"], conclude["change"]) == (None, 20, "added")
     assert conclude["source"]["file"] == f"draft:{draft.id}"
     assert conclude["source"]["line"] == line_of(draft.yaml_text, "conclude:  {days: 20")
     assert not any(v["path"] == "title" for v in found["values"])

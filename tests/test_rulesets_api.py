@@ -31,7 +31,14 @@ USERS = {
     "yinan_clerk": ("371321", ["clerk"]),
     "ganzhou_officer": ("360700", ["policy_officer"]),
 }
-CONCLUDE_30 = "conclude:  {days: 30"
+# Yinan 2024.1's normal track inherits the national 60 days; a draft gives it a limit of its own here.
+NORMAL_TRACK = "    name: 复杂问题跟踪办\n    time_limits:\n"
+
+
+def with_conclude(text: str, days: int) -> str:
+    """The text with Yinan's normal track concluding in `days` days (a line added under its time_limits)."""
+    assert NORMAL_TRACK in text
+    return text.replace(NORMAL_TRACK, NORMAL_TRACK + f"      conclude:  {{days: {days}, unit: calendar, basis: 测试}}\n")
 # The users' real hash is scrypt (~0.4 s a check, on every request); these tests are not about hashing.
 CHEAP_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1")
 
@@ -72,8 +79,7 @@ def later(days: int) -> dt.date:
 
 
 def new_text(text: str, conclude: int, start: dt.date, version: str = "2099.1") -> str:
-    return set_header(text, version=version, effective_from=start).replace(
-        CONCLUDE_30, f"conclude:  {{days: {conclude}")
+    return with_conclude(set_header(text, version=version, effective_from=start), conclude)
 
 
 def draft_with(api, conclude: int, start: dt.date) -> dict:
@@ -97,13 +103,13 @@ def test_a_draft_is_made_from_the_version_in_force_and_saved_with_if_match(api, 
     path = f"/drafts/{draft['id']}"
     assert api("yinan_officer", "GET", path).headers["ETag"] == '"1"'
 
-    mine = draft["yaml_text"].replace(CONCLUDE_30, "conclude:  {days: 25")
+    mine = with_conclude(draft["yaml_text"], 25)
     blind = api("yinan_officer", "PUT", path, json={"yaml_text": mine})
     assert blind.status_code == 428 and blind.get_json()["error"]["code"] == "if_match_required"
     saved = api("yinan_officer", "PUT", path, headers={"If-Match": '"1"'}, json={"yaml_text": mine})
     assert saved.status_code == 200 and saved.headers["ETag"] == '"2"'
 
-    theirs = draft["yaml_text"].replace(CONCLUDE_30, "conclude:  {days: 28")
+    theirs = with_conclude(draft["yaml_text"], 28)
     stale = api("yinan_officer2", "PUT", path, headers={"If-Match": '"1"', "Content-Type": "application/yaml"},
                 data=theirs.encode())
     assert stale.status_code == 412 and stale.headers["ETag"] == '"2"'
@@ -172,7 +178,7 @@ def test_scenarios_impact_and_diff_of_a_draft(api, app):
     base = draft["base_version_id"]
     diff = api("yinan_officer", "GET", f"/drafts/{draft['id']}/diff?against={base}").get_json()
     assert "+      conclude:  {days: 20" in diff["text"]
-    assert {"path": "tracks.normal.time_limits.conclude.days", "change": "changed", "old": 30, "new": 20} == {
+    assert {"path": "tracks.normal.time_limits.conclude.days", "change": "added", "old": None, "new": 20} == {
         k: v for k, v in next(v for v in diff["values"] if v["path"].endswith("normal.time_limits.conclude.days")
                               ).items() if k != "source"}
     assert api("yinan_officer", "GET", f"/drafts/{draft['id']}/diff?against=x").status_code == 400

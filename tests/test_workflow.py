@@ -120,7 +120,8 @@ def test_case_keeps_its_pinned_version_after_a_newer_one_is_published(session, l
     text = (bundled_rules_dir() / "371321_yinan" / "2024-01-01.yaml").read_text("utf-8")
     newer = (text.replace('version: "2024.1"', 'version: "2024.2"').replace("effective_from: 2024-01-01",
                                                                              "effective_from: 2024-05-01")
-             .replace("conclude:  {days: 30,", "conclude:  {days: 20,"))
+             .replace("    name: 复杂问题跟踪办\n    time_limits:\n", "    name: 复杂问题跟踪办\n    time_limits:\n"
+                      "      conclude: {days: 20, unit: calendar, basis: 测试}\n"))
     assert newer.count("2024.2") == 1 and "days: 20," in newer
     (tmp_path / "371321_yinan").mkdir()
     (tmp_path / "371321_yinan" / "2024-05-01.yaml").write_text(newer, "utf-8")
@@ -128,7 +129,7 @@ def test_case_keeps_its_pinned_version_after_a_newer_one_is_published(session, l
 
     old_case = run(session, reloaded, old_case, ("accept", "2024-06-04", {}))
     assert old_case.ruleset_version.endswith("371321@2024.1")
-    assert due(old_case)["conclude"] == "2024-07-04"  # 30 days, the pinned limit
+    assert due(old_case)["conclude"] == "2024-08-05"  # the pinned 60 days: 06-04 + 60 = 08-03 Saturday → 08-05
     fresh = run(session, reloaded, new(session, reloaded, received_on="2024-06-03"), ("accept", "2024-06-04", {}))
     assert fresh.ruleset_version.endswith("371321@2024.2")
     assert due(fresh)["conclude"] == "2024-06-24"  # 20 days, the new limit
@@ -195,7 +196,9 @@ def test_online_daily_limit_refuses_the_fourth_online_petition_of_a_day(session,
 def test_accept_starts_the_handling_clock_and_closes_the_intake_steps(session, library):
     petition = run(session, library, new(session, library), ("accept", "2024-03-05", {}))
     assert petition.stage == "accepted" and petition.case_json["accepted_on"] == "2024-03-05"
-    assert due(petition)["conclude"] == "2024-04-07"  # 30 days from acceptance (Yinan), Qingming moved it
+    # 60 days from acceptance (the national limit Yinan's normal track inherits): 05-04 is in the Labour Day
+    # holiday (05-01..05-05) → 05-06.
+    assert due(petition)["conclude"] == "2024-05-06"
     done = {d.step: d.done_on for d in petition.deadlines}
     assert done["route"] == done["notify"] == done["objection"] == D("2024-03-05") and done["conclude"] is None
     assert petition.events[-1].detail["notice"] == "受理告知书"
@@ -259,7 +262,7 @@ def extend(days, approver="科长", **more) -> tuple:
 def test_an_extension_within_the_bound_moves_the_handling_deadline(session, library):
     petition = run(session, library, accepted(session, library), extend(15))
     assert petition.stage == "extended" and petition.case_json["extension_days"] == 15
-    assert due(petition)["conclude"] == "2024-04-19"  # 2024-03-05 + 45 days
+    assert due(petition)["conclude"] == "2024-05-20"  # 2024-03-05 + 75 days = 05-19 Sunday → 05-20
 
 
 def test_an_extension_above_the_pinned_bound_is_refused_naming_bound_and_article(session, library):
@@ -389,7 +392,9 @@ def test_timeline_lists_each_event_with_the_deadlines_after_it(session, library)
     petition = run(session, library, accepted(session, library), extend(10))
     events = timeline(session, petition.id)
     assert [e["action"] for e in events] == ["register", "accept", "extend"]
-    assert [e["deadlines"]["conclude"]["due_on"] for e in events] == ["2024-04-03", "2024-04-07", "2024-04-15"]
+    # From receipt (03-04 + 60 = 05-03) and from acceptance (03-05 + 60 = 05-04), both in the Labour Day holiday
+    # → 05-06; extended by 10 days: 03-05 + 70 = 05-14.
+    assert [e["deadlines"]["conclude"]["due_on"] for e in events] == ["2024-05-06", "2024-05-06", "2024-05-14"]
     assert events[1]["deadlines"]["route"]["done_on"] == "2024-03-05"
     assert events[2]["detail"] | {} == {"days": 10, "approver": "科长", "requester": "clerk", "reason": "情况复杂",
                                         "bound": 15}
@@ -400,12 +405,13 @@ def test_escalations_follow_the_deadlines_and_fired_ones_are_kept(session, libra
     petition = accepted(session, library)
     rows = {e.step: e for e in session.scalars(select(CaseEscalation))}
     assert "route_overdue" not in rows  # routing is done: its escalation is off the schedule
-    assert rows["conclude_yellow"].due_on == D("2024-04-07")
+    assert rows["conclude_yellow"].due_on == D("2024-05-06")
     rows["conclude_warning"].fired_at = utcnow()
     session.commit()
     petition = run(session, library, petition, extend(10))
     rows = {e.step: e for e in session.scalars(select(CaseEscalation))}
-    assert rows["conclude_yellow"].due_on == D("2024-04-15") and rows["conclude_warning"].due_on == D("2024-04-04")
+    # The extended deadline moves the yellow card; the warning already fired (05-06 − 3) stays as it was.
+    assert rows["conclude_yellow"].due_on == D("2024-05-14") and rows["conclude_warning"].due_on == D("2024-05-03")
     petition = run(session, library, petition, ("conclude", "2024-04-01", {"outcome": "support"}))
     assert [e.step for e in session.scalars(select(CaseEscalation))] == ["conclude_warning"]  # history stays
     assert session.scalar(select(func.count()).select_from(CaseDeadline).where(CaseDeadline.done_on.is_(None))) == 1

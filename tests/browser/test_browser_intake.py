@@ -50,6 +50,7 @@ def test_land_expropriation_visit_shows_the_category_fields(page, sign_in, scree
     page.get_by_label("补偿金额（元）").fill("86000")
     page.get_by_label("补偿方式").select_option("货币补偿")
     expect(preview.locator(".route-unit")).to_have_text("沂南县自然资源和规划局")
+    page.evaluate("window.scrollTo(0, 0)")  # the sticky check panel at the top of the capture
     screenshot(page, "intake-form", full_page=True)
     page.evaluate("window.scrollTo(0, 0)")  # a full-page capture leaves chromium's scroll position stale
 
@@ -137,3 +138,17 @@ def test_a_field_an_officer_publishes_appears_without_a_restart(own_app, new_pag
     page.reload()  # the same server process: the form is computed from the library in force per request
     expect(page.get_by_label("土地承包合同编号")).to_be_visible()
     expect(page.locator(".form-actions")).to_contain_text(f"371321@{today.year}.9")
+
+
+def test_intake_works_without_javascript(new_page, sign_in):
+    page = new_page(java_script_enabled=False)
+    open_intake(page, sign_in, "/intake?intake=visit")
+    page.get_by_label("内容分类").select_option("1201")
+    expect(page.get_by_label("地块编号")).to_have_count(0)  # nothing happens by itself
+    page.get_by_label("信访请求").fill(LAND)
+    page.get_by_role("button", name="按所选形式和分类更新表单").click()
+    expect(page.get_by_label("地块编号")).to_be_visible()
+    expect(page.get_by_label("信访请求")).to_have_value(LAND)
+    expect(page.locator("#preview .route-unit")).to_have_text("沂南县自然资源和规划局")
+    page.get_by_role("button", name="登记", exact=True).click()
+    expect(page.locator('[data-field="name"] .problem')).to_have_text("姓名为必填项")

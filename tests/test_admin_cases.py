@@ -1,0 +1,296 @@
+"""Case lists, exports, case files, actions and notices through Flask's test client: scope, masking, confidentiality."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
+
+from xinfang.config import bundled_library, today_in_china
+from xinfang.server import auth
+from xinfang.server import db as database_module
+from xinfang.server.app import create_app, library_of
+from xinfang.server.auth import DEMO_PASSWORD
+from xinfang.server.db import get_session
+from xinfang.server.registration import register_case
+from xinfang.server.ruleset_import import ensure_database
+
+TODAY = today_in_china()
+PHONE, ID_NUMBER = "13905390000", "371321198503124526"
+LAND = {"intake": "visit", "text": "我村土地被征收，征地拆迁补偿款至今没有发放到位", "category": "1201",
+        "petitioner": {"name": "王秀英", "id_number": ID_NUMBER, "phone": PHONE, "address": "沂南县界湖街道北关村"},
+        "form": {"parcel_number": "YN-2024-031"}}
+HEATING = {"intake": "letter", "text": "小区供暖不热，要求物业整改",
+           "petitioner": {"name": "孙丽", "address": "沂南县界湖街道"}}
+ACCUSATION = {"intake": "letter", "text": "举报县自然资源和规划局某科长收受贿赂", "category": "06",
+              "accused_unit": "沂南县自然资源和规划局", "petitioner": {"name": "周正", "address": "沂南县岸堤镇"}}
+LITIGATION = {"intake": "letter", "text": "对县人民法院的民事判决不服", "petitioner": {"name": "刘建国", "address": "沂南县"}}
+GANZHOU = {"intake": "letter", "text": "道路破损，要求维修", "petitioner": {"name": "钟华", "address": "赣州市章贡区"}}
+
+
+def days_ago(n: int) -> str:
+    return (TODAY - dt.timedelta(days=n)).isoformat()
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    """An app with the demo accounts, a clerk of the unit an accusation names, and a few registered cases."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('cases') / 'xinfang.sqlite3'}"
+    ensure_database(url, bundled_library())
+    engine = database_module.make_engine(url)
+    with pytest.MonkeyPatch.context() as patch, Session(engine) as session, session.begin():
+        patch.setattr(auth, "hash_password", lambda p: generate_password_hash(p, method="pbkdf2:sha256:1000"))
+        auth.seed_demo_users(session)
+        auth.create_user(session, "ziranziyuan_clerk", DEMO_PASSWORD, display_name="自然资源局登记员",
+                         jurisdiction_code="371321", roles=["clerk"], unit="natural_resources",
+                         unit_name="沂南县自然资源和规划局")
+    engine.dispose()
+    return create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test", "SWEEP_INTERVAL_SECONDS": 0})
+
+
+def register(app, case: dict, received_on: str, code: str = "371321") -> tuple[int, str]:
+    with app.app_context():
+        db = get_session()
+        petition = register_case(db, library_of(app), {**case, "received_on": received_on}, actor="yinan_clerk",
+                                 jurisdiction_code=code).petition
+        db.commit()
+        return petition.id, petition.number
+
+
+@pytest.fixture(scope="module")
+def seeded(app):
+    """name → (id, number) of the cases every list test sees (the action tests register their own)."""
+    return {"land": register(app, LAND, days_ago(40)), "heating": register(app, HEATING, TODAY.isoformat()),
+            "accusation": register(app, ACCUSATION, days_ago(2)), "litigation": register(app, LITIGATION, days_ago(5)),
+            "ganzhou": register(app, GANZHOU, days_ago(3), "360700")}
+
+
+def token_of(html: str) -> str:
+    return re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)
+
+
+class User:
+    """A signed-in test client with its CSRF token."""
+
+    def __init__(self, app, username: str) -> None:
+        self.client = app.test_client()
+        token = token_of(self.client.get("/sign-in").get_data(as_text=True))
+        response = self.client.post("/sign-in", data={"username": username, "password": DEMO_PASSWORD,
+                                                      "csrf_token": token})
+        assert response.status_code == 302
+        self.token = token_of(self.client.get("/jurisdictions").get_data(as_text=True))
+
+    def get(self, path: str, **kwargs):
+        return self.client.get(path, **kwargs)
+
+    def page(self, path: str) -> str:
+        response = self.client.get(path)
+        assert response.status_code == 200, response.status_code
+        return response.get_data(as_text=True)
+
+    def act(self, case_id: int, action: str, **data):
+        return self.client.post(f"/cases/{case_id}/actions/{action}", data={"csrf_token": self.token, **data})
+
+
+@pytest.fixture(scope="module")
+def clerk(app, seeded):
+    return User(app, "yinan_clerk")
+
+
+def numbers(html: str) -> set[str]:
+    return set(re.findall(r'data-number="([^"]+)"', html))
+
+
+# Lists
+
+def test_the_list_shows_each_case_with_its_next_deadline_counting_down(clerk, seeded):
+    html = clerk.page("/cases")
+    assert numbers(html) >= {seeded[k][1] for k in ("land", "heating", "accusation", "litigation")}
+    assert seeded["ganzhou"][1] not in html
+    land = re.search(rf'<tr data-number="{seeded["land"][1]}".*?</tr>', html, re.S).group(0)
+    assert re.search(r"超期\d+天", land) and "tone-red" in land and "登记转送" in land
+    heating = re.search(rf'<tr data-number="{seeded["heating"][1]}".*?</tr>', html, re.S).group(0)
+    assert re.search(r"剩余\d+天|今日到期", heating)
+
+
+def test_personal_data_is_masked_in_the_list(clerk, seeded):
+    html = clerk.page("/cases")
+    assert PHONE not in html and ID_NUMBER not in html
+    assert "139****0000" in html
+
+
+@pytest.mark.parametrize(("query", "expected", "absent"), [
+    ("overdue=1", ("land", "accusation"), ("heating",)),
+    ("due_within=3", ("heating",), ("land",)),
+    ("unit=natural_resources", ("land",), ("heating", "litigation")),
+    ("flag=litigation_separated", ("litigation",), ("land", "heating")),
+    ("stage=registered&track=normal", ("land",), ()),
+    ("q=000001", ("land",), ("heating",)),
+])
+def test_filters(clerk, seeded, query, expected, absent):
+    found = numbers(clerk.page(f"/cases?{query}"))
+    assert {seeded[k][1] for k in expected} <= found
+    assert not {seeded[k][1] for k in absent} & found
+
+
+def test_a_bad_filter_is_dropped_saying_why(clerk):
+    html = clerk.page("/cases?due_within=soon&stage=nowhere")
+    assert "“soon”不是0到3650之间的天数" in html and "没有“nowhere”这一阶段" in html
+
+
+def test_htmx_gets_only_the_results(clerk):
+    response = clerk.get("/cases?overdue=1", headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert "<html" not in html and html.lstrip().startswith('<section id="results"')
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_scope_a_ganzhou_clerk_cannot_see_yinan(app, seeded):
+    ganzhou = User(app, "ganzhou_clerk")
+    assert ganzhou.get(f"/cases/{seeded['land'][0]}").status_code == 403
+    assert ganzhou.get("/cases?jurisdiction=371321").status_code == 403
+    assert ganzhou.get("/cases/export.csv?jurisdiction=371321").status_code == 403
+    assert ganzhou.get(f"/cases/{seeded['land'][0]}/notices/accept.pdf").status_code == 403
+    assert numbers(ganzhou.page("/cases")) == {seeded["ganzhou"][1]}
+    city = User(app, "linyi_supervisor")  # the city sees its counties
+    assert seeded["land"][1] in numbers(city.page("/cases"))
+    assert seeded["land"][1] in numbers(city.page("/cases?jurisdiction=371321"))
+
+
+# Exports
+
+def test_csv_export_of_the_filtered_list_with_masked_personal_data(clerk, seeded):
+    response = clerk.get("/cases/export.csv?unit=natural_resources")
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/csv")
+    assert "attachment" in response.headers["Content-Disposition"]
+    body = response.get_data()
+    assert body.startswith("\ufeff".encode())
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+    assert [r["编号"] for r in rows] == [seeded["land"][1]]
+    land = rows[0]
+    assert land["信访人"] == "王**" and land["身份证号码"] == "3713**********4526" and land["联系电话"] == "139****0000"
+    assert land["分类"] == "1201 征地拆迁补偿" and land["承办单位"] == "沂南县自然资源和规划局"
+    assert re.fullmatch(r"超期\d+天", land["剩余/超期"])
+    assert PHONE.encode() not in body and ID_NUMBER.encode() not in body and "王秀英".encode() not in body
+
+
+def test_xlsx_export_has_the_same_rows(clerk, seeded):
+    response = clerk.get("/cases/export.xlsx")
+    assert response.status_code == 200 and "spreadsheetml" in response.headers["Content-Type"]
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    rows = list(sheet.iter_rows(values_only=True))
+    header = rows[0]
+    assert header[:3] == ("编号", "行政区划", "收到日期")
+    by_number = {r[0]: dict(zip(header, r)) for r in rows[1:]}
+    assert seeded["ganzhou"][1] not in by_number
+    assert by_number[seeded["land"][1]]["联系电话"] == "139****0000"
+    accusation = by_number[seeded["accusation"][1]]
+    assert accusation["信访人"] == "（保密）" and accusation["诉求摘要"] == "（保密）"
+
+
+# The case file
+
+def test_the_case_file_shows_decision_deadlines_and_timeline(clerk, seeded):
+    html = clerk.page(f"/cases/{seeded['land'][0]}")
+    assert seeded["land"][1] in html and "沂南县自然资源和规划局" in html
+    assert "classify:given" in html and re.search(r"config/rulesets/371321_yinan/2024-01-01\.yaml:\d+", html)
+    assert "登记转送" in html and re.search(r"超期\d+天", html)
+    assert 'data-action="register"' in html
+    assert PHONE in html and "YN-2024-031" in html  # a clerk sees the petitioner whole in the file
+    for action in ("accept", "refuse", "transfer"):
+        assert f'data-action="{action}"' in html
+
+
+def test_a_supervisor_sees_personal_data_masked_in_the_file(app, seeded):
+    html = User(app, "yinan_supervisor").page(f"/cases/{seeded['land'][0]}")
+    assert PHONE not in html and "139****0000" in html
+    assert 'class="action-card' not in html  # supervisors follow cases; clerks handle them
+
+
+def test_an_accusation_is_kept_from_all_but_discipline(app, clerk, seeded):
+    case_id, number = seeded["accusation"]
+    html = clerk.page(f"/cases/{case_id}")
+    assert ACCUSATION["text"] not in html and "周正" not in html
+    assert "仅纪检监察机关可以查看" in html
+    assert "检举控告事项，内容保密" in clerk.page("/cases")
+    assert clerk.get(f"/cases/{case_id}/notices/accept").status_code == 403
+    discipline = User(app, "yinan_discipline").page(f"/cases/{case_id}")
+    assert ACCUSATION["text"] in discipline and "周正" in discipline
+    accused = User(app, "ziranziyuan_clerk")
+    html = accused.page(f"/cases/{case_id}")
+    assert ACCUSATION["text"] not in html and 'class="action-card' not in html
+    assert accused.act(case_id, "accept").status_code == 403
+
+
+# Actions and notices
+
+def test_accepting_issues_a_notice_printable_as_pdf(app, clerk):
+    case_id, number = register(app, LAND, days_ago(1))
+    response = clerk.act(case_id, "accept")
+    assert response.status_code == 303
+    html = clerk.page(f"/cases/{case_id}")
+    assert "已受理" in html and 'data-action="accept"' in html and "受理告知书" in html
+    notice = clerk.page(f"/cases/{case_id}/notices/accept")
+    assert "受理告知书" in notice and number in notice and "沂南县信访局" in notice and "予以受理" in notice
+    assert "王秀英：" in notice and "《信访工作条例》第二十三条" in notice
+    pdf = clerk.get(f"/cases/{case_id}/notices/accept.pdf")
+    assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
+    assert pdf.get_data().startswith(b"%PDF") and number.encode() in pdf.get_data()
+    assert clerk.get(f"/cases/{case_id}/notices/opinion").status_code == 404  # not concluded yet
+
+
+def test_refusal_and_opinion_notices(app, clerk):
+    refused, _ = register(app, HEATING, days_ago(1))
+    assert clerk.act(refused, "refuse", reason="该事项已由人民法院受理").status_code == 303
+    notice = clerk.page(f"/cases/{refused}/notices/refuse")
+    assert "不予受理告知书" in notice and "该事项已由人民法院受理" in notice and "决定不予受理" in notice
+    concluded, number = register(app, LAND, days_ago(3))
+    assert clerk.act(concluded, "accept", on=days_ago(2)).status_code == 303
+    assert clerk.act(concluded, "conclude", outcome="support", opinion="按补偿协议发放补偿款").status_code == 303
+    notice = clerk.page(f"/cases/{concluded}/notices/opinion")
+    assert "信访处理意见书" in notice and "予以支持" in notice and "按补偿协议发放补偿款" in notice
+    assert "复查" in notice and "30日" in notice and "《信访工作条例》第三十五条" in notice
+    assert clerk.get(f"/cases/{concluded}/notices/opinion.pdf").get_data().startswith(b"%PDF")
+
+
+def test_an_action_out_of_time_is_refused_naming_the_deadline(app, clerk):
+    case_id, _ = register(app, LAND, "2024-06-03")
+    assert clerk.act(case_id, "transfer", unit="natural_resources", on="2024-06-04").status_code == 303
+    response = clerk.act(case_id, "object", reason="应由县住建局处理")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert re.search(r"对转送提出异议已超过期限：提出异议期限已于 2024-06-\d\d 届满（[^）]*第二十三条第三款", html)
+
+
+def test_an_action_the_stage_does_not_allow_is_refused_in_chinese(app, clerk):
+    case_id, _ = register(app, LAND, days_ago(1))
+    html = clerk.act(case_id, "conclude", outcome="support").get_data(as_text=True)
+    assert "当前阶段为“已登记”，不能办结；现在可以：受理、不予受理、转送" in html
+    html = clerk.act(case_id, "transfer").get_data(as_text=True)
+    assert "转送单位为必填项" in html
+
+
+def test_an_extension_needs_an_approver(app, clerk):
+    case_id, _ = register(app, LAND, days_ago(1))
+    assert clerk.act(case_id, "accept").status_code == 303
+    html = clerk.act(case_id, "extend", days="10", reason="需要现场勘测").get_data(as_text=True)
+    assert "请选择对本案有审批权的审批人" in html
+    html = clerk.act(case_id, "extend", days="40", reason="需要现场勘测", approver="yinan_approver").get_data(as_text=True)
+    assert re.search(r"延长40日超过上限：最多延长15日", html)
+    assert clerk.act(case_id, "extend", days="10", reason="需要现场勘测",
+                     approver="yinan_approver").status_code == 303
+
+
+def test_actions_need_the_csrf_token_and_answer_htmx_with_the_fragment(app, clerk):
+    case_id, _ = register(app, LAND, days_ago(1))
+    assert clerk.client.post(f"/cases/{case_id}/actions/accept").status_code == 400
+    response = clerk.client.post(f"/cases/{case_id}/actions/accept", data={"csrf_token": clerk.token},
+                                 headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in html and 'id="case-file"' in html and "已受理。" in html

@@ -1,0 +1,231 @@
+"""The supervisors' dashboards through Flask's test client: scope, periods, htmx fragments, charts, marking handled."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
+
+from xinfang.config import CHINA, bundled_library, today_in_china
+from xinfang.server import auth
+from xinfang.server import db as database_module
+from xinfang.server.app import create_app
+from xinfang.server.auth import DEMO_PASSWORD
+from xinfang.server.case_models import CaseEscalation, CaseEvent, Petition
+from xinfang.server.demo_data import generate
+from xinfang.server.models import AuditLog
+from xinfang.server.ruleset_import import ensure_database
+from xinfang.server.sweep import sweep
+from xinfang.server.workflow import act, register_case
+
+
+def fast_hash(password: str) -> str:
+    return generate_password_hash(password, method="pbkdf2:sha256:1000")
+
+
+def overdue_case(session: Session, library) -> int:
+    """A Yinan petition accepted 60 days ago and never concluded: the sweep fires its overdue steps."""
+    received = today_in_china() - dt.timedelta(days=60)
+    case = {"received_on": received.isoformat(), "intake": "online", "category": "10",
+            "text": "小区物业长期不维修电梯，请求督促整改。", "petitioner": {"name": "测试人", "phone": "13800000000"}}
+    petition = register_case(session, library, case, actor="test", jurisdiction_code="371321").petition
+    act(session, library, petition.id, "accept", {}, actor="test", on=received + dt.timedelta(days=1))
+    return petition.id
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    """Demo accounts, a Rizhao supervisor (beside Linyi), 40 demo cases and one overdue Yinan case, swept today."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('dashboard') / 'xinfang.sqlite3'}"
+    library = bundled_library()
+    ensure_database(url, library)
+    engine = database_module.make_engine(url)
+    with pytest.MonkeyPatch.context() as patch, Session(engine) as session:
+        patch.setattr(auth, "hash_password", fast_hash)
+        auth.seed_demo_users(session)
+        auth.create_user(session, "rizhao_supervisor", DEMO_PASSWORD, display_name="日照市督查员",
+                         jurisdiction_code="371100", roles=["supervisor"])
+        session.commit()
+        generate(session, library, cases=40, seed=5)
+        overdue_case(session, library)
+        sweep(session, dt.datetime.now(CHINA))
+        session.commit()
+    engine.dispose()
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test", "SWEEP_INTERVAL_SECONDS": 0})
+    app.config["TEST_DATABASE_URL"] = url
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def token_of(html: str) -> str:
+    return re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)
+
+
+def signed_in(client, username: str):
+    token = token_of(client.get("/sign-in").get_data(as_text=True))
+    response = client.post("/sign-in", data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token})
+    assert response.status_code == 302
+    return client
+
+
+def database(app) -> Session:
+    return Session(database_module.make_engine(app.config["TEST_DATABASE_URL"]))
+
+
+def awaiting_in_yinan(app) -> CaseEscalation:
+    with database(app) as session:
+        return session.scalars(
+            select(CaseEscalation).join(Petition, Petition.id == CaseEscalation.petition_id)
+            .where(Petition.jurisdiction_code == "371321", Petition.created_by == "test",
+                   CaseEscalation.fired_at.is_not(None), CaseEscalation.resolved_at.is_(None),
+                   CaseEscalation.action == "supervise")).first()
+
+
+# Who sees which dashboard
+
+def test_supervisors_start_on_their_own_dashboard(client):
+    response = signed_in(client, "linyi_supervisor").get("/")
+    assert response.headers["Location"].endswith("/dashboard")
+    response = client.get("/dashboard?preset=month")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/dashboard/371300?preset=month")
+
+
+@pytest.mark.parametrize("username, code, status", [
+    ("linyi_supervisor", "371300", 200), ("linyi_supervisor", "371321", 200), ("linyi_supervisor", "371321101", 200),
+    ("yinan_supervisor", "371321", 200), ("yinan_supervisor", "371300", 403), ("rizhao_supervisor", "371321", 403),
+    ("yinan_clerk", "371321", 403), ("admin", "000000", 200), ("linyi_supervisor", "999999", 404),
+])
+def test_scope_is_checked_on_the_server(client, username, code, status):
+    response = signed_in(client, username).get(f"/dashboard/{code}")
+    assert response.status_code == status
+    if status == 403:
+        assert "无权访问" in response.get_data(as_text=True)
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client):
+    response = client.get("/dashboard/371321")
+    assert response.status_code == 302 and "/sign-in?next=/dashboard/371321" in response.headers["Location"]
+
+
+# The page and its fragment
+
+def test_page_shows_tiles_and_charts_in_chinese(client):
+    html = signed_in(client, "linyi_supervisor").get("/dashboard/371300").get_data(as_text=True)
+    assert "<html" in html and "临沂市督查看板" in html
+    for name in ("按期受理率", "按期办结率", "初信初访一次性化解率", "重复信访率", "群众满意率"):
+        assert name in html
+    svgs = re.findall(r'<svg class="chart [^"]*" role="img"[^>]*aria-labelledby="([^"]+)"', html)
+    assert len(svgs) == 5
+    for chart_id in ("chart-intake-time", "chart-category", "chart-unit", "chart-overdue", "chart-intake"):
+        assert f'<title id="{chart_id}-title">' in html and f'<desc id="{chart_id}-desc">' in html
+    assert re.search(r'<title id="chart-category-title">临沂市信访事项按内容分类', html)
+    assert "网上信访" in html and "<script" not in html.split("</head>")[1]  # no script in the body: SVG only
+
+
+def test_htmx_gets_the_fragment_and_the_response_varies(client):
+    signed_in(client, "linyi_supervisor")
+    page = client.get("/dashboard/371300?preset=year")
+    fragment = client.get("/dashboard/371300?preset=year", headers={"HX-Request": "true"})
+    assert "HX-Request" in page.headers["Vary"] and "HX-Request" in fragment.headers["Vary"]
+    body = fragment.get_data(as_text=True)
+    assert body.lstrip().startswith('<div id="dashboard"') and "<html" not in body
+    assert 'aria-current="true"' in body and ">本年<" in body
+    restore = client.get("/dashboard/371300", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in restore.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query, shown", [
+    ("preset=month", "本月（"), ("preset=quarter", "本季度（"), ("from=2025-01-01&to=2025-03-31", "2025-01-01 至 2025-03-31"),
+])
+def test_periods(client, query, shown):
+    html = signed_in(client, "yinan_supervisor").get(f"/dashboard/371321?{query}").get_data(as_text=True)
+    assert shown in html
+
+
+@pytest.mark.parametrize("query, message", [("from=2026-02-30", "不是日期"), ("from=2026-03-01&to=2026-02-01", "晚于"),
+                                            ("preset=week", "没有“week”这个时段")])
+def test_bad_periods_are_refused_saying_why(client, query, message):
+    response = signed_in(client, "yinan_supervisor").get(f"/dashboard/371321?{query}")
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+
+
+def test_drill_down_keeps_the_period_and_breadcrumbs_stay_in_scope(client):
+    signed_in(client, "linyi_supervisor")
+    html = client.get("/dashboard/371300?from=2025-06-01&to=2026-11-30").get_data(as_text=True)
+    assert 'href="/dashboard/371321?from=2025-06-01&amp;to=2026-11-30"' in html
+    assert 'hx-get="/dashboard/371321?from=2025-06-01&amp;to=2026-11-30"' in html
+    county = client.get("/dashboard/371321?preset=12m").get_data(as_text=True)
+    assert 'href="/dashboard/371300?preset=12m"' in county and "沂南县督查看板" in county
+    client.post("/sign-out", data={"csrf_token": token_of(county)})
+    own = signed_in(client, "yinan_supervisor").get("/dashboard/371321").get_data(as_text=True)
+    assert 'href="/dashboard/371300' not in own  # above the supervisor's scope: no link
+
+
+# Escalations awaiting action
+
+def test_escalations_are_listed_with_number_step_action_and_due_date(app, client):
+    escalation = awaiting_in_yinan(app)
+    html = signed_in(client, "yinan_supervisor").get("/dashboard/371321").get_data(as_text=True)
+    row = re.search(rf'<tr id="escalation-{escalation.id}".*?</tr>', html, re.S).group(0)
+    assert "371321-" in row and "超期未办结发督办函" in row and "督办" in row and "发函" in row
+    assert escalation.due_on.isoformat() in row and "/cases/" in row
+    assert "标记已处理" in row
+
+
+def test_marking_handled_needs_the_csrf_token(app, client):
+    escalation = awaiting_in_yinan(app)
+    signed_in(client, "yinan_supervisor")
+    response = client.post(f"/dashboard/escalations/{escalation.id}/handled", data={"note": "x"})
+    assert response.status_code == 400 and "CSRF" in response.get_data(as_text=True)
+    assert awaiting_in_yinan(app).id == escalation.id  # unchanged
+
+
+def test_marking_handled_out_of_scope_is_refused(app, client):
+    escalation = awaiting_in_yinan(app)
+    html = signed_in(client, "rizhao_supervisor").get("/dashboard/371100").get_data(as_text=True)
+    response = client.post(f"/dashboard/escalations/{escalation.id}/handled", data={"csrf_token": token_of(html)})
+    assert response.status_code == 403
+    missing = client.post("/dashboard/escalations/999999/handled", data={"csrf_token": token_of(html)})
+    assert missing.status_code == 404
+
+
+def test_marking_handled_records_an_event_and_an_audit_entry(app, client):
+    escalation = awaiting_in_yinan(app)
+    html = signed_in(client, "linyi_supervisor").get("/dashboard/371321").get_data(as_text=True)
+    response = client.post(f"/dashboard/escalations/{escalation.id}/handled",
+                           data={"csrf_token": token_of(html), "note": "已电话督促承办单位", "next": "/dashboard/371321?preset=year"})
+    assert response.status_code == 303 and response.headers["Location"] == "/dashboard/371321?preset=year"
+    with database(app) as session:
+        assert session.get(CaseEscalation, escalation.id).resolved_at is not None
+        event = session.scalars(select(CaseEvent).where(CaseEvent.petition_id == escalation.petition_id,
+                                                        CaseEvent.action == "escalation_handled")).one()
+        assert (event.actor, event.detail["note"], event.detail["step"]) == ("linyi_supervisor", "已电话督促承办单位",
+                                                                             escalation.step)
+        assert event.stage_before == event.stage_after
+        audit = session.scalars(select(AuditLog).where(AuditLog.action == "escalation.handled",
+                                                       AuditLog.object_id == str(escalation.id))).one()
+        assert audit.detail["number"].startswith("371321-")
+    after = client.get("/dashboard/371321?preset=year").get_data(as_text=True)
+    assert "已将" in after and f'id="escalation-{escalation.id}"' not in after
+    again = client.post(f"/dashboard/escalations/{escalation.id}/handled", data={"csrf_token": token_of(html)},
+                        headers={"HX-Request": "true"})
+    assert again.status_code == 200 and "此前已标记为已处理" in again.get_data(as_text=True)
+
+
+def test_marking_handled_with_htmx_returns_the_row(app, client):
+    escalation = awaiting_in_yinan(app)
+    html = signed_in(client, "yinan_supervisor").get("/dashboard/371321").get_data(as_text=True)
+    response = client.post(f"/dashboard/escalations/{escalation.id}/handled", data={"csrf_token": token_of(html)},
+                           headers={"HX-Request": "true"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.headers["HX-Trigger"] == "escalation-handled"
+    assert body.lstrip().startswith(f'<tr id="escalation-{escalation.id}" class="handled"')
+    assert "已标记为已处理" in body
