@@ -22,7 +22,7 @@ INDICATORS = {
     "satisfaction": ("群众满意率", "满意和基本满意", "参与评价", False),
 }
 SATISFACTION = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
-TOP = 12  # rows a bar chart shows; the rest are summed into one
+TOP = 12  # rows a bar chart shows; the rest are summed into one (categories: 16, the national list's length)
 
 
 def percent(rate: float | None) -> str:
@@ -53,12 +53,12 @@ def tiles_of(found: dict[str, Any]) -> list[Tile]:
     return tiles
 
 
-def _top(items: list[dict], key: str, label_of) -> list[tuple[str, int, int]]:
+def _top(items: list[dict], label_of, top: int = TOP) -> list[tuple[str, int, int]]:
     """(label, count, denominator) of the largest items, the rest summed into “其他”."""
     rows = [(label_of(item), item["count"], item["denominator"]) for item in items if item["count"]]
-    if len(rows) > TOP:
-        rest = rows[TOP - 1:]
-        rows = rows[:TOP - 1] + [(f"其他 {len(rest)} 项", sum(r[1] for r in rest), rest[0][2])]
+    if len(rows) > top:
+        rest = rows[top - 1:]
+        rows = rows[:top - 1] + [(f"其他 {len(rest)} 项", sum(r[1] for r in rest), rest[0][2])]
     return rows
 
 
@@ -73,8 +73,8 @@ def _unit_name(item: dict) -> str:
 def charts_of(found: dict[str, Any], counts: list[tuple], unit: str, columns: list[Column], period) -> dict[str, Markup]:
     """Every chart of the page, keyed by where it goes; each with a title and a description of all its values."""
     where = found["jurisdiction"]["name"]
-    categories = _top(found["by_category"], "category", lambda c: c.get("name") or c["category"])
-    units = _top(found["by_unit"], "unit", _unit_name)
+    categories = _top(found["by_category"], lambda c: c.get("name") or c["category"], 16)
+    units = _top(found["by_unit"], _unit_name)
     late = sorted((u for u in found["overdue_by_unit"] if u["denominator"]),
                   key=lambda u: (-u["numerator"], -(u["rate"] or 0), _unit_name(u)))[:TOP]
     intakes = Counter()

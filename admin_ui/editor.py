@@ -16,7 +16,7 @@ from . import editor_workspace as workspace
 from . import page_or_fragment
 from .access import forbidden, roles_required_page
 from .editor_diff import side_by_side
-from .editor_forms import FormProblem
+from .editor_forms import FormProblem, stale_fields
 from .editor_scenarios import accept_actual
 from .editor_yaml import EditError
 
@@ -98,8 +98,10 @@ def check(draft_id: int):
                          changed=workspace.changed_lines(before.replace("\r\n", "\n"), text))
     if not request.htmx:
         return _render(ws)
-    source = "yaml" if request.headers.get("HX-Trigger-Name") == "yaml_text" else "form"
-    response = make_response(render_template("editor/_check.html", ws=ws, source=source,
+    trigger = request.headers.get("HX-Trigger-Name", "")
+    source = "yaml" if trigger == "yaml_text" else "form"
+    stale = stale_fields(ws.forms, request.form, trigger) if ws.forms and source == "form" else []
+    response = make_response(render_template("editor/_check.html", ws=ws, source=source, stale=stale,
                                              yaml_changed=text != before.replace("\r\n", "\n")))
     response.vary.add("HX-Request")
     return response

@@ -215,6 +215,27 @@ class EditorForms:
     def group_visit(self) -> Field:
         return self.field(("intake", "group_visit", "max_representatives"), "int", "集体访代表人数上限")
 
+    def all_fields(self) -> list[Field]:
+        """Every input of the forms (to bring those a change in another field rewrote up to date)."""
+        rows = self.time_limits() + self.tracks() + self.categories() + self.escalation() + self.intake_fields()
+        rows += [child for row in rows for child in row.children]
+        return self.header() + [f for row in rows for f in row.fields] + [self.group_visit()]
+
+
+def stale_fields(forms: EditorForms, form, trigger: str) -> list[Field]:
+    """The fields whose posted value no longer matches the text (a whole row written with its defaults)."""
+    stale = []
+    for f in forms.all_fields():
+        if f.name == trigger or f.name not in form:
+            continue
+        try:
+            posted = read_value(f.type, form.getlist(f.name), f.name)
+        except FormProblem:
+            continue
+        if not _same(f.type, posted, f.value):
+            stale.append(f)
+    return stale
+
 
 # New items: a key and a few fields, applied on save (`new:<section>:<attr>`)
 

@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -95,9 +95,12 @@ def audit_trail(session: Session, code: str) -> list[AuditLog]:
 
 
 def _draft_rows(session: Session, draft_id: int, action: str) -> list[AuditLog]:
-    return list(session.scalars(select(AuditLog).where(
-        AuditLog.object_type == DRAFT, AuditLog.object_id == str(draft_id), AuditLog.action == action)
-        .order_by(AuditLog.id)))
+    """The draft's rows of `action`, since it was created: SQLite gives a new draft the id of the last one
+    if that was published (deleted), and that one's submission or editors are not the new draft's."""
+    where = (AuditLog.object_type == DRAFT, AuditLog.object_id == str(draft_id))
+    created = session.scalar(select(func.max(AuditLog.id)).where(*where, AuditLog.action == "create_draft"))
+    return list(session.scalars(select(AuditLog).where(*where, AuditLog.action == action,
+                                                       AuditLog.id >= (created or 0)).order_by(AuditLog.id)))
 
 
 # Lookups

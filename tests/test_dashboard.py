@@ -28,8 +28,8 @@ def fast_hash(password: str) -> str:
 
 
 def overdue_case(session: Session, library) -> int:
-    """A Yinan petition accepted 60 days ago and never concluded: the sweep fires its overdue steps."""
-    received = today_in_china() - dt.timedelta(days=60)
+    """A Yinan petition received 100 days ago, accepted, never concluded: the sweep fires its overdue steps."""
+    received = today_in_china() - dt.timedelta(days=100)
     case = {"received_on": received.isoformat(), "intake": "online", "category": "10",
             "text": "小区物业长期不维修电梯，请求督促整改。", "petitioner": {"name": "测试人", "phone": "13800000000"}}
     petition = register_case(session, library, case, actor="test", jurisdiction_code="371321").petition
@@ -86,7 +86,7 @@ def awaiting_in_yinan(app) -> CaseEscalation:
             select(CaseEscalation).join(Petition, Petition.id == CaseEscalation.petition_id)
             .where(Petition.jurisdiction_code == "371321", Petition.created_by == "test",
                    CaseEscalation.fired_at.is_not(None), CaseEscalation.resolved_at.is_(None),
-                   CaseEscalation.action == "supervise")).first()
+                   CaseEscalation.action != "warn").order_by(CaseEscalation.id)).first()
 
 
 # Who sees which dashboard
@@ -175,7 +175,10 @@ def test_escalations_are_listed_with_number_step_action_and_due_date(app, client
     escalation = awaiting_in_yinan(app)
     html = signed_in(client, "yinan_supervisor").get("/dashboard/371321").get_data(as_text=True)
     row = re.search(rf'<tr id="escalation-{escalation.id}".*?</tr>', html, re.S).group(0)
-    assert "371321-" in row and "超期未办结发督办函" in row and "督办" in row and "发函" in row
+    step, action = {"conclude_overdue": ("超期未办结发督办函", "督办"), "conclude_overdue_long": ("长期超期提交联席会议", "提交上级"),
+                    "conclude_red": ("超期5日亮红牌", "标识（红牌）"), "backlog_leader": ("积案领导包案", "领导包案")}[escalation.step]
+    assert "371321-" in row and step in row and action in row
+    assert ("发函" in row) == escalation.letter
     assert escalation.due_on.isoformat() in row and "/cases/" in row
     assert "标记已处理" in row
 
@@ -228,4 +231,4 @@ def test_marking_handled_with_htmx_returns_the_row(app, client):
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and response.headers["HX-Trigger"] == "escalation-handled"
     assert body.lstrip().startswith(f'<tr id="escalation-{escalation.id}" class="handled"')
-    assert "已标记为已处理" in body
+    assert "督办事项标记为已处理" in body

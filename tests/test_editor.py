@@ -301,3 +301,12 @@ def test_diff_of_two_published_versions_side_by_side(officer):
     link = re.search(r'href="(/rulesets/371321/diff\?old=v\d+&amp;new=v\d+)"', page).group(1).replace("&amp;", "&")
     body = officer.get(link).get_data(as_text=True)
     assert '<table class="data diff">' in body and "行相同" in body
+
+
+def test_a_row_written_whole_brings_its_other_fields_up_to_date(officer):
+    draft_id, html = new_draft(officer)
+    body = check(officer, draft_id, editor_form(html, **{CONCLUDE: "30"}), CONCLUDE).get_data(as_text=True)
+    # the unit and basis now written in the text come back into their inputs, so a save keeps them
+    assert re.search(r'<select id="f-time_limits-conclude-unit" hx-swap-oob="true"[^>]*>', body)
+    assert re.search(r'<input id="f-time_limits-conclude-basis" hx-swap-oob="true"[^>]*value="《沂南县', body)
+    assert 'id="f-time_limits-conclude-days" hx-swap-oob' not in body  # the one being typed in is left alone

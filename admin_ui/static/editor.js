@@ -41,7 +41,7 @@
         htmx.trigger(area, "yaml-edited");
       });
       var changed = (area.getAttribute("data-changed-lines") || "").split(",").filter(Boolean);
-      changed.forEach(function (n) { cm.addLineClass(Number(n) - 1, "background", "cm-changed-line"); });
+      changed.forEach(function (n) { cm.addLineClass(Number(n) - 1, "wrap", "cm-changed-line"); });
       if (changed.length) cm.scrollIntoView({line: Number(changed[0]) - 1, ch: 0}, 120);
     });
     var tablist = document.querySelector('.tabs[role="tablist"]');
