@@ -31,7 +31,7 @@ CATEGORY_WEIGHTS = {
 }
 # What a region's reports stress: land expropriation in Yinan, wages in Ganzhou, farming in Yuanjiang.
 REGION_CATEGORY_WEIGHTS = {
-    "yinan": {"1201": 7, "12": 3}, "ganzhou": {"13": 20}, "yuanjiang": {"11": 18, "14": 10}, "rizhao": {"10": 18},
+    "yinan": {"1201": 12, "12": 3}, "ganzhou": {"13": 20}, "yuanjiang": {"11": 18, "14": 10}, "rizhao": {"10": 18},
 }
 # 网上 most, then visits, letters, the hotline, phone calls (the seed reports: online entry first).
 INTAKE_WEIGHTS = {"online": 50, "visit": 18, "letter": 12, "hotline": 13, "phone": 7}

@@ -314,7 +314,7 @@ def test_ensure_database_upgrades_and_imports_what_is_missing(database_url):
 def test_serve_prepares_the_database(database_url, monkeypatch):
     served = []
     monkeypatch.setattr(flask.Flask, "run", lambda app, host, port: served.append((app, host, port)))
-    result = CliRunner().invoke(main, ["serve", "--database", database_url, "--port", "5999"])
+    result = CliRunner().invoke(main, ["serve", "--database", database_url, "--port", "5999", "--no-demo-data"])
     assert result.exit_code == 0, result.output
     assert "upgraded from an empty database" in result.output
     assert f"imported {len(bundled_library().all_versions())} rule-set versions" in result.output

@@ -6,6 +6,7 @@ import datetime as dt
 from collections import Counter
 
 import pytest
+import flask
 from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -146,3 +147,13 @@ def test_cli_demo(tmp_path):
     assert "生成演示数据 8/8…" in result.output and "演示数据：生成 8 件" in result.output
     again = runner.invoke(main, ["demo", "--database", url])
     assert again.exit_code == 0 and "已有信访事项，不再生成" in again.output
+
+
+@pytest.mark.parametrize("option, generated", [(None, True), ("--no-demo-data", False)])
+def test_serve_fills_an_empty_database(tmp_path, monkeypatch, option, generated):
+    monkeypatch.setattr(flask.Flask, "run", lambda app, host, port: None)
+    monkeypatch.setattr("xinfang.server.demo_data.DEFAULT_CASES", 6)
+    url = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
+    result = CliRunner().invoke(main, ["serve", "--database", url, "--no-demo-accounts", *([option] if option else [])])
+    assert result.exit_code == 0, result.output
+    assert ("演示数据：生成 6 件" in result.output) is generated

@@ -310,3 +310,36 @@ def test_a_row_written_whole_brings_its_other_fields_up_to_date(officer):
     assert re.search(r'<select id="f-time_limits-conclude-unit" hx-swap-oob="true"[^>]*>', body)
     assert re.search(r'<input id="f-time_limits-conclude-basis" hx-swap-oob="true"[^>]*value="《沂南县', body)
     assert 'id="f-time_limits-conclude-days" hx-swap-oob' not in body  # the one being typed in is left alone
+
+
+class _HxOutsideForms(HTMLParser):
+    """hx-* controls that would do nothing without JavaScript: neither a link nor inside a form with an action."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[tuple[str, dict]] = []
+        self.bad: list[str] = []
+        self.controls = 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if any(k.startswith("hx-") and k not in ("hx-headers", "hx-swap-oob") for k in a):
+            self.controls += 1
+            if not ((tag == "a" and a.get("href")) or (tag == "form" and a.get("action"))
+                    or any(t == "form" and s.get("action") for t, s in self.stack)):
+                self.bad.append(self.get_starttag_text())
+        if tag not in ("input", "meta", "link", "br", "img"):
+            self.stack.append((tag, a))
+
+    def handle_endtag(self, tag):
+        while self.stack and self.stack.pop()[0] != tag:
+            pass
+
+
+def test_every_htmx_control_of_the_editor_works_without_javascript(officer):
+    draft_id, html = new_draft(officer)
+    audit = _HxOutsideForms()
+    audit.feed(html)
+    assert audit.bad == [] and audit.controls > 100
+    assert re.findall(r'(?:src|href)="(https?:)?//', html) == []  # CodeMirror and htmx come from the package
+    assert officer.get("/assets/vendor/codemirror/lib/codemirror.js").status_code == 200

@@ -53,9 +53,10 @@ def test_yinan_shows_its_own_values_with_their_source(library):
     route = yinan.source_of("time_limits.route.days")
     assert route.file.endswith(YINAN_2024) and (route.jurisdiction, route.version) == ("371321", "2024.1")
     assert "route: {days: 1," in written_at(route)
-    # 复杂问题跟踪办: the normal track concludes in 30 days.
-    assert yinan.get("tracks.normal.time_limits.conclude.days") == 30
-    assert "conclude:  {days: 30," in written_at(yinan.source_of("tracks.normal.time_limits.conclude.days"))
+    # 复杂问题跟踪办: the normal track is Yinan's own name; its handling limit is the national 60 days.
+    assert yinan.get("tracks.normal.name") == "复杂问题跟踪办"
+    assert yinan.source_of("tracks.normal.name").jurisdiction == "371321"
+    assert yinan.get("tracks.normal.time_limits.conclude.days") is None
     # Extensions at most 15 days, on every track (the national 30 no longer reaches 提速办 or 当日办).
     assert yinan.get("time_limits.extension.days") == 15
     extension = yinan.source_of("time_limits.extension.days")
