@@ -1,4 +1,4 @@
-"""The workflow's refusals (server ApiError, English for the API) told to clerks in Chinese, naming deadlines and bases."""
+"""The workflow's refusals (ApiError, in English for the API) told to clerks in Chinese, naming deadlines and bases."""
 
 from __future__ import annotations
 

@@ -86,7 +86,8 @@ def _notice(case_id: int, kind: str):
     if not may_see_material(petition, user):
         forbidden("检举控告事项的文书含信访人身份，仅纪检监察机关可以查看和打印。")
     effective = case_view.pinned(library_of(current_app), petition)
-    notice = notices.build(petition, visible_case(petition, user, in_list=False), effective, kind) if effective else None
+    view = visible_case(petition, user, in_list=False)
+    notice = notices.build(petition, view, effective, kind) if effective else None
     if notice is None:
         abort(make_response(render_template("error.html", status=404, title="尚未出具该文书",
                                             message=f"信访事项 {petition.number} 尚未出具{notices.KINDS[kind][0]}。"),

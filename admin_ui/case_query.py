@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, String, cast, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from xinfang.config import EffectiveRuleSet, NoRuleSetInForce, RuleSetLibrary
+from xinfang.config import EffectiveRuleSet, RuleSetLibrary
 from xinfang.server.case_file import jurisdiction_prefix
 from xinfang.server.case_models import STAGES, CaseDeadline, Petition, User
 from xinfang.server.visibility import OFFICE_STEPS, visible_case
@@ -110,7 +110,7 @@ class Names:
         if code not in self._found:
             try:
                 self._found[code] = self.library.effective(code, self.today)
-            except (LookupError, ValueError, NoRuleSetInForce):
+            except (LookupError, ValueError):  # no such jurisdiction, or no rule set in force that day
                 self._found[code] = None
         return self._found[code]
 

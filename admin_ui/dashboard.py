@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
                    url_for)
 
-from xinfang.config import UnknownJurisdiction, today_in_china
+from xinfang.config import NoRuleSetInForce, UnknownJurisdiction, today_in_china
 from xinfang.server.app import library_of
 from xinfang.server.auth import current_user, in_scope
 from xinfang.server.case_models import CaseEscalation, Petition
@@ -67,9 +67,16 @@ def show(code: str):
     presets = [(key, name, preset_period(key, today)) for key, name in PRESETS.items()]
     return page_or_fragment(
         "dashboard/page.html", "dashboard/_dashboard.html", jurisdiction=jurisdiction, period=period,
-        presets=presets, today=today, found=found, tiles=tiles_of(found),
+        presets=presets, today=today, found=found, tiles=tiles_of(found, _detects_repeats(jurisdiction.code, period)),
         charts=charts_of(found, counts, unit, columns, period), children=children, empty_children=empty_children,
         trail=trail, awaiting=awaiting, awaiting_total=awaiting_total, case_href=_case_href())
+
+
+def _detects_repeats(code: str, period) -> bool:
+    try:
+        return bool(_library().effective(code, period.end).get("intake.duplicates"))
+    except (NoRuleSetInForce, LookupError, ValueError):
+        return True  # nothing to say about it
 
 
 def _case_href():

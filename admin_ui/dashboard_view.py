@@ -40,7 +40,8 @@ class Tile:
     note: str = ""
 
 
-def tiles_of(found: dict[str, Any]) -> list[Tile]:
+def tiles_of(found: dict[str, Any], detects_repeats: bool = True) -> list[Tile]:
+    """The five rate tiles; `detects_repeats` False: the rule set in force marks no repeats (no intake.duplicates)."""
     tiles = []
     for key, (name, top, bottom, lower) in INDICATORS.items():
         value = found["indicators"][key]
@@ -48,6 +49,8 @@ def tiles_of(found: dict[str, Any]) -> list[Tile]:
         note = ""
         if key == "satisfaction":
             note = "、".join(f"{SATISFACTION[k]} {n}" for k, n in found["satisfaction_answers"].items())
+        elif key == "repeat_petitions" and not detects_repeats:
+            note = "本级施行的规则集未设智能判重（intake.duplicates），重复信访不作标记"
         tiles.append(Tile(key, name, percent(value["rate"]), fraction,
                           meter(value["rate"], label=name, tone="warn" if lower else "primary"), lower, note))
     return tiles

@@ -95,7 +95,7 @@ def _first_intake(channels: Mapping[str, Any]) -> str:
 
 
 def case_from_values(form: IntakeForm) -> dict[str, Any]:
-    """The Case JSON the form's values make: typed where they can be, left as typed where not (so the check says why)."""
+    """The Case JSON the form's values make: typed where they can be, else as typed (so the check says why)."""
     case: dict[str, Any] = {"intake": form.intake}
     for spec in form.definition["fields"]:
         value = _typed(spec, form.values.get(spec["path"]))

@@ -25,15 +25,6 @@ def evaluate(library: RuleSetLibrary, code: str, case_json: Mapping, *, at: dt.d
     return decide(library.effective(code, case.received_on), case, at=at)
 
 
-def effective_on(library: RuleSetLibrary, code: str, day: dt.date) -> EffectiveRuleSet:
-    """library.effective(code, day), which caches what depends on the chain of versions itself.
-
-    Kept as a name only for server/ (draft_checks, case_file), which still import it: call
-    library.effective directly.
-    """
-    return library.effective(code, day)
-
-
 def decide(effective: EffectiveRuleSet, case: Case, *, at: dt.date | None = None) -> dict:
     """The Decision JSON for a validated case.
 

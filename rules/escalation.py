@@ -107,6 +107,32 @@ def build(effective: EffectiveRuleSet, adapter: DurableAdapter | None = None) ->
     return EscalationRules(name, steps, {s.id: _source(effective, s.id) for s in steps})
 
 
+@dataclass(frozen=True)
+class ScheduledStep:
+    """When a step falls due for a case, for stores that fire steps by date (the server's sweeps)."""
+
+    step: str
+    watch: str | None
+    spec: Mapping[str, Any]
+    due_on: dt.date
+    source: dict
+
+
+def escalation_schedule(effective: EffectiveRuleSet, deadlines: Mapping[str, dt.date],
+                        opened_on: dt.date) -> list[ScheduledStep]:
+    """The first day each step is due, by the same timing as the engine's conditions (`_condition`).
+
+    A step whose watched deadline is absent (not started, or done) is not scheduled.
+    """
+    scheduled = []
+    for step in _read_steps(effective):
+        start = opened_on if step.watch is None else deadlines.get(step.watch)
+        if start is not None:
+            scheduled.append(ScheduledStep(step.id, step.watch, step.spec, start + dt.timedelta(days=step.offset),
+                                           _source(effective, step.id)))
+    return scheduled
+
+
 _cache: dict[tuple[str, int], tuple[object, EscalationRules]] = {}
 _lock = threading.Lock()
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from xinfang.config import EffectiveRuleSet, NoRuleSetInForce, RuleSetLibrary, RuleSetVersion, UnknownJurisdiction
 from xinfang.config.bounds import collect_bounds
 from xinfang.config.inheritance import Merged, merge_chain
-from xinfang.rules.decide import effective_on
+from xinfang.rules.escalation import escalation_schedule as rules_escalation_schedule
 
 from .case_models import OPEN_STAGES, CaseDeadline, CaseEscalation, Petition
 from .errors import ApiError
@@ -50,7 +50,7 @@ def covers(scope_code: str, code: str) -> bool:
 def effective_or_error(library: RuleSetLibrary, code: str, day: dt.date) -> EffectiveRuleSet:
     """The rule set in force in `code` on `day`, or a 422 saying why there is none."""
     try:
-        return effective_on(library, code, day)
+        return library.effective(code, day)
     except UnknownJurisdiction as err:
         raise ApiError(422, "unknown_jurisdiction", str(err).strip("'\"")) from None
     except NoRuleSetInForce as err:
@@ -102,29 +102,16 @@ def _pinned_version(library: RuleSetLibrary, part: str, label: str, above: set[s
 
 def escalation_schedule(effective: EffectiveRuleSet, deadlines: Mapping[str, dt.date],
                         opened_on: dt.date) -> list[dict[str, Any]]:
-    """When each configured escalation step falls due: N days before/after its watched deadline, or N days open.
-
-    The same calendar-day arithmetic as rules.escalation.due_escalations; a step whose watched
-    deadline is absent (not started, or done) is not scheduled.
-    """
-    schedule = []
-    for step_id, spec in ((effective.get("escalation") or {}).get("steps") or {}).items():
-        watch = spec.get("watch")
-        if spec.get("open_days") is not None:
-            watch, due = None, opened_on + dt.timedelta(days=int(spec["open_days"]))
-        elif watch in deadlines and spec.get("before_days") is not None:
-            due = deadlines[watch] - dt.timedelta(days=int(spec["before_days"]))
-        elif watch in deadlines and spec.get("after_days") is not None:
-            due = deadlines[watch] + dt.timedelta(days=int(spec["after_days"]))
-        else:
-            continue
-        src = effective.source_of(f"escalation.steps.{step_id}")
-        where = f"{src.file}:{src.line}" if src else f"escalation.steps.{step_id}"
-        schedule.append({"step": step_id, "watch": watch, "action": str(spec.get("action", "")),
-                         "flag": spec.get("flag"), "target": spec.get("to"), "letter": bool(spec.get("letter")),
-                         "due_on": due, "rule": f"escalation:{step_id}",
-                         "source": f"{where} ({spec['basis']})" if spec.get("basis") else where})
-    return schedule
+    """The case_escalation rows of a case: rules.escalation's schedule, with what a sweep records."""
+    rows = []
+    for step in rules_escalation_schedule(effective, deadlines, opened_on):
+        spec = step.spec
+        where = f"{step.source['file']}:{step.source['line']}" if step.source else f"escalation.steps.{step.step}"
+        rows.append({"step": step.step, "watch": step.watch, "action": str(spec.get("action", "")),
+                     "flag": spec.get("flag"), "target": spec.get("to"), "letter": bool(spec.get("letter")),
+                     "due_on": step.due_on, "rule": f"escalation:{step.step}",
+                     "source": f"{where} ({spec['basis']})" if spec.get("basis") else where})
+    return rows
 
 
 def sync_file(db: Session, petition: Petition, effective: EffectiveRuleSet, decision: dict, *,

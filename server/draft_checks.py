@@ -18,7 +18,7 @@ from xinfang.config import ConfigError, ConfigIssue, EffectiveRuleSet, NoRuleSet
 from xinfang.config.inheritance import walk_leaves
 from xinfang.config.yaml_source import dump_path
 from xinfang.rules.case_input import CaseError, parse_case
-from xinfang.rules.decide import decide, effective_on
+from xinfang.rules.decide import decide
 from xinfang.rules.durable_adapter import default_adapter
 from xinfang.rules.escalation import escalation_rules
 from xinfang.rules.plan import plan_for
@@ -160,7 +160,7 @@ def run_scenarios(checked: Checked, code: str, paths: Iterable[str | os.PathLike
 
 def _effective_of(library: RuleSetLibrary, s: Scenario) -> EffectiveRuleSet | None:
     try:
-        return effective_on(library, s.jurisdiction, parse_case(s.case).received_on)
+        return library.effective(s.jurisdiction, parse_case(s.case).received_on)
     except Exception:  # the scenario's failure says why; it used no rule set
         return None
 

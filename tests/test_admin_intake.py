@@ -138,7 +138,8 @@ def test_csrf_is_required(clerk):
     data = visit(**{"petitioner.name": "李明", "text": "反映道路损坏"})
     assert clerk.client.post("/intake", data=data).status_code == 400
     assert clerk.client.post("/intake/preview", data=data, headers={"HX-Request": "true"}).status_code == 400
-    response = clerk.client.post("/intake/preview", data=data, headers={"HX-Request": "true", "X-CSRFToken": clerk.token})
+    headers = {"HX-Request": "true", "X-CSRFToken": clerk.token}
+    response = clerk.client.post("/intake/preview", data=data, headers=headers)
     assert response.status_code == 200
 
 

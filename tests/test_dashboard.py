@@ -130,6 +130,12 @@ def test_page_shows_tiles_and_charts_in_chinese(client):
     assert "网上信访" in html and "<script" not in html.split("</head>")[1]  # no script in the body: SVG only
 
 
+@pytest.mark.parametrize("code, noted", [("371321", True), ("360700", False)])
+def test_repeats_are_told_apart_from_no_detection(client, code, noted):
+    html = signed_in(client, "admin").get(f"/dashboard/{code}").get_data(as_text=True)
+    assert ("未设智能判重" in html) is noted  # 赣州市 detects repeats (intake.duplicates); 沂南县 does not
+
+
 def test_htmx_gets_the_fragment_and_the_response_varies(client):
     signed_in(client, "linyi_supervisor")
     page = client.get("/dashboard/371300?preset=year")

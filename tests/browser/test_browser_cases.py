@@ -41,7 +41,8 @@ def seeded(live_app):
             for n, (ago, case) in enumerate(CASES):
                 petitioner = {"name": PEOPLE[n], "phone": f"1390539{n:04d}", "address": "沂南县界湖街道"}
                 body = {**case, "received_on": (today - dt.timedelta(days=ago)).isoformat(), "petitioner": petitioner}
-                petition = register_case(session, library, body, actor="yinan_clerk", jurisdiction_code="371321").petition
+                petition = register_case(session, library, body, actor="yinan_clerk",
+                                         jurisdiction_code="371321").petition
                 found.append((petition.id, petition.number))
     finally:
         engine.dispose()
