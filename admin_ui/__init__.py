@@ -15,7 +15,9 @@ bp = Blueprint("admin_ui", __name__, static_folder="static", static_url_path="/a
 def home():
     from xinfang.server.auth import current_user
     user = current_user()
-    if user is not None and "supervisor" in user.roles:  # supervisors start on their dashboard
+    if user is None:  # after signing in, back here: each role to where it starts
+        return redirect(url_for("sign_in.sign_in"))
+    if "supervisor" in user.roles:  # supervisors start on their dashboard
         return redirect(url_for("dashboard.home"))
     return redirect(url_for("jurisdictions.tree"))
 

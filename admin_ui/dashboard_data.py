@@ -1,4 +1,4 @@
-"""What the supervisors' dashboard reads beyond server.indicators: the period asked for, intake over time, escalations."""
+"""What the supervisors' dashboard reads besides server.indicators: the period, intake over time, escalations."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ PRESETS = {"month": "本月", "quarter": "本季度", "year": "本年", "12m": "
 DEFAULT_PRESET = "12m"  # the demo data's year, and a whole year of any office's work
 HANDLED_EVENT = "escalation_handled"  # CaseEvent.action when a supervisor marks a fired step handled
 MAX_DAYS = 366 * 10
+ASKS_A_SUPERVISOR = ("supervise", "escalate", "assign_leader")  # warnings and plain marks are the unit's business
 
 
 class PeriodError(ValueError):
@@ -101,29 +102,36 @@ def intake_counts(session: Session, code: str, period: Period) -> list[tuple[dt.
 def intake_columns(counts: list[tuple[dt.date, str, int]], period: Period) -> tuple[str, list[Column]]:
     """The intake over the period in columns: by day up to a month, by week up to four months, else by month."""
     days = (period.end - period.start).days + 1
-    per_day = Counter()
-    for day, _, n in counts:
-        per_day[day] += n
     if days <= 31:
-        keys = [period.start + dt.timedelta(i) for i in range(days)]
-        bucket, unit = (lambda d: d), "日"
-        label = lambda d: f"{d.day}", lambda d: f"{d.month}月"  # noqa: E731
+        unit, keys = "日", [period.start + dt.timedelta(i) for i in range(days)]
     elif days <= 124:
         first = period.start - dt.timedelta(period.start.weekday())
-        keys = [first + dt.timedelta(7 * i) for i in range((period.end - first).days // 7 + 1)]
-        bucket, unit = (lambda d: d - dt.timedelta(d.weekday())), "周"
-        label = lambda d: f"{d.month}/{d.day}", lambda d: f"{d.year}年"  # noqa: E731
+        unit, keys = "周", [first + dt.timedelta(7 * i) for i in range((period.end - first).days // 7 + 1)]
     else:
-        months = (period.end.year - period.start.year) * 12 + period.end.month - period.start.month + 1
-        keys = [dt.date(period.start.year + (period.start.month - 1 + i) // 12, (period.start.month - 1 + i) % 12 + 1, 1)
-                for i in range(months)]
-        bucket, unit = (lambda d: d.replace(day=1)), "月"
-        label = lambda d: f"{d.month}月", lambda d: f"{d.year}年"  # noqa: E731
-    totals = Counter()
-    for day, n in per_day.items():
-        totals[bucket(day)] += n
-    name, group = label
-    return unit, [Column(name(k), totals[k], f"{totals[k]}", group(k)) for k in keys]
+        first = period.start.year * 12 + period.start.month - 1
+        months = period.end.year * 12 + period.end.month - first
+        unit, keys = "月", [dt.date((first + i) // 12, (first + i) % 12 + 1, 1) for i in range(months)]
+    totals: Counter = Counter()
+    for day, _, n in counts:
+        totals[_bucket(unit, day)] += n
+    columns = []
+    for key in keys:
+        label, group = _names(unit, key)
+        columns.append(Column(label, totals[key], str(totals[key]), group))
+    return unit, columns
+
+
+def _bucket(unit: str, day: dt.date) -> dt.date:
+    if unit == "周":
+        return day - dt.timedelta(day.weekday())
+    return day.replace(day=1) if unit == "月" else day
+
+
+def _names(unit: str, key: dt.date) -> tuple[str, str]:
+    """A column's label and the group written under the first column of its run (the month, or the year)."""
+    if unit == "日":
+        return f"{key.day}", f"{key.month}月"
+    return (f"{key.month}/{key.day}" if unit == "周" else f"{key.month}月"), f"{key.year}年"
 
 
 @dataclass(frozen=True)
@@ -152,7 +160,7 @@ def awaiting_escalations(session: Session, library: RuleSetLibrary, code: str, t
     """
     where = (CaseEscalation.fired_at.is_not(None), CaseEscalation.resolved_at.is_(None),
              Petition.stage.in_(OPEN_STAGES), _in_scope(code),
-             or_(CaseEscalation.action.in_(("supervise", "escalate", "assign_leader")), CaseEscalation.letter.is_(True)))
+             or_(CaseEscalation.action.in_(ASKS_A_SUPERVISOR), CaseEscalation.letter.is_(True)))
     total = session.scalar(select(func.count()).select_from(CaseEscalation)
                            .join(Petition, Petition.id == CaseEscalation.petition_id).where(*where))
     rows = session.execute(

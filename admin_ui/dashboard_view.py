@@ -73,7 +73,8 @@ def _unit_name(item: dict) -> str:
     return item.get("name") or item.get("unit") or "未指定单位"
 
 
-def charts_of(found: dict[str, Any], counts: list[tuple], unit: str, columns: list[Column], period) -> dict[str, Markup]:
+def charts_of(found: dict[str, Any], counts: list[tuple], unit: str, columns: list[Column],
+              period) -> dict[str, Markup]:
     """Every chart of the page, keyed by where it goes; each with a title and a description of all its values."""
     where = found["jurisdiction"]["name"]
     categories = _top(found["by_category"], lambda c: c.get("name") or c["category"], 16)

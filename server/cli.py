@@ -221,7 +221,7 @@ def seed_demo_accounts(url: str) -> int:
 
 @main.command("demo")
 @click.option("--cases", "cases", type=click.IntRange(1, 100_000), default=None, metavar="N",
-              help="How many cases (default 1200).")
+              help="How many cases (default 1000).")
 @click.option("--seed", "seed", type=int, default=None, help="The random seed: the same seed gives the same cases.")
 @common_options
 def demo_command(cases: int | None, seed: int | None, rules: Path | None, database: str | None) -> None:
@@ -260,6 +260,8 @@ def seed_demo_data(url: str, library: RuleSetLibrary, *, cases: int | None = Non
             remember_files(library)  # decisions cite the bundled files' names, as the server's do
             decided_by = published_library(session) or library
             total = cases or DEFAULT_CASES
+            click.echo(f"数据库中还没有信访事项：按真实办理流程生成一年的演示数据（{total} 件，只生成这一次；"
+                       "--no-demo-data 跳过）", err=True)
             click.echo(f"生成演示数据 0/{total}…", err=True, nl=not tty)
             result = generate(session, decided_by, cases=total, seed=DEFAULT_SEED if seed is None else seed,
                               progress=progress)

@@ -92,6 +92,7 @@ def awaiting_in_yinan(app) -> CaseEscalation:
 # Who sees which dashboard
 
 def test_supervisors_start_on_their_own_dashboard(client):
+    assert client.get("/").headers["Location"] == "/sign-in"  # and after it, home again
     response = signed_in(client, "linyi_supervisor").get("/")
     assert response.headers["Location"].endswith("/dashboard")
     response = client.get("/dashboard?preset=month")
@@ -210,7 +211,8 @@ def test_marking_handled_records_an_event_and_an_audit_entry(app, client):
     escalation = awaiting_in_yinan(app)
     html = signed_in(client, "linyi_supervisor").get("/dashboard/371321").get_data(as_text=True)
     response = client.post(f"/dashboard/escalations/{escalation.id}/handled",
-                           data={"csrf_token": token_of(html), "note": "已电话督促承办单位", "next": "/dashboard/371321?preset=year"})
+                           data={"csrf_token": token_of(html), "note": "已电话督促承办单位",
+                                 "next": "/dashboard/371321?preset=year"})
     assert response.status_code == 303 and response.headers["Location"] == "/dashboard/371321?preset=year"
     with database(app) as session:
         assert session.get(CaseEscalation, escalation.id).resolved_at is not None

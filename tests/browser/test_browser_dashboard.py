@@ -53,8 +53,8 @@ def demo(own_app):
 def test_linyi_drills_down_to_yinan_and_marks_an_escalation_handled(demo, new_page, sign_in, screenshot):
     base_url, number = demo
     page = new_page(base_url=base_url)
-    page.goto("/sign-in")
-    sign_in(page, "linyi_supervisor")  # supervisors start on their dashboard
+    page.goto("/")  # as `make run` opens it: signing in, then the supervisor's own dashboard
+    sign_in(page, "linyi_supervisor")
     expect(page.get_by_role("heading", level=1)).to_contain_text("临沂市督查看板")
     expect(page.locator(".preset.current")).to_have_text("近12个月")
     tiles = page.locator("ul.tiles > li")

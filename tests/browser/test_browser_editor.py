@@ -85,6 +85,10 @@ def test_officer_shortens_conclusion_to_30_days_and_approver_publishes(page, new
     expect(changed).to_contain_text("conclude: {days: 30, unit: calendar")
     screenshot(page, "editor-yaml")
     page.get_by_role("tab", name="表单").click()
+    note = page.locator("#f-change_note")
+    note.fill("复杂问题跟踪办等事项的办结时限由60日缩短为30日")
+    note.press("End")  # a key: the check runs, the note goes into the YAML's change_note
+    expect(page.locator("#yaml_text")).to_have_value(re.compile(r"change_note: >-\n  复杂问题跟踪办等事项的办结时限由60日缩短为30日\n"))
 
     page.get_by_role("button", name="保存草稿并运行场景测试").click()
     expect(page.locator("#save-status")).to_contain_text("已保存")
