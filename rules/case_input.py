@@ -114,7 +114,7 @@ def _certainly_valid(schema: Mapping, value: Any) -> bool:
             if value not in expected or isinstance(value, bool):
                 return False
         elif key == "format":
-            if expected != "date" or not _is_date(value):
+            if expected != "date" or not is_iso_date(value):
                 return False
         elif key == "properties":
             if any(k in value and not _certainly_valid(sub, value[k]) for k, sub in expected.items()):
@@ -238,7 +238,8 @@ def _describe(value: Any) -> str:
     return "a list" if isinstance(value, list) else "an object" if isinstance(value, dict) else type(value).__name__
 
 
-def _is_date(value: Any) -> bool:
+def is_iso_date(value: Any) -> bool:
+    """A string in YYYY-MM-DD form that is a real date (the Case JSON format of every date field)."""
     if not isinstance(value, str) or not _DATE.fullmatch(value):
         return False
     try:
@@ -261,21 +262,21 @@ def _date_fields(obj: dict) -> list[tuple[str, Any]]:
 def _date_problems(obj: dict) -> list[str]:
     """Dates the schema let through as strings but that are no calendar day (the type errors are the schema's)."""
     return [f"{name}: {value!r} is not a date (YYYY-MM-DD)" for name, value in _date_fields(obj)
-            if isinstance(value, str) and not _is_date(value)]
+            if isinstance(value, str) and not is_iso_date(value)]
 
 
 def _order_problems(obj: dict) -> list[str]:
     """Stages in time order, and hearings that end before they start (among the dates that are dates)."""
     problems, previous = [], None
     for name in STAGES:
-        if _is_date(obj.get(name)):
+        if is_iso_date(obj.get(name)):
             day = dt.date.fromisoformat(obj[name])
             if previous is not None and day < previous[1]:
                 problems.append(f"{name}: {day} is before {previous[0]} {previous[1]}")
             previous = (name, day)
     hearings = obj.get("hearings")
     for i, hearing in enumerate(hearings if isinstance(hearings, list) else ()):
-        if isinstance(hearing, dict) and _is_date(hearing.get("start")) and _is_date(hearing.get("end")):
+        if isinstance(hearing, dict) and is_iso_date(hearing.get("start")) and is_iso_date(hearing.get("end")):
             start, end = dt.date.fromisoformat(hearing["start"]), dt.date.fromisoformat(hearing["end"])
             if end < start:
                 problems.append(f"hearings[{i}]: end {end} is before start {start}")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from xinfang.config import EffectiveRuleSet
+from xinfang.rules.case_input import is_iso_date
 
 __all__ = ["UnknownCategory", "UnknownIntake", "form_definition", "form_problems", "SECTIONS"]
 
@@ -213,7 +213,6 @@ def _drop_empty_required(node: dict) -> dict:
 # Server-side enforcement: the same definition, field by field, in the clerk's words.
 
 _MISSING = object()
-_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", re.ASCII)
 
 
 def form_problems(definition: Mapping[str, Any], submitted: Any) -> list[dict[str, str]]:
@@ -270,7 +269,7 @@ def _field_problem(field: Mapping[str, Any], value: Any) -> str | None:
         return f"{label}应为整数"
     if kind == "boolean" and not isinstance(value, bool):
         return f"{label}应为“是”或“否”"
-    if kind == "date" and not _is_date(value):
+    if kind == "date" and not is_iso_date(value):
         return f"{label}应为日期（年-月-日，如2024-05-01）"
     if kind == "choice" and value not in [o["value"] for o in field["options"] or ()]:
         return f"{label}应为以下之一：{'、'.join(o['value'] for o in field['options'] or ())}"
@@ -293,13 +292,3 @@ def _field_problem(field: Mapping[str, Any], value: Any) -> str | None:
 def _is_integer(value: Any) -> bool:
     # JSON Schema counts 5.0 as an integer, as the case input does.
     return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and value.is_integer())
-
-
-def _is_date(value: str) -> bool:
-    if not _DATE.match(value):
-        return False
-    try:
-        dt.date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -112,7 +113,7 @@ def act(db: Session, library: RuleSetLibrary, petition_id: int, action: str, pay
     on = _check_on(petition, on)
     step = _Act(db, library, petition, payload, on, actor,
                 pinned_effective(library, petition.ruleset_version, petition.jurisdiction_code, petition.received_on),
-                _copy(petition.case_json), {k: payload[k] for k in ("note",) if k in payload})
+                copy.deepcopy(petition.case_json), {k: payload[k] for k in ("note",) if k in payload})
     HANDLERS[action](step)
     try:
         case = parse_case(engine_input(step.case))
@@ -154,14 +155,6 @@ def _stale(petition: Petition, expected: int | None) -> ApiError:
     return ApiError(412, "precondition_failed",
                     f"case {petition.number} changed since revision {expected}: reload it and apply the action "
                     f"again (nothing was changed)")
-
-
-def _copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value
 
 
 def _check_payload(action: str, payload: Mapping[str, Any] | None) -> dict[str, Any]:
