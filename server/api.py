@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, jsonify, request
 from xinfang.config import NoRuleSetInForce, UnknownJurisdiction, today_in_china
 
 from .app import library_of
-from .errors import ApiError
+from .errors import ApiError, known_jurisdiction
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -42,10 +42,7 @@ def jurisdictions():
 @bp.get("/jurisdictions/<code>")
 def jurisdiction(code: str):
     library = library_of(current_app)
-    try:
-        j = library.tree.get(code)
-    except (UnknownJurisdiction, ValueError) as err:
-        raise ApiError(404, "unknown_jurisdiction", err.args[0] if err.args else str(err))
+    j = known_jurisdiction(library, code)
     body = _jurisdiction_json(j)
     body["ancestors"] = [a.code for a in library.tree.ancestors(j.code)[:-1]]
     body["versions"] = [{"version": v.version, "effective_from": v.effective_from.isoformat(),
@@ -61,7 +58,7 @@ def effective_ruleset(code: str):
     try:
         effective = library.effective(code, _date_arg("at"))
     except (UnknownJurisdiction, ValueError) as err:
-        raise ApiError(404, "unknown_jurisdiction", err.args[0] if err.args else str(err))
+        raise ApiError(404, "unknown_jurisdiction", str(err))
     except NoRuleSetInForce as err:
         raise ApiError(404, "no_ruleset_in_force", str(err))
     return jsonify(effective.to_json())

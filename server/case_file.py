@@ -52,7 +52,7 @@ def effective_or_error(library: RuleSetLibrary, code: str, day: dt.date) -> Effe
     try:
         return library.effective(code, day)
     except UnknownJurisdiction as err:
-        raise ApiError(422, "unknown_jurisdiction", str(err).strip("'\"")) from None
+        raise ApiError(422, "unknown_jurisdiction", str(err)) from None
     except NoRuleSetInForce as err:
         raise ApiError(422, "no_ruleset_in_force", str(err)) from None
 

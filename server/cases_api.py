@@ -10,7 +10,7 @@ from sqlalchemy import String, cast, exists, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import selectinload
 
-from xinfang.config import NoRuleSetInForce, UnknownJurisdiction, today_in_china
+from xinfang.config import NoRuleSetInForce, today_in_china
 from xinfang.rules.case_input import CaseError
 from xinfang.rules.decide import evaluate
 
@@ -19,7 +19,7 @@ from .auth import current_user, has_role, login_required, require_scope, roles_r
 from .case_file import jurisdiction_prefix
 from .case_models import STAGES, CaseDeadline, CaseEscalation, Petition, User
 from .db import get_session
-from .errors import ApiError
+from .errors import ApiError, known_jurisdiction
 from .registration import case_error
 from .visibility import OFFICE_STEPS, is_accused_unit, visible_case
 from .workflow import ACTIONS, act, allowed_actions, get_petition, register_case, timeline
@@ -55,10 +55,7 @@ def _date(value: Any, name: str) -> dt.date | None:
 
 def _code(raw: Any, status: int = 422) -> str:
     """A jurisdiction named in a body (422 when unknown) or in a query (404 when unknown)."""
-    try:
-        return library_of(current_app).tree.get(raw).code
-    except (UnknownJurisdiction, ValueError, TypeError) as err:
-        raise ApiError(status, "unknown_jurisdiction", str(err).strip("'\"")) from None
+    return known_jurisdiction(library_of(current_app), raw, status).code
 
 
 def _case_response(petition: Petition, status: int = 200, **extra: Any):

@@ -39,3 +39,15 @@ def init_app(app: Flask) -> None:
         if not request.path.startswith("/api/"):
             raise err
         return error_response(500, "internal_error", "an unexpected error occurred; it has been logged")
+
+
+def known_jurisdiction(library, code: object, status: int = 404):
+    """The jurisdiction a request names, or the API error saying why the code names none.
+
+    404 for a code in the URL or query, 422 for one in a request body.
+    """
+    from xinfang.config import UnknownJurisdiction
+    try:
+        return library.tree.get(code)
+    except (UnknownJurisdiction, ValueError, TypeError) as err:
+        raise ApiError(status, "unknown_jurisdiction", str(err)) from None

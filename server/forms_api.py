@@ -32,7 +32,7 @@ def effective_or_404(code: str, at: dt.date) -> EffectiveRuleSet:
     try:
         return library_of(current_app).effective(code, at)
     except (UnknownJurisdiction, ValueError) as err:
-        raise ApiError(404, "unknown_jurisdiction", err.args[0] if err.args else str(err)) from None
+        raise ApiError(404, "unknown_jurisdiction", str(err)) from None
     except NoRuleSetInForce as err:
         raise ApiError(404, "no_ruleset_in_force", str(err)) from None
 

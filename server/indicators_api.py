@@ -6,12 +6,12 @@ import datetime as dt
 
 from flask import Blueprint, current_app, jsonify
 
-from xinfang.config import UnknownJurisdiction, today_in_china
+from xinfang.config import today_in_china
 
 from .app import library_of
 from .auth import require_scope, roles_required
 from .db import get_session
-from .errors import ApiError
+from .errors import ApiError, known_jurisdiction
 from .forms_api import query_date
 from .indicators import indicators
 
@@ -23,10 +23,7 @@ bp = Blueprint("indicators_api", __name__, url_prefix="/api/v1")
 def jurisdiction_indicators(code: str):
     """Cases received `?from=` … `?to=` (default: this year so far); the user's scope must cover the jurisdiction."""
     library = library_of(current_app)
-    try:
-        jurisdiction = library.tree.get(code)
-    except (UnknownJurisdiction, ValueError) as err:
-        raise ApiError(404, "unknown_jurisdiction", err.args[0] if err.args else str(err)) from None
+    jurisdiction = known_jurisdiction(library, code)
     require_scope(jurisdiction.code)
     today = today_in_china()
     end = query_date("to", today)

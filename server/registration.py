@@ -14,13 +14,13 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from xinfang.config import EffectiveRuleSet, RuleSetLibrary, UnknownJurisdiction, today_in_china
+from xinfang.config import EffectiveRuleSet, RuleSetLibrary, today_in_china
 from xinfang.rules.case_input import Case, CaseError, parse_case
 from xinfang.rules.decide import decide
 
 from .case_file import deadline_snapshot, effective_or_error, engine_input, jurisdiction_prefix, sync_file
 from .case_models import CaseEvent, CaseNumberCounter, IdempotencyRecord, Petition
-from .errors import ApiError
+from .errors import ApiError, known_jurisdiction
 from .forms import UnknownCategory, UnknownIntake, form_definition, form_problems
 from .models import AuditLog, Jurisdiction
 
@@ -76,10 +76,7 @@ def register(db: Session, library: RuleSetLibrary, case_json: Mapping, *, actor:
 def register_case(db: Session, library: RuleSetLibrary, case_json: Mapping, *, actor: str, jurisdiction_code: str,
                   idempotency_key: str | None = None) -> Registered:
     """register(), saying whether the case was created; raises ApiError (422) for what cannot be registered."""
-    try:
-        code = library.tree.get(jurisdiction_code).code
-    except (UnknownJurisdiction, ValueError, TypeError) as err:
-        raise ApiError(422, "unknown_jurisdiction", str(err).strip("'\"")) from None
+    code = known_jurisdiction(library, jurisdiction_code, 422).code
     digest = request_hash(code, case_json)
     if idempotency_key:
         record = db.get(IdempotencyRecord, idempotency_key)

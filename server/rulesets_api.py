@@ -10,13 +10,13 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from sqlalchemy import select
 
-from xinfang.config import UnknownJurisdiction, bundled_rules_dir, canonical_code, today_in_china
+from xinfang.config import bundled_rules_dir, today_in_china
 
 from . import lifecycle
 from .app import library_of
 from .auth import current_user, login_required, require_scope, roles_required
 from .db import get_session
-from .errors import ApiError, error_response
+from .errors import ApiError, error_response, known_jurisdiction
 from .library_store import forget_current
 from .models import RuleSetDraft, RuleSetVersionRecord
 
@@ -51,10 +51,7 @@ def _actor() -> str:
 
 
 def _code(raw: str) -> str:
-    try:
-        return library_of(current_app).tree.get(canonical_code(raw)).code
-    except (UnknownJurisdiction, ValueError) as err:
-        raise ApiError(404, "unknown_jurisdiction", err.args[0] if err.args else str(err)) from None
+    return known_jurisdiction(library_of(current_app), raw).code
 
 
 def _body(*allowed: str) -> dict[str, Any]:
