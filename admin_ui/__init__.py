@@ -13,7 +13,7 @@ bp = Blueprint("admin_ui", __name__, static_folder="static", static_url_path="/a
 
 @bp.get("/")
 def home():
-    from xinfang.server.auth import current_user
+    from xinfang.server.web.auth import current_user
     user = current_user()
     if user is None:  # after signing in, back here: each role to where it starts
         return redirect(url_for("sign_in.sign_in"))
@@ -31,7 +31,7 @@ def page_or_fragment(page: str, fragment: str, **context):
 
 
 def jurisdiction_name(code: str) -> str:
-    from xinfang.server.app import library_of
+    from xinfang.server.rulesets.library_store import library_of
     try:
         return library_of(current_app._get_current_object()).tree.get(code).name
     except (LookupError, ValueError):
@@ -39,7 +39,7 @@ def jurisdiction_name(code: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    from xinfang.server.auth import current_user
+    from xinfang.server.web.auth import current_user
 
     from . import csrf, jurisdictions, sign_in
     Htmx(app)  # request.htmx on every request

@@ -8,9 +8,10 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, make_response, redirect, render_template, request, url_for
 
-from xinfang.server.app import library_of
-from xinfang.server.auth import current_user, has_role, in_scope
-from xinfang.server.case_models import ROLES, User
+from xinfang.server.accounts import has_role
+from xinfang.server.rulesets.library_store import library_of
+from xinfang.server.store.models import ROLES, User
+from xinfang.server.web.auth import current_user, in_scope
 
 from . import labels
 
@@ -80,7 +81,7 @@ def _lineage(tree, code: str) -> list[str]:
 
 
 def can_read_ruleset(user: User | None, code: str) -> bool:
-    """A user reads the rule sets of their scope (server.auth.in_scope) and of the levels above that bind it."""
+    """A user reads the rule sets of their scope (server.web.auth.in_scope) and of the levels above that bind it."""
     if user is None:
         return False
     return in_scope(user, code) or code in _lineage(_library().tree, user.jurisdiction_code)

@@ -11,14 +11,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinfang.config import EffectiveRuleSet, RuleSetLibrary
-from xinfang.server.auth import has_role
-from xinfang.server.case_models import Petition, User
-from xinfang.server.cases_api import ACTION_ROLES, HANDLING_ROLES
-from xinfang.server.visibility import is_accused_unit
-from xinfang.server.workflow import OPINION_OUTCOMES, OUTCOMES, PAYLOADS, SATISFACTION, allowed_actions
+from xinfang.server.accounts import has_role
+from xinfang.server.cases.visibility import is_accused_unit
+from xinfang.server.cases.workflow import OPINION_OUTCOMES, OUTCOMES, PAYLOADS, SATISFACTION, allowed_actions
+from xinfang.server.store.case_tables import Petition
+from xinfang.server.store.models import User
+from xinfang.server.web.cases_api import ACTION_ROLES, HANDLING_ROLES
 
 from .case_errors import PAYLOAD_FIELDS
-from .case_labels import ACTIONS, OUTCOMES as OUTCOME_LABELS, SATISFACTION as SATISFACTION_LABELS
+from .case_labels import ACTIONS
+from .case_labels import OUTCOMES as OUTCOME_LABELS
+from .case_labels import SATISFACTION as SATISFACTION_LABELS
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from xinfang.server.errors import ApiError
+from xinfang.server.web.errors import ApiError
 
 from . import labels
 from .case_labels import ACTIONS, STAGES

@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 
 from xinfang.config import today_in_china
-from xinfang.server.app import library_of
-from xinfang.server.auth import current_user, in_scope
-from xinfang.server.case_models import Petition
-from xinfang.server.db import get_session
-from xinfang.server.errors import ApiError
-from xinfang.server.visibility import may_see_material, visible_case
-from xinfang.server.workflow import ACTIONS, act
+from xinfang.server.cases.visibility import may_see_material, visible_case
+from xinfang.server.cases.workflow import ACTIONS, act
+from xinfang.server.rulesets.library_store import library_of
+from xinfang.server.store.case_tables import Petition
+from xinfang.server.store.db import get_session
+from xinfang.server.web.auth import current_user, in_scope
+from xinfang.server.web.errors import ApiError
 
 from . import case_actions, case_view, notices, page_or_fragment
 from .access import READ_ROLES, forbidden, roles_required_page
@@ -48,7 +48,7 @@ def show(case_id: int):
 @bp.post("/<int:case_id>/actions/<action>")
 @roles_required_page(*READ_ROLES)
 def take_action(case_id: int, action: str):
-    """One workflow action (server.workflow.act) from its form; a refusal is shown beside the form, in Chinese."""
+    """One workflow action (server.cases.workflow.act) from its form; a refusal is shown beside the form, in Chinese."""
     petition = _petition(case_id)
     if action not in ACTIONS:
         abort(404)

@@ -10,13 +10,14 @@ from typing import Any
 from sqlalchemy import Select, String, cast, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from xinfang.config import EffectiveRuleSet, RuleSetLibrary
-from xinfang.server.case_file import jurisdiction_prefix
-from xinfang.server.case_models import STAGES, CaseDeadline, Petition, User
-from xinfang.server.visibility import OFFICE_STEPS, visible_case
+from xinfang.config import EffectiveRuleSet, RuleSetLibrary, jurisdiction_prefix
+from xinfang.server.cases.visibility import OFFICE_STEPS, visible_case
+from xinfang.server.store.case_tables import STAGES, CaseDeadline, Petition
+from xinfang.server.store.models import User
 
 from . import labels
-from .case_labels import STAGES as STAGE_LABELS, countdown, flag_label, flag_tone
+from .case_labels import STAGES as STAGE_LABELS
+from .case_labels import countdown, flag_label, flag_tone
 
 PER_PAGE = 50
 MAX_EXPORT = 10_000  # rows in one export; a larger list is narrowed by its filters first

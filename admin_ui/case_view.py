@@ -9,11 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinfang.config import EffectiveRuleSet, RuleSetLibrary
-from xinfang.server.case_file import pinned_effective
-from xinfang.server.case_models import CaseEscalation, Petition, User
-from xinfang.server.errors import ApiError
-from xinfang.server.visibility import may_see_material, visible_case
-from xinfang.server.workflow import timeline
+from xinfang.server.cases.case_file import pinned_effective
+from xinfang.server.cases.visibility import may_see_material, visible_case
+from xinfang.server.cases.workflow import timeline
+from xinfang.server.store.case_tables import CaseEscalation, Petition
+from xinfang.server.store.models import User
+from xinfang.server.web.errors import ApiError
 
 from . import case_actions, labels, notices
 from .case_labels import ACTIONS, OUTCOMES, SATISFACTION, STAGES, countdown, flag_label, flag_tone, rule_label

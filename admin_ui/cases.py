@@ -5,15 +5,16 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, make_response, render_template, request
 
 from xinfang.config import today_in_china
-from xinfang.server.app import library_of
-from xinfang.server.auth import current_user, in_scope
-from xinfang.server.case_models import STAGES
-from xinfang.server.db import get_session
+from xinfang.server.rulesets.library_store import library_of
+from xinfang.server.store.case_tables import STAGES
+from xinfang.server.store.db import get_session
+from xinfang.server.web.auth import current_user, in_scope
 
 from . import page_or_fragment
 from .access import READ_ROLES, forbidden, roles_required_page
 from .case_export import to_csv, to_xlsx
-from .case_labels import FLAGS, STAGES as STAGE_LABELS
+from .case_labels import FLAGS
+from .case_labels import STAGES as STAGE_LABELS
 from .case_query import MAX_EXPORT, PER_PAGE, CaseFilters, Names, case_query, case_rows, count, fetch, parse_filters
 
 bp = Blueprint("case_list", __name__, url_prefix="/cases")

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 
 from xinfang.config import NoRuleSetInForce, UnknownJurisdiction, today_in_china
-from xinfang.server.app import library_of
-from xinfang.server.auth import current_user, in_scope
-from xinfang.server.case_models import CaseEscalation, Petition
-from xinfang.server.db import get_session
-from xinfang.server.indicators import indicators
+from xinfang.server.cases.indicators import indicators
+from xinfang.server.rulesets.library_store import library_of
+from xinfang.server.store.case_tables import CaseEscalation, Petition
+from xinfang.server.store.db import get_session
+from xinfang.server.web.auth import current_user, in_scope
 
 from . import page_or_fragment
 from .access import forbidden, roles_required_page, safe_next
-from .dashboard_data import (PRESETS, PeriodError, awaiting_escalations, intake_columns, intake_counts, mark_handled,
-                             parse_period, preset_period)
+from .dashboard_data import (
+    PRESETS,
+    PeriodError,
+    awaiting_escalations,
+    intake_columns,
+    intake_counts,
+    mark_handled,
+    parse_period,
+    preset_period,
+)
 from .dashboard_view import charts_of, children_rows, tiles_of
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")

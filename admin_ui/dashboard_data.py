@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from xinfang.config import NoRuleSetInForce, RuleSetLibrary
-from xinfang.server.case_file import jurisdiction_prefix
-from xinfang.server.case_models import OPEN_STAGES, CaseEscalation, CaseEvent, Petition, User
-from xinfang.server.models import AuditLog, utcnow
+from xinfang.config import NoRuleSetInForce, RuleSetLibrary, jurisdiction_prefix
+from xinfang.server.store.case_tables import OPEN_STAGES, CaseEscalation, CaseEvent, Petition
+from xinfang.server.store.models import AuditLog, User, utcnow
 
 from .charts import Column
 

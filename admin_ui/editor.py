@@ -6,11 +6,11 @@ import datetime as dt
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 
-from xinfang.server import lifecycle
-from xinfang.server.auth import current_user, in_scope
-from xinfang.server.db import get_session
-from xinfang.server.library_store import forget_current
-from xinfang.server.models import RuleSetDraft
+from xinfang.server.rulesets import lifecycle
+from xinfang.server.rulesets.library_store import forget_current
+from xinfang.server.store.db import get_session
+from xinfang.server.store.models import RuleSetDraft
+from xinfang.server.web.auth import current_user, in_scope
 
 from . import editor_workspace as workspace
 from . import page_or_fragment

@@ -9,14 +9,14 @@ from sqlalchemy import select
 
 from xinfang.config import UnknownJurisdiction, today_in_china
 from xinfang.config.yaml_source import load_yaml
-from xinfang.server import lifecycle
-from xinfang.server.app import library_of
-from xinfang.server.auth import current_user, has_role, in_scope
-from xinfang.server.db import get_session
-from xinfang.server.draft_checks import check_text, draft_name, structural_diff
-from xinfang.server.library_store import forget_current
-from xinfang.server.models import RuleSetDraft, RuleSetVersionRecord
-from xinfang.server.ruleset_text import set_header
+from xinfang.server.accounts import has_role
+from xinfang.server.rulesets import lifecycle
+from xinfang.server.rulesets.draft_checks import check_text, draft_name, structural_diff
+from xinfang.server.rulesets.library_store import forget_current, library_of
+from xinfang.server.rulesets.text import set_header
+from xinfang.server.store.db import get_session
+from xinfang.server.store.models import RuleSetDraft, RuleSetVersionRecord
+from xinfang.server.web.auth import current_user, in_scope
 
 from .access import READ_ROLES, forbidden, require_ruleset_scope, roles_required_page
 from .editor_diff import counts, side_by_side

@@ -10,12 +10,13 @@ from flask import current_app
 
 from xinfang.config import ConfigError, NoRuleSetInForce, bundled_rules_dir, today_in_china
 from xinfang.config.yaml_source import load_yaml
-from xinfang.server import lifecycle
-from xinfang.server.app import library_of
-from xinfang.server.auth import current_user, has_role
-from xinfang.server.db import get_session
-from xinfang.server.draft_checks import check_text, draft_name
-from xinfang.server.models import RuleSetDraft, RuleSetVersionRecord
+from xinfang.server.accounts import has_role
+from xinfang.server.rulesets import lifecycle
+from xinfang.server.rulesets.draft_checks import check_text, draft_name
+from xinfang.server.rulesets.library_store import library_of
+from xinfang.server.store.db import get_session
+from xinfang.server.store.models import RuleSetDraft, RuleSetVersionRecord
+from xinfang.server.web.auth import current_user
 
 from .editor_forms import ORDER, EditorForms, FormProblem, form_edits, new_item_edits
 from .editor_scenarios import sample_scenarios

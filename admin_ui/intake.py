@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 
 from xinfang.config import NoRuleSetInForce
-from xinfang.server.app import library_of
-from xinfang.server.auth import current_user
-from xinfang.server.db import get_session
-from xinfang.server.errors import ApiError
-from xinfang.server.workflow import register_case
+from xinfang.server.cases.workflow import register_case
+from xinfang.server.rulesets.library_store import library_of
+from xinfang.server.store.db import get_session
+from xinfang.server.web.auth import current_user
+from xinfang.server.web.errors import ApiError
 
 from . import page_or_fragment
 from .access import roles_required_page

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from xinfang.config import EffectiveRuleSet, NoRuleSetInForce, RuleSetLibrary, today_in_china
-from xinfang.server.forms import UnknownCategory, form_definition, form_problems
+from xinfang.server.cases.forms import UnknownCategory, form_definition, form_problems
 
 # The order the clerk picks the channel in (the rule set may lack some; a county may remove one).
 INTAKE_ORDER = ("letter", "visit", "online", "phone", "fax", "hotline")
@@ -121,7 +121,7 @@ def _typed(spec: Mapping[str, Any], raw: Any) -> Any:
 
 
 def check(form: IntakeForm, case: Mapping[str, Any]) -> bool:
-    """Put the rule set's problems with the case beside their fields (server.forms.form_problems); True when none."""
+    """Put the rule set's problems with the case beside their fields (server.cases.forms.form_problems); True when none."""
     for problem in form_problems(form.definition, case):
         form.problems.setdefault(problem["field"], problem["message"])
     received = parse_day(form.received_on)

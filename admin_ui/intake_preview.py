@@ -10,13 +10,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xinfang.config import EffectiveRuleSet, today_in_china
+from xinfang.config import EffectiveRuleSet, jurisdiction_prefix, today_in_china
 from xinfang.rules.case_input import CaseError, parse_case
 from xinfang.rules.decide import decide
-from xinfang.server.case_file import jurisdiction_prefix
-from xinfang.server.case_models import Petition, User
-from xinfang.server.forms import CHANNEL_NOTES
-from xinfang.server.registration import petitioner_key
+from xinfang.server.cases.forms import CHANNEL_NOTES
+from xinfang.server.cases.registration import petitioner_key
+from xinfang.server.store.case_tables import Petition
+from xinfang.server.store.models import User
 
 from .intake_form import IntakeForm, parse_day
 

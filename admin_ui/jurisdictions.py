@@ -7,10 +7,16 @@ from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, make_response, render_template, request
 
-from xinfang.config import (Jurisdiction, NoRuleSetInForce, RuleSetLibrary, RuleSetVersion, UnknownJurisdiction,
-                            today_in_china)
-from xinfang.server.app import library_of
-from xinfang.server.auth import current_user
+from xinfang.config import (
+    Jurisdiction,
+    NoRuleSetInForce,
+    RuleSetLibrary,
+    RuleSetVersion,
+    UnknownJurisdiction,
+    today_in_china,
+)
+from xinfang.server.rulesets.library_store import library_of
+from xinfang.server.web.auth import current_user
 
 from . import page_or_fragment
 from .access import READ_ROLES, require_ruleset_scope, roles_required_page, ruleset_reader

@@ -8,8 +8,8 @@ from typing import Any
 from flask import render_template
 
 from xinfang.config import EffectiveRuleSet
-from xinfang.server.case_models import Petition
-from xinfang.server.forms import CHANNEL_NOTES
+from xinfang.server.cases.forms import CHANNEL_NOTES
+from xinfang.server.store.case_tables import Petition
 
 from . import labels
 from .case_labels import chinese_date

@@ -1,4 +1,4 @@
-"""Signing in and out of the pages: the session cookie, passwords checked by server.auth."""
+"""Signing in and out of the pages: the session cookie, passwords checked by server.web.auth."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
-from xinfang.server.auth import current_user, hash_password, verify_password
-from xinfang.server.case_models import User
-from xinfang.server.db import get_session
+from xinfang.server.accounts import hash_password, verify_password
+from xinfang.server.store.db import get_session
+from xinfang.server.store.models import User
+from xinfang.server.web.auth import current_user
 
 from .access import safe_next
 from .csrf import rotate_token

@@ -24,10 +24,10 @@ from sqlalchemy.pool import NullPool
 
 from xinfang.config import bundled_library
 from xinfang.rules.decide import evaluate
-from xinfang.server.app import create_app
-from xinfang.server.auth import create_user
-from xinfang.server.db import database_of
-from xinfang.server.ruleset_import import ensure_database
+from xinfang.server.accounts import create_user
+from xinfang.server.rulesets.import_export import ensure_database
+from xinfang.server.store.db import database_of
+from xinfang.server.web.app import create_app
 
 TEXTS = ["村里征地补偿款至今未发放", "小区物业乱收费", "工厂夜间噪音扰民", "公司拖欠工资三个月", "咨询低保申请材料",
          "学校入学划片不合理", "道路破损多年无人修", "建议增加公交线路"]

@@ -36,9 +36,9 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.pool import NullPool
 
 from xinfang.config import CHINA
-from xinfang.server import db
-from xinfang.server import sweep as sweeping
-from xinfang.server.case_models import CaseEscalation
+from xinfang.server.cases import sweep as sweeping
+from xinfang.server.store import db
+from xinfang.server.store.case_tables import CaseEscalation
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TODAY = dt.date(2024, 6, 3)

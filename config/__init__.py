@@ -7,7 +7,15 @@ from zoneinfo import ZoneInfo
 
 from .effective import EffectiveRuleSet, NoRuleSetInForce
 from .errors import ConfigError, ConfigIssue, Position
-from .jurisdictions import Jurisdiction, JurisdictionTree, UnknownJurisdiction, canonical_code, national_tree
+from .jurisdictions import (
+    Jurisdiction,
+    JurisdictionTree,
+    UnknownJurisdiction,
+    canonical_code,
+    covers,
+    jurisdiction_prefix,
+    national_tree,
+)
 from .library import RuleSetLibrary, bundled_library, bundled_rules_dir
 from .versions import RuleSetVersion, Source
 
@@ -22,5 +30,6 @@ def today_in_china() -> dt.date:
 __all__ = [
     "CHINA", "ConfigError", "ConfigIssue", "EffectiveRuleSet", "Jurisdiction", "JurisdictionTree",
     "NoRuleSetInForce", "Position", "RuleSetLibrary", "RuleSetVersion", "Source", "UnknownJurisdiction",
-    "bundled_library", "bundled_rules_dir", "canonical_code", "national_tree", "today_in_china",
+    "bundled_library", "bundled_rules_dir", "canonical_code", "covers", "jurisdiction_prefix", "national_tree",
+    "today_in_china",
 ]

@@ -82,6 +82,22 @@ def _level_of(code: str) -> Level:
     return "city" if code.endswith("00") else "county"
 
 
+def jurisdiction_prefix(code: str) -> str:
+    """The leading digits every code below `code` repeats (GB/T 2260; the tree enforces it): "" for the nation."""
+    if code == "000000":
+        return ""
+    if len(code) == 9:
+        return code
+    if code.endswith("0000"):
+        return code[:2]
+    return code[:4] if code.endswith("00") else code
+
+
+def covers(scope_code: str, code: str) -> bool:
+    """Whether `code` is `scope_code` or lies below it."""
+    return code.startswith(jurisdiction_prefix(scope_code))
+
+
 class JurisdictionTree:
     """Jurisdictions by code, rooted at the nation; every lookup accepts any form of a code."""
 

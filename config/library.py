@@ -13,8 +13,15 @@ from .bounds import Bound, check_version, collect_bounds
 from .effective import EffectiveRuleSet, NoRuleSetInForce
 from .errors import ConfigError, ConfigIssue
 from .inheritance import Merged, merge_chain
-from .jurisdictions import (LEVELS, NATIONAL_CODE, Jurisdiction, JurisdictionTree, UnknownJurisdiction,
-                            canonical_code, national_tree)
+from .jurisdictions import (
+    LEVELS,
+    NATIONAL_CODE,
+    Jurisdiction,
+    JurisdictionTree,
+    UnknownJurisdiction,
+    canonical_code,
+    national_tree,
+)
 from .references import reference_problems
 from .validate_schema import schema_issues
 from .versions import RuleSetVersion, read_version

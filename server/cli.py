@@ -11,8 +11,14 @@ from typing import Any
 
 import click
 
-from xinfang.config import (ConfigError, NoRuleSetInForce, RuleSetLibrary, UnknownJurisdiction, bundled_rules_dir,
-                            today_in_china)
+from xinfang.config import (
+    ConfigError,
+    NoRuleSetInForce,
+    RuleSetLibrary,
+    UnknownJurisdiction,
+    bundled_rules_dir,
+    today_in_china,
+)
 
 
 def common_options(command):
@@ -185,8 +191,8 @@ def serve(host: str, port: int, demo_accounts: bool, demo_data: bool, rules: Pat
     First creates or upgrades the database and imports the rule sets (of --rules, else the bundled
     ones) that it lacks; on a database without cases, generates the demo cases (--no-demo-data skips it).
     """
-    from xinfang.server import db as database_module
-    from xinfang.server.app import create_app
+    from xinfang.server.store import db as database_module
+    from xinfang.server.web.app import create_app
     library = library_or_exit(rules)
     app = create_app({"RULES_DIR": str(rules) if rules else None, "DATABASE_URL": database})
     url = database_module.resolve_url(app.config.get("DATABASE_URL"), app.instance_path)
@@ -202,11 +208,11 @@ def serve(host: str, port: int, demo_accounts: bool, demo_data: bool, rules: Pat
 
 
 def seed_demo_accounts(url: str) -> int:
-    """Create the demo accounts (server.auth.DEMO_USERS) the database lacks; a local demo only."""
+    """Create the demo accounts (server.accounts.DEMO_USERS) the database lacks; a local demo only."""
     from sqlalchemy.orm import Session
 
-    from xinfang.server import db as database_module
-    from xinfang.server.auth import DEMO_PASSWORD, seed_demo_users
+    from xinfang.server.accounts import DEMO_PASSWORD, seed_demo_users
+    from xinfang.server.store import db as database_module
     engine = database_module.make_engine(url)
     try:
         with Session(engine) as session, session.begin():
@@ -229,7 +235,7 @@ def demo_command(cases: int | None, seed: int | None, rules: Path | None, databa
 
     Creates or upgrades the database and imports the rule sets first; does nothing when it already holds cases.
     """
-    from xinfang.server import db as database_module
+    from xinfang.server.store import db as database_module
     library = library_or_exit(rules)
     url = database_module.resolve_url(database)
     prepare_database_or_exit(url, library)
@@ -237,12 +243,12 @@ def demo_command(cases: int | None, seed: int | None, rules: Path | None, databa
 
 
 def seed_demo_data(url: str, library: RuleSetLibrary, *, cases: int | None = None, seed: int | None = None):
-    """server.demo_data.generate on the database at `url`, with progress on stderr; skipped when it has cases."""
+    """server.cases.demo_data.generate on the database at `url`, with progress on stderr; skipped when it has cases."""
     from sqlalchemy.orm import Session
 
-    from xinfang.server import db as database_module
-    from xinfang.server.demo_data import DEFAULT_CASES, DEFAULT_SEED, generate, has_cases
-    from xinfang.server.library_store import published_library, remember_files
+    from xinfang.server.cases.demo_data import DEFAULT_CASES, DEFAULT_SEED, generate, has_cases
+    from xinfang.server.rulesets.library_store import published_library, remember_files
+    from xinfang.server.store import db as database_module
     tty = sys.stderr.isatty()
 
     def progress(done: int, total: int) -> None:
@@ -275,7 +281,7 @@ def seed_demo_data(url: str, library: RuleSetLibrary, *, cases: int | None = Non
 
 def prepare_database_or_exit(url: str, library: RuleSetLibrary) -> None:
     """Upgrade the database and import the rule sets it lacks, saying what was done."""
-    from xinfang.server.ruleset_import import ImportConflict, ensure_database
+    from xinfang.server.rulesets.import_export import ImportConflict, ensure_database
     try:
         upgraded, imported = ensure_database(url, library)
     except ImportConflict as err:
@@ -294,7 +300,7 @@ def db() -> None:
 @common_options
 def db_upgrade(rules: Path | None, database: str | None) -> None:
     """Create the database, or upgrade it to the newest schema (default: the embedded SQLite file)."""
-    from xinfang.server import db as database_module
+    from xinfang.server.store import db as database_module
     url = database_module.resolve_url(database)
     try:
         result = database_module.upgrade(url)
@@ -311,8 +317,8 @@ def sweep_command(at: dt.datetime | None, rules: Path | None, database: str | No
     """Fire every escalation step due by --at on the open cases, each once; print what fired."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from xinfang.server import db as database_module
-    from xinfang.server.sweep import sweep
+    from xinfang.server.cases.sweep import sweep
+    from xinfang.server.store import db as database_module
     url = database_module.resolve_url(database)
     engine = database_module.make_engine(url)
     try:

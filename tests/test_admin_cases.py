@@ -13,13 +13,14 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from xinfang.config import bundled_library, today_in_china
-from xinfang.server import auth
-from xinfang.server import db as database_module
-from xinfang.server.app import create_app, library_of
-from xinfang.server.auth import DEMO_PASSWORD
-from xinfang.server.db import get_session
-from xinfang.server.registration import register_case
-from xinfang.server.ruleset_import import ensure_database
+from xinfang.server import accounts as auth
+from xinfang.server.accounts import DEMO_PASSWORD
+from xinfang.server.cases.registration import register_case
+from xinfang.server.rulesets.import_export import ensure_database
+from xinfang.server.rulesets.library_store import library_of
+from xinfang.server.store import db as database_module
+from xinfang.server.store.db import get_session
+from xinfang.server.web.app import create_app
 
 TODAY = today_in_china()
 PHONE, ID_NUMBER = "13905390000", "371321198503124526"

@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from xinfang.config import bundled_library
-from xinfang.server import db as database_module
-from xinfang.server.app import create_app
-from xinfang.server import auth
-from xinfang.server.auth import DEMO_PASSWORD
-from xinfang.server.ruleset_import import ensure_database
+from xinfang.server import accounts as auth
+from xinfang.server.accounts import DEMO_PASSWORD
+from xinfang.server.rulesets.import_export import ensure_database
+from xinfang.server.store import db as database_module
+from xinfang.server.web.app import create_app
 
 ADMIN_UI = Path(__file__).resolve().parent.parent / "admin_ui"
 

@@ -141,7 +141,8 @@ def test_case_error_is_a_value_error_with_one_line_per_problem():
 
 
 def test_schema_file_is_valid_json_beside_the_module():
-    import xinfang.rules.case_input as module
     from importlib import resources
+
+    import xinfang.rules.case_input as module
     text = resources.files(module.__package__).joinpath("case.schema.json").read_text(encoding="utf-8")
     assert json.loads(text)["title"]

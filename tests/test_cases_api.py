@@ -1,4 +1,4 @@
-"""Tests of the case API (server/cases_api.py): statuses, headers, scope, revisions, filters; SQLite and PostgreSQL."""
+"""Tests of the case API (server/web/cases_api.py): statuses, headers, scope, revisions, filters; SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import threading
 import pytest
 
 from xinfang.config import bundled_library
-from xinfang.server import db
-from xinfang.server.app import create_app
-from xinfang.server.auth import hash_password
-from xinfang.server.case_models import User
-from xinfang.server.registration import ensure_jurisdiction
+from xinfang.server.accounts import hash_password
+from xinfang.server.cases.registration import ensure_jurisdiction
+from xinfang.server.store import db
+from xinfang.server.store.models import User
+from xinfang.server.web.app import create_app
 
 PASSWORD = "pw"
 USERS = {  # username: (jurisdiction, roles, unit, unit name)

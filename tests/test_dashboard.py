@@ -11,16 +11,16 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from xinfang.config import CHINA, bundled_library, today_in_china
-from xinfang.server import auth
-from xinfang.server import db as database_module
-from xinfang.server.app import create_app
-from xinfang.server.auth import DEMO_PASSWORD
-from xinfang.server.case_models import CaseEscalation, CaseEvent, Petition
-from xinfang.server.demo_data import generate
-from xinfang.server.models import AuditLog
-from xinfang.server.ruleset_import import ensure_database
-from xinfang.server.sweep import sweep
-from xinfang.server.workflow import act, register_case
+from xinfang.server import accounts as auth
+from xinfang.server.accounts import DEMO_PASSWORD
+from xinfang.server.cases.demo_data import generate
+from xinfang.server.cases.sweep import sweep
+from xinfang.server.cases.workflow import act, register_case
+from xinfang.server.rulesets.import_export import ensure_database
+from xinfang.server.store import db as database_module
+from xinfang.server.store.case_tables import CaseEscalation, CaseEvent, Petition
+from xinfang.server.store.models import AuditLog
+from xinfang.server.web.app import create_app
 
 
 def fast_hash(password: str) -> str:

@@ -22,12 +22,24 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from xinfang.config import RuleSetLibrary, bundled_library, bundled_rules_dir
 from xinfang.config.library import find_ruleset_files
-from xinfang.server import db
 from xinfang.server.cli import main
-from xinfang.server.models import (AuditLog, Base, Jurisdiction, PublishedVersionImmutable, RuleSetDraft,
-                                   RuleSetVersionRecord, content_hash)
-from xinfang.server.ruleset_import import (ImportConflict, ensure_database, export_version, import_library,
-                                           write_version)
+from xinfang.server.rulesets.import_export import (
+    ImportConflict,
+    ensure_database,
+    export_version,
+    import_library,
+    write_version,
+)
+from xinfang.server.store import db
+from xinfang.server.store.models import (
+    AuditLog,
+    Base,
+    Jurisdiction,
+    PublishedVersionImmutable,
+    RuleSetDraft,
+    RuleSetVersionRecord,
+    content_hash,
+)
 
 TABLES = {"alembic_version", "jurisdiction", "ruleset_version", "ruleset_draft", "audit_log", "petition",
           "case_event", "case_deadline", "case_escalation", "idempotency_record", "app_user", "case_number_counter"}

@@ -5,18 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
-import pytest
 import flask
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from xinfang.server import db
-from xinfang.server.case_models import CaseEscalation, CaseEvent, Petition
+from xinfang.server.cases.demo_data import demo_period, generate
+from xinfang.server.cases.indicators import indicators
 from xinfang.server.cli import main
-from xinfang.server.demo_data import demo_period, generate
-from xinfang.server.indicators import indicators
-from xinfang.server.ruleset_import import ensure_database
+from xinfang.server.rulesets.import_export import ensure_database
+from xinfang.server.store import db
+from xinfang.server.store.case_tables import CaseEscalation, CaseEvent, Petition
 
 TODAY = dt.date(2025, 6, 30)  # a fixed day in the past: the same cases whenever the tests run
 
@@ -152,7 +152,7 @@ def test_cli_demo(tmp_path):
 @pytest.mark.parametrize("option, generated", [(None, True), ("--no-demo-data", False)])
 def test_serve_fills_an_empty_database(tmp_path, monkeypatch, option, generated):
     monkeypatch.setattr(flask.Flask, "run", lambda app, host, port: None)
-    monkeypatch.setattr("xinfang.server.demo_data.DEFAULT_CASES", 6)
+    monkeypatch.setattr("xinfang.server.cases.demo_data.DEFAULT_CASES", 6)
     url = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
     result = CliRunner().invoke(main, ["serve", "--database", url, "--no-demo-accounts", *([option] if option else [])])
     assert result.exit_code == 0, result.output

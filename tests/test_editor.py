@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from html import unescape
 import re
+from html import unescape
 from html.parser import HTMLParser
 
 import pytest
@@ -13,11 +13,11 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.security import generate_password_hash
 
 from xinfang.config import bundled_library, today_in_china
-from xinfang.server import auth
-from xinfang.server import db as database_module
-from xinfang.server.app import create_app
-from xinfang.server.auth import DEMO_PASSWORD
-from xinfang.server.ruleset_import import ensure_database
+from xinfang.server import accounts as auth
+from xinfang.server.accounts import DEMO_PASSWORD
+from xinfang.server.rulesets.import_export import ensure_database
+from xinfang.server.store import db as database_module
+from xinfang.server.web.app import create_app
 
 CONCLUDE = "f:time_limits.conclude.days:int"
 

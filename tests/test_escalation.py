@@ -7,8 +7,7 @@ import pytest
 from xinfang.rules import escalation
 from xinfang.rules.case_input import parse_case
 from xinfang.rules.durable_adapter import default_adapter
-from xinfang.rules.escalation import (DueEscalation, completed_steps, deadline_dates, due_escalations,
-                                      escalation_flags)
+from xinfang.rules.escalation import DueEscalation, completed_steps, deadline_dates, due_escalations, escalation_flags
 
 D = dt.date.fromisoformat
 OPENED = D("2024-03-01")

@@ -9,8 +9,8 @@ import jsonschema
 import pytest
 
 from xinfang.config import bundled_rules_dir
-from xinfang.server.app import create_app
-from xinfang.server.forms import UnknownCategory, UnknownIntake, form_definition, form_problems
+from xinfang.server.cases.forms import UnknownCategory, UnknownIntake, form_definition, form_problems
+from xinfang.server.web.app import create_app
 
 SPRING_2024 = dt.date(2024, 5, 1)
 

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from xinfang.server import db
-from xinfang.server.app import create_app
-from xinfang.server.auth import create_user
-from xinfang.server.case_models import CaseDeadline, CaseEvent, Petition
-from xinfang.server.indicators import indicators
-from xinfang.server.models import Jurisdiction
+from xinfang.server.accounts import create_user
+from xinfang.server.cases.indicators import indicators
+from xinfang.server.store import db
+from xinfang.server.store.case_tables import CaseDeadline, CaseEvent, Petition
+from xinfang.server.store.models import Jurisdiction
+from xinfang.server.web.app import create_app
 
 D = dt.date.fromisoformat
 FIRST_HALF = (D("2024-01-01"), D("2024-06-30"))

@@ -1,4 +1,4 @@
-"""The server's library from the database (server/library_store.py) and RuleSetLibrary.collect_texts under it."""
+"""The server's library from the database (server/rulesets/library_store.py) and RuleSetLibrary.collect_texts under it."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ import datetime as dt
 
 from xinfang.config import RuleSetLibrary, bundled_library, bundled_rules_dir
 from xinfang.config.library import display_name, find_ruleset_files
-from xinfang.server import db, lifecycle
-from xinfang.server.app import create_app, library_of
-from xinfang.server.db import get_session
-from xinfang.server.ruleset_import import import_library
-from xinfang.server.ruleset_text import set_header
+from xinfang.server.rulesets import lifecycle
+from xinfang.server.rulesets.import_export import import_library
+from xinfang.server.rulesets.library_store import library_of
+from xinfang.server.rulesets.text import set_header
+from xinfang.server.store import db
+from xinfang.server.store.db import get_session
+from xinfang.server.web.app import create_app
 
 YINAN = bundled_rules_dir() / "371321_yinan" / "2024-01-01.yaml"
 

@@ -14,12 +14,13 @@ from sqlalchemy.orm import Session
 
 from xinfang.config import bundled_library, bundled_rules_dir
 from xinfang.rules.decide import evaluate
-from xinfang.server import db, lifecycle
-from xinfang.server.case_models import Petition
-from xinfang.server.library_store import published_library
-from xinfang.server.models import PublishedVersionImmutable, RuleSetDraft, RuleSetVersionRecord
-from xinfang.server.ruleset_import import export_version, import_library
-from xinfang.server.ruleset_text import set_header
+from xinfang.server.rulesets import lifecycle
+from xinfang.server.rulesets.import_export import export_version, import_library
+from xinfang.server.rulesets.library_store import published_library
+from xinfang.server.rulesets.text import set_header
+from xinfang.server.store import db
+from xinfang.server.store.case_tables import Petition
+from xinfang.server.store.models import PublishedVersionImmutable, RuleSetDraft, RuleSetVersionRecord
 
 TODAY = dt.date(2025, 6, 1)  # Yinan 2024.1 is in force
 START = dt.date(2025, 7, 1)

@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from xinfang.config import bundled_library
-from xinfang.server import db
-from xinfang.server.app import create_app
-from xinfang.server.auth import DEMO_PASSWORD, DEMO_USERS
-from xinfang.server.case_models import User
-from xinfang.server.openapi import OpenApiConflict, assemble, fragment_texts
-from xinfang.server.ruleset_import import ensure_database
+from xinfang.server.accounts import DEMO_PASSWORD, DEMO_USERS
+from xinfang.server.rulesets.import_export import ensure_database
+from xinfang.server.store import db
+from xinfang.server.store.models import User
+from xinfang.server.web.app import create_app
+from xinfang.server.web.openapi import OpenApiConflict, assemble, fragment_texts
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -75,7 +75,7 @@ def test_every_api_route_is_documented(app, document):
     documented = {(method.upper(), path) for path, item in document["paths"].items()
                   for method in item if method in ("get", "put", "post", "patch", "delete")}
     missing = sorted(flask_routes(app) - documented)
-    assert not missing, f"routes with no entry in server/openapi/*.yaml: {missing}"
+    assert not missing, f"routes with no entry in server/web/openapi/*.yaml: {missing}"
     assert not sorted(documented - flask_routes(app)), "documented operations the app does not serve"
 
 

@@ -15,13 +15,14 @@ from werkzeug.security import generate_password_hash
 
 from xinfang.config import bundled_library, today_in_china
 from xinfang.rules.decide import evaluate
-from xinfang.server import db
-from xinfang.server.app import create_app, library_of
-from xinfang.server.case_models import Petition, User
-from xinfang.server.db import get_session
-from xinfang.server.models import RuleSetVersionRecord
-from xinfang.server.ruleset_import import import_library
-from xinfang.server.ruleset_text import set_header
+from xinfang.server.rulesets.import_export import import_library
+from xinfang.server.rulesets.library_store import library_of
+from xinfang.server.rulesets.text import set_header
+from xinfang.server.store import db
+from xinfang.server.store.case_tables import Petition
+from xinfang.server.store.db import get_session
+from xinfang.server.store.models import RuleSetVersionRecord, User
+from xinfang.server.web.app import create_app
 
 PASSWORD = "pw-for-tests"
 USERS = {

@@ -14,15 +14,16 @@ import time
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from xinfang.config import CHINA
-from xinfang.server import db, scheduler
-from xinfang.server.case_models import CaseDeadline, CaseEscalation, CaseEvent, Petition
+from xinfang.server.cases.sweep import EVENT_ACTION, sweep
 from xinfang.server.cli import main
-from xinfang.server.models import AuditLog, Jurisdiction
-from xinfang.server.sweep import EVENT_ACTION, sweep
+from xinfang.server.jobs import scheduler
+from xinfang.server.store import db
+from xinfang.server.store.case_tables import CaseDeadline, CaseEscalation, CaseEvent, Petition
+from xinfang.server.store.models import AuditLog, Jurisdiction
 
 DAY = dt.date(2024, 6, 3)  # a Monday
 
@@ -348,7 +349,7 @@ def test_scheduler_sweeps_periodically_survives_errors_and_stops(engine, monkeyp
     monkeypatch.setattr(scheduler, "sweep", flaky)
     job = scheduler.SweepScheduler(lambda: engine, 0.05, worker="sched").start()
     try:
-        with caplog.at_level(logging.INFO, logger="xinfang.server.scheduler"):
+        with caplog.at_level(logging.INFO, logger="xinfang.server.jobs.scheduler"):
             deadline = time.monotonic() + 10
             while len(calls) < 3 and time.monotonic() < deadline:
                 time.sleep(0.02)
@@ -369,7 +370,7 @@ def test_scheduler_sweeps_periodically_survives_errors_and_stops(engine, monkeyp
     ({"SWEEP_INTERVAL_SECONDS": 60, "TESTING": True}, False),
 ])
 def test_create_app_starts_the_scheduler_only_when_enabled_and_not_testing(tmp_path, config, started):
-    from xinfang.server.app import create_app
+    from xinfang.server.web.app import create_app
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3", "SECRET_KEY": "k", **config})
     job = scheduler.scheduler_of(app)
     try:

@@ -1,4 +1,4 @@
-"""Tests of visible_case (server/visibility.py): one test per confidentiality and masking rule (no database needed)."""
+"""Tests of visible_case (server/cases/visibility.py): one test per confidentiality and masking rule (no database needed)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 
-from xinfang.server.case_models import Petition, User
-from xinfang.server.visibility import mask_id_number, mask_phone, visible_case
+from xinfang.server.cases.visibility import mask_id_number, mask_phone, visible_case
+from xinfang.server.store.case_tables import Petition
+from xinfang.server.store.models import User
 
 PERSON = {"name": "张三", "id_number": "370101199001011234", "phone": "13812345678", "address": "山东省临沂市沂南县界湖街道"}
 

@@ -1,4 +1,4 @@
-"""Tests of the case workflow (server/workflow.py, registration.py, case_file.py): each path and each refusal.
+"""Tests of the case workflow (server/cases/workflow.py, registration.py, case_file.py): each path and each refusal.
 
 One test per rule, the article in a comment. Every test runs on SQLite and on PostgreSQL (tests/conftest.py).
 """
@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from xinfang.config import RuleSetLibrary, bundled_library, bundled_rules_dir
 from xinfang.rules.decide import evaluate
-from xinfang.server import db
-from xinfang.server.case_models import CaseDeadline, CaseEscalation, CaseEvent, IdempotencyRecord, Petition
-from xinfang.server.errors import ApiError
-from xinfang.server.models import AuditLog, Jurisdiction, utcnow
-from xinfang.server.workflow import act, allowed_actions, register, register_case, timeline
+from xinfang.server.cases.workflow import act, allowed_actions, register, register_case, timeline
+from xinfang.server.store import db
+from xinfang.server.store.case_tables import CaseDeadline, CaseEscalation, CaseEvent, IdempotencyRecord, Petition
+from xinfang.server.store.models import AuditLog, Jurisdiction, utcnow
+from xinfang.server.web.errors import ApiError
 
 D = dt.date.fromisoformat
 YINAN, GANZHOU = "371321", "360700"
@@ -97,7 +97,7 @@ def test_register_refuses_an_invalid_case_listing_every_field(session, library):
 
 
 def test_register_enforces_the_form_of_the_pinned_version_and_keeps_its_extra_fields(session, library):
-    # The clerk's form (server/forms.py): a letter needs name, address and text (Art. 19).
+    # The clerk's form (server/cases/forms.py): a letter needs name, address and text (Art. 19).
     err = refused("invalid_case", lambda: register(session, library, case(petitioner={"name": "张三"}),
                                                    actor="clerk", jurisdiction_code=YINAN))
     assert err.details == ["petitioner.address: 住址为必填项"]

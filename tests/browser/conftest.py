@@ -29,10 +29,10 @@ def serve(directory: Path):
     from werkzeug.serving import make_server
 
     from xinfang.config import bundled_library
-    from xinfang.server import db as database_module
-    from xinfang.server.app import create_app
-    from xinfang.server import auth
-    from xinfang.server.ruleset_import import ensure_database
+    from xinfang.server import accounts as auth
+    from xinfang.server.rulesets.import_export import ensure_database
+    from xinfang.server.store import db as database_module
+    from xinfang.server.web.app import create_app
 
     url = f"sqlite:///{directory / 'xinfang.sqlite3'}"
     ensure_database(url, bundled_library())
@@ -120,7 +120,7 @@ def page(new_page):
 @pytest.fixture
 def sign_in():
     """`sign_in(page, username)`: through the sign-in form, as a person would (password xinfang-demo)."""
-    from xinfang.server.auth import DEMO_PASSWORD
+    from xinfang.server.accounts import DEMO_PASSWORD
 
     def go(page, username: str = "yinan_officer", next_path: str | None = None):
         if next_path is not None or "/sign-in" not in page.url:  # else stay: the form carries `next`

@@ -28,9 +28,9 @@ def seeded(live_app):
     from sqlalchemy.orm import Session
 
     from xinfang.config import today_in_china
-    from xinfang.server import db as database_module
-    from xinfang.server.library_store import published_library
-    from xinfang.server.registration import register_case
+    from xinfang.server.cases.registration import register_case
+    from xinfang.server.rulesets.library_store import published_library
+    from xinfang.server.store import db as database_module
 
     today = today_in_china()
     engine = database_module.make_engine(live_app[1])

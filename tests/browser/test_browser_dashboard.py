@@ -22,11 +22,11 @@ def demo(own_app):
     from sqlalchemy.orm import Session
 
     from xinfang.config import CHINA, today_in_china
-    from xinfang.server import db as database_module
-    from xinfang.server.demo_data import generate
-    from xinfang.server.library_store import published_library
-    from xinfang.server.sweep import sweep
-    from xinfang.server.workflow import act, register_case
+    from xinfang.server.cases.demo_data import generate
+    from xinfang.server.cases.sweep import sweep
+    from xinfang.server.cases.workflow import act, register_case
+    from xinfang.server.rulesets.library_store import published_library
+    from xinfang.server.store import db as database_module
 
     engine = database_module.make_engine(own_app[1])
     try:

@@ -12,7 +12,7 @@ import pytest
 
 from xinfang.config import today_in_china
 from xinfang.rules.calendar import calendar_for
-from xinfang.server.auth import DEMO_PASSWORD
+from xinfang.server.accounts import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')").expect

@@ -108,9 +108,9 @@ def test_a_field_an_officer_publishes_appears_without_a_restart(own_app, new_pag
     from sqlalchemy.orm import Session
 
     from xinfang.config import today_in_china
-    from xinfang.server import db as database_module
-    from xinfang.server import lifecycle
-    from xinfang.server.ruleset_text import set_header
+    from xinfang.server.rulesets import lifecycle
+    from xinfang.server.rulesets.text import set_header
+    from xinfang.server.store import db as database_module
 
     base_url, database_url = own_app
     page = new_page(base_url=base_url)

@@ -1,0 +1,90 @@
+"""Who may sign in and what they may do: user accounts, salted password hashes, roles, the demo accounts."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from xinfang.server.store.models import ROLES, User
+
+__all__ = ["DEMO_PASSWORD", "DEMO_USERS", "ROLES", "create_user", "has_role", "hash_password", "seed_demo_users",
+           "verify_password"]
+
+# scrypt through werkzeug: a maintained, salted, memory-hard hash.
+_METHOD = "scrypt"
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=_METHOD)
+
+
+def verify_password(user: User | None, password: str) -> bool:
+    return user is not None and user.active and _password_matches(user.password_hash, password)
+
+
+_VERIFIED: dict[tuple[str, str], bool] = {}
+_VERIFIED_MAX = 1024
+
+
+def _password_matches(password_hash: str, password: str) -> bool:
+    """scrypt costs ~0.3 s by design; API clients send HTTP Basic on every request, so a result is remembered.
+
+    Keyed by the stored hash and a sha256 of the password (never the password itself), so a changed
+    password never matches a remembered result.
+    """
+    key = (password_hash, hashlib.sha256(password.encode("utf-8")).hexdigest())
+    found = _VERIFIED.get(key)
+    if found is None:
+        found = check_password_hash(password_hash, password)
+        if len(_VERIFIED) >= _VERIFIED_MAX:
+            _VERIFIED.clear()
+        _VERIFIED[key] = found
+    return found
+
+
+def has_role(user: User | None, *roles: str) -> bool:
+    return user is not None and ("admin" in user.roles or any(r in user.roles for r in roles))
+
+
+def create_user(db, username: str, password: str, *, display_name: str, jurisdiction_code: str,
+                roles: Iterable[str], unit: str | None = None, unit_name: str | None = None) -> User:
+    roles = list(roles)
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {sorted(unknown)}; roles are {', '.join(ROLES)}")
+    user = User(username=username, display_name=display_name, password_hash=hash_password(password),
+                jurisdiction_code=jurisdiction_code, roles=roles, unit=unit, unit_name=unit_name)
+    db.add(user)
+    return user
+
+
+# Demo accounts seeded by `make run` (README lists them). Passwords are for a local demo only.
+DEMO_USERS = (
+    dict(username="admin", display_name="系统管理员", jurisdiction_code="000000", roles=["admin"]),
+    dict(username="yinan_officer", display_name="沂南县政策专员", jurisdiction_code="371321", roles=["policy_officer"]),
+    dict(username="yinan_approver", display_name="沂南县审批人", jurisdiction_code="371321", roles=["approver"]),
+    dict(username="yinan_clerk", display_name="沂南县登记员", jurisdiction_code="371321", roles=["clerk"],
+         unit="petition_office", unit_name="沂南县信访局"),
+    dict(username="yinan_supervisor", display_name="沂南县督查员", jurisdiction_code="371321", roles=["supervisor"]),
+    dict(username="yinan_discipline", display_name="沂南县纪委监委", jurisdiction_code="371321",
+         roles=["discipline", "supervisor"], unit="discipline", unit_name="沂南县纪委监委"),
+    dict(username="linyi_supervisor", display_name="临沂市督查员", jurisdiction_code="371300", roles=["supervisor"]),
+    dict(username="ganzhou_officer", display_name="赣州市政策专员", jurisdiction_code="360700", roles=["policy_officer"]),
+    dict(username="ganzhou_clerk", display_name="赣州市登记员", jurisdiction_code="360700", roles=["clerk"]),
+    dict(username="yuanjiang_officer", display_name="沅江市政策专员", jurisdiction_code="430981", roles=["policy_officer"]),
+)
+DEMO_PASSWORD = "xinfang-demo"
+
+
+def seed_demo_users(db) -> int:
+    """Create the demo accounts that are missing (password DEMO_PASSWORD); returns how many were created."""
+    existing = set(db.scalars(select(User.username)))
+    created = 0
+    for spec in DEMO_USERS:
+        if spec["username"] not in existing:
+            create_user(db, password=DEMO_PASSWORD, **spec)
+            created += 1
+    return created

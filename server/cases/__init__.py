@@ -1,0 +1,1 @@
+"""The case service: registration, the workflow, the case file, visibility, indicators, sweeps."""

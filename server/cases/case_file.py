@@ -1,0 +1,159 @@
+"""What a case's file derives from its decision: the pinned rule set, deadline rows and the escalation schedule."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from xinfang.config import EffectiveRuleSet, NoRuleSetInForce, RuleSetLibrary, RuleSetVersion, UnknownJurisdiction
+from xinfang.config.bounds import collect_bounds
+from xinfang.config.inheritance import Merged, merge_chain
+from xinfang.rules.escalation import escalation_schedule as rules_escalation_schedule
+from xinfang.server.store.case_tables import OPEN_STAGES, CaseDeadline, CaseEscalation, Petition
+from xinfang.server.web.errors import ApiError
+
+__all__ = ["FORM", "deadline_snapshot", "effective_or_error", "engine_input", "escalation_schedule",
+           "pinned_effective", "sync_file"]
+
+# The form's fields the engine does not read (facts, reasons, a county's parcel number): kept in the file,
+# left out of what the engine is given (server/cases/forms.py puts them there).
+FORM = "form"
+
+
+def engine_input(case_json: Mapping[str, Any]) -> dict[str, Any]:
+    """The Case JSON the engine takes: the stored input without the form's extra fields."""
+    return {k: v for k, v in case_json.items() if k != FORM}
+
+
+def effective_or_error(library: RuleSetLibrary, code: str, day: dt.date) -> EffectiveRuleSet:
+    """The rule set in force in `code` on `day`, or a 422 saying why there is none."""
+    try:
+        return library.effective(code, day)
+    except UnknownJurisdiction as err:
+        raise ApiError(422, "unknown_jurisdiction", str(err)) from None
+    except NoRuleSetInForce as err:
+        raise ApiError(422, "no_ruleset_in_force", str(err)) from None
+
+
+# (library, label) → the merged chain: one merge per chain, so rules.plan's cache (by merged data) is hit too.
+_merged: dict[tuple[int, str], tuple[RuleSetLibrary, tuple, Merged, tuple]] = {}
+_lock = threading.Lock()
+
+
+def pinned_effective(library: RuleSetLibrary, label: str, code: str, day: dt.date) -> EffectiveRuleSet:
+    """The effective rule set made of exactly the versions `label` names (`000000@2022.1+...+371321@2024.1`).
+
+    A case keeps the version pinned when it was received, even after a newer version was published
+    for that date; raises ApiError (409) when the library no longer holds a pinned version.
+    """
+    current = effective_or_error(library, code, day)
+    if current.version_label == label:
+        return current
+    above = {j.code for j in library.tree.ancestors(code)}
+    with _lock:
+        hit = _merged.get((id(library), label))
+    if hit is None or hit[0] is not library:
+        chain = tuple(_pinned_version(library, part, label, above) for part in label.split("+"))
+        hit = (library, chain, merge_chain(chain), tuple(collect_bounds(chain)))
+        with _lock:
+            if len(_merged) >= 64:
+                _merged.clear()
+            _merged[(id(library), label)] = hit
+    _, chain, merged, bounds = hit
+    if any(v.code not in above for v in chain):
+        raise ApiError(422, "invalid_ruleset_version", f"{label} names rule sets of other jurisdictions than {code} "
+                                                       f"and the levels above it")
+    return EffectiveRuleSet(library.tree.get(code), day, chain, merged, bounds)
+
+
+def _pinned_version(library: RuleSetLibrary, part: str, label: str, above: set[str]) -> RuleSetVersion:
+    owner, _, version = part.partition("@")
+    if owner not in above:
+        raise ApiError(422, "invalid_ruleset_version", f"{part} in {label} is no rule set of a level above or at "
+                                                       f"the case's jurisdiction")
+    found = next((v for v in library.versions(owner) if v.version == version), None)
+    if found is None:
+        raise ApiError(409, "pinned_version_missing", f"the case is pinned to {label}, but version {part} is not "
+                                                      f"loaded; load it again or migrate the case explicitly")
+    return found
+
+
+def escalation_schedule(effective: EffectiveRuleSet, deadlines: Mapping[str, dt.date],
+                        opened_on: dt.date) -> list[dict[str, Any]]:
+    """The case_escalation rows of a case: rules.escalation's schedule, with what a sweep records."""
+    rows = []
+    for step in rules_escalation_schedule(effective, deadlines, opened_on):
+        spec = step.spec
+        where = f"{step.source['file']}:{step.source['line']}" if step.source else f"escalation.steps.{step.step}"
+        rows.append({"step": step.step, "watch": step.watch, "action": str(spec.get("action", "")),
+                     "flag": spec.get("flag"), "target": spec.get("to"), "letter": bool(spec.get("letter")),
+                     "due_on": step.due_on, "rule": f"escalation:{step.step}",
+                     "source": f"{where} ({spec['basis']})" if spec.get("basis") else where})
+    return rows
+
+
+def sync_file(db: Session, petition: Petition, effective: EffectiveRuleSet, decision: dict, *,
+              done: Iterable[str] = (), on: dt.date | None = None) -> None:
+    """Store a (re)computed decision: its flags, deadline rows (marking `done` steps on `on`), escalation rows.
+
+    Flags other than the engine's (duplicate, objection, a sweep's) are kept; escalations already
+    fired are history and never touched; the rest follow the new schedule.
+    """
+    old_engine_flags = set((petition.decision or {}).get("flags") or ())
+    petition.flags = sorted((set(petition.flags or ()) - old_engine_flags) | set(decision["flags"]))
+    petition.decision = decision
+    petition.admissible = decision["admissible"]
+    petition.kind, petition.category, petition.channel = decision["kind"], decision["category"], decision["channel"]
+    petition.track = decision["track"]
+    if petition.stage == "registered":
+        petition.route_unit = (decision.get("route") or {}).get("unit")
+
+    done = set(done)
+    rows = {row.step: row for row in petition.deadlines}
+    for step, found in decision["deadlines"].items():
+        row = rows.pop(step, None)
+        if row is None:
+            row = CaseDeadline(step=step)
+            petition.deadlines.append(row)
+        row.due_on = dt.date.fromisoformat(found["date"])
+        row.provisional, row.source = found["provisional"], found["source"]
+        if step in done and row.done_on is None:
+            row.done_on = on
+    for row in rows.values():
+        if row.done_on is None:  # the step no longer applies (a migration): its clock is gone
+            petition.deadlines.remove(row)
+    db.flush()
+
+    running = {row.step: row.due_on for row in petition.deadlines if row.done_on is None}
+    schedule = escalation_schedule(effective, running, petition.received_on)
+    if petition.stage not in OPEN_STAGES:
+        schedule = []
+    planned = {s["step"]: s for s in schedule}
+    # Core statements guarded by `fired_at IS NULL`: a sweep may fire a step while this runs, and a
+    # fired step is history, never rewritten or deleted.
+    pending = CaseEscalation.petition_id == petition.id, CaseEscalation.fired_at.is_(None)
+    fired = set(db.scalars(select(CaseEscalation.step).where(CaseEscalation.petition_id == petition.id,
+                                                             CaseEscalation.fired_at.is_not(None))))
+    existing = set(db.scalars(select(CaseEscalation.step).where(*pending)))
+    stale = existing - set(planned)
+    if stale:
+        db.execute(delete(CaseEscalation).where(*pending, CaseEscalation.step.in_(stale)))
+    for step, spec in planned.items():
+        if step in fired:
+            continue
+        if step in existing:
+            db.execute(update(CaseEscalation).where(*pending, CaseEscalation.step == step).values(**spec))
+        else:
+            db.add(CaseEscalation(petition_id=petition.id, **spec))
+    db.flush()
+
+
+def deadline_snapshot(petition: Petition) -> dict[str, dict[str, Any]]:
+    """Each step's deadline and when it was done, as an event records it (the timeline shows it)."""
+    return {row.step: {"due_on": row.due_on.isoformat(), "done_on": row.done_on.isoformat() if row.done_on else None}
+            for row in sorted(petition.deadlines, key=lambda r: (r.due_on, r.step))}

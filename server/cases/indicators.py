@@ -1,0 +1,203 @@
+"""Supervision indicators of a jurisdiction and all below it over a period, aggregated in SQL from the case file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from xinfang.config import NoRuleSetInForce, RuleSetLibrary
+from xinfang.server.store.case_tables import CaseDeadline, CaseEvent, Petition
+
+__all__ = ["HEADLINE", "SATISFACTION", "AUTHORITY_STEPS", "indicators"]
+
+HEADLINE = ("on_time_acceptance", "on_time_conclusion", "first_petition_resolution", "repeat_petitions",
+            "satisfaction")
+SATISFACTION = ("satisfied", "basically_satisfied", "unsatisfied")
+SATISFIED = ("satisfied", "basically_satisfied")
+# Steps the handling body owns; the petitioner's own periods (objection, review_request...) never make it late.
+AUTHORITY_STEPS = ("route", "notify", "conclude", "review", "rereview")
+
+
+def ratio(numerator: int, denominator: int) -> dict[str, Any]:
+    """A count with what it is out of; `rate` is None when nothing is measured."""
+    numerator, denominator = int(numerator or 0), int(denominator or 0)
+    return {"count": numerator, "numerator": numerator, "denominator": denominator,
+            "rate": round(numerator / denominator, 4) if denominator else None}
+
+
+def _sum(condition) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _first_event(stages: Iterable[str], name: str):
+    """Per petition, the legal date of the first event leading to one of `stages`."""
+    return (select(CaseEvent.petition_id, func.min(CaseEvent.on).label("on"))
+            .where(CaseEvent.stage_after.in_(tuple(stages))).group_by(CaseEvent.petition_id).subquery(name))
+
+
+def _groups(session: Session, library: RuleSetLibrary, root: str, start: dt.date, end: dt.date) -> dict[str, str]:
+    """Each jurisdiction with cases in the period that lies under `root` → the child of root it falls in (root: itself).
+
+    A loop over the distinct jurisdictions, not over cases: the tree lives in the rule-set library.
+    """
+    present = session.scalars(select(Petition.jurisdiction_code).distinct()
+                              .where(Petition.received_on.between(start, end)))
+    groups: dict[str, str] = {}
+    for code in present:
+        try:
+            chain = [j.code for j in library.tree.ancestors(code)]
+        except (LookupError, ValueError):
+            continue
+        if root in chain:
+            below = chain.index(root) + 1
+            groups[code] = chain[below] if below < len(chain) else root
+    return groups
+
+
+def _cohort(groups: Mapping[str, str], root: str, start: dt.date, end: dt.date, as_of: dt.date):
+    """One row per petition of the cohort with what every indicator needs, as a subquery."""
+    notify, conclude, rated = aliased(CaseDeadline), aliased(CaseDeadline), aliased(CaseEvent)
+    accepted = _first_event(("accepted", "refused"), "accepted")
+    concluded = _first_event(("concluded",), "concluded")
+    reviewed = _first_event(("review_requested",), "reviewed")
+    rating = CaseEvent.detail["satisfaction"].as_string()
+    latest_rating = (select(CaseEvent.petition_id, func.max(CaseEvent.id).label("event_id"))
+                     .where(CaseEvent.stage_after.in_(("concluded", "closed")), rating.in_(SATISFACTION))
+                     .group_by(CaseEvent.petition_id).subquery("latest_rating"))
+    late = exists().where(CaseDeadline.petition_id == Petition.id, CaseDeadline.step.in_(AUTHORITY_STEPS),
+                          or_(and_(CaseDeadline.done_on.is_(None), CaseDeadline.due_on < as_of),
+                              CaseDeadline.done_on > CaseDeadline.due_on))
+    return (
+        select(Petition.id, case(dict(groups), value=Petition.jurisdiction_code, else_=root).label("grp"),
+               Petition.category, Petition.route_unit, Petition.stage, Petition.duplicate_of_id,
+               notify.due_on.label("notify_due"), accepted.c.on.label("accepted_on"),
+               conclude.due_on.label("conclude_due"), concluded.c.on.label("concluded_on"),
+               reviewed.c.on.label("review_on"), rated.detail["satisfaction"].as_string().label("satisfaction"),
+               case((late, 1), else_=0).label("overdue"))
+        .select_from(Petition)
+        .outerjoin(notify, and_(notify.petition_id == Petition.id, notify.step == "notify"))
+        .outerjoin(conclude, and_(conclude.petition_id == Petition.id, conclude.step == "conclude"))
+        .outerjoin(accepted, accepted.c.petition_id == Petition.id)
+        .outerjoin(concluded, concluded.c.petition_id == Petition.id)
+        .outerjoin(reviewed, reviewed.c.petition_id == Petition.id)
+        .outerjoin(latest_rating, latest_rating.c.petition_id == Petition.id)
+        .outerjoin(rated, rated.id == latest_rating.c.event_id)
+        .where(Petition.jurisdiction_code.in_(list(groups)), Petition.received_on.between(start, end))
+        .subquery("cohort")
+    )
+
+
+def _headline_columns(c, as_of: dt.date) -> list:
+    """numerator, denominator pairs in HEADLINE order, then the case count and the satisfaction answers."""
+    accept_due = and_(c.notify_due.is_not(None), or_(c.accepted_on.is_not(None), c.notify_due < as_of))
+    conclude_due = and_(c.conclude_due.is_not(None), c.stage != "refused",
+                        or_(c.concluded_on.is_not(None), c.conclude_due < as_of))
+    first = and_(c.concluded_on.is_not(None), c.duplicate_of_id.is_(None))
+    return [
+        _sum(and_(accept_due, c.accepted_on <= c.notify_due)), _sum(accept_due),
+        _sum(and_(conclude_due, c.concluded_on <= c.conclude_due)), _sum(conclude_due),
+        _sum(and_(first, c.review_on.is_(None))), _sum(first),
+        _sum(c.duplicate_of_id.is_not(None)), func.count(),
+        _sum(c.satisfaction.in_(SATISFIED)), _sum(c.satisfaction.is_not(None)),
+        func.count(), *(_sum(c.satisfaction == answer) for answer in SATISFACTION),
+    ]
+
+
+def _headline(row: Iterable[int]) -> tuple[int, dict[str, Any], dict[str, int]]:
+    values = [int(v or 0) for v in row]
+    found = {name: ratio(values[2 * i], values[2 * i + 1]) for i, name in enumerate(HEADLINE)}
+    cases = values[2 * len(HEADLINE)]
+    return cases, found, dict(zip(SATISFACTION, values[2 * len(HEADLINE) + 1:]))
+
+
+def _names(library: RuleSetLibrary, codes: Iterable[str], at: dt.date, section: str) -> dict[str, str]:
+    """Category or unit names from the rule sets in force, the root's first (a county's own category too)."""
+    names: dict[str, str] = {}
+    for code in codes:
+        try:
+            data = library.effective(code, at).data
+        except (NoRuleSetInForce, LookupError, ValueError):
+            continue
+        if section == "categories":
+            items = data.get("classification", {}).get("categories", {})
+        else:
+            items = data.get("units", {})
+        for key, spec in items.items():
+            names.setdefault(key, spec.get("name"))
+    return names
+
+
+def indicators(session: Session, library: RuleSetLibrary, code: str, start: dt.date, end: dt.date,
+               as_of: dt.date) -> dict[str, Any]:
+    """The indicators of `code` and everything below it for cases received in [start, end], as of `as_of`.
+
+    The cohort is the petitions received in [start, end] in the jurisdiction or any jurisdiction below it.
+    Events are read by the stage they lead to (`stage_after`), not by action name, so the indicators do not
+    depend on how the workflow spells its actions:
+
+    - on_time_acceptance: of the cases with a `notify` deadline that were accepted or refused (first event
+      leading to `accepted` or `refused`) or whose deadline has passed (as of `as_of`), those accepted or
+      refused on or before it (Art. 23).
+    - on_time_conclusion: the same for the `conclude` deadline (its row includes an approved extension)
+      and the first event leading to `concluded`; refused cases are left out (Art. 34).
+    - first_petition_resolution: of the concluded cases that are not repeats (no `duplicate_of_id`), those
+      with no review request after (no event leading to `review_requested`) (初次信访事项一次性化解率).
+    - repeat_petitions: of all cases, those marked a repeat of an earlier one (`duplicate_of_id` set).
+    - satisfaction: of the cases rated, those rated `satisfied` or `basically_satisfied`. The rating is
+      `detail.satisfaction` of the latest event leading to `concluded` or `closed` that carries one of
+      satisfied / basically_satisfied / unsatisfied (the petitioner's rating, as Ganzhou's report publishes it).
+    - by_category, by_unit: cases per category and per responsible unit (`route_unit`), out of all cases.
+    - overdue_by_unit: per unit, the cases with a step of the authority (route, notify, conclude, review,
+      rereview) done after its deadline, or still open after it as of `as_of`; out of the unit's cases.
+
+    Each is a count with its numerator and denominator (see `ratio`); `children` repeats the headline
+    indicators for each jurisdiction directly below, so a supervisor drills down one level at a time.
+    """
+    root = library.tree.get(code)
+    groups = _groups(session, library, root.code, start, end)
+    per_group: dict[str, tuple] = {}
+    by_category: list = []
+    by_unit: list = []
+    if groups:
+        c = _cohort(groups, root.code, start, end, as_of)
+        for grp, *row in session.execute(select(c.c.grp, *_headline_columns(c.c, as_of)).group_by(c.c.grp)):
+            per_group[grp] = tuple(row)
+        by_category = session.execute(select(c.c.category, func.count()).group_by(c.c.category)).all()
+        by_unit = session.execute(select(c.c.route_unit, func.count(), func.sum(c.c.overdue))
+                                  .group_by(c.c.route_unit)).all()
+    width = 2 * len(HEADLINE) + 1 + len(SATISFACTION)
+    total_row = [sum(int(row[i] or 0) for row in per_group.values()) for i in range(width)]
+    cases, headline, answers = _headline(total_row)
+    at = min(end, as_of)
+    lookup = [root.code, *groups]
+    categories, units = _names(library, lookup, at, "categories"), _names(library, lookup, at, "units")
+    return {
+        "jurisdiction": _jurisdiction(root),
+        "from": start.isoformat(), "to": end.isoformat(), "as_of": as_of.isoformat(),
+        "cases": cases,
+        "indicators": headline,
+        "satisfaction_answers": answers,
+        "by_category": _ranked([{"category": cat, "name": categories.get(cat), **ratio(n, cases)}
+                                for cat, n in by_category]),
+        "by_unit": _ranked([{"unit": unit, "name": units.get(unit), **ratio(n, cases)} for unit, n, _ in by_unit]),
+        "overdue_by_unit": _ranked([{"unit": unit, "name": units.get(unit), **ratio(late, n)}
+                                    for unit, n, late in by_unit]),
+        "children": [_child(child, per_group.get(child.code), width) for child in library.tree.children(root.code)],
+    }
+
+
+def _child(jurisdiction, row: tuple | None, width: int) -> dict[str, Any]:
+    cases, headline, _ = _headline(row if row is not None else [0] * width)
+    return {"jurisdiction": _jurisdiction(jurisdiction), "cases": cases, "indicators": headline}
+
+
+def _jurisdiction(j) -> dict[str, Any]:
+    return {"code": j.code, "name": j.name, "level": j.level}
+
+
+def _ranked(items: list[dict]) -> list[dict]:
+    return sorted(items, key=lambda item: (-item["count"], str(item.get("category") or item.get("unit") or "")))

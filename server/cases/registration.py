@@ -1,0 +1,224 @@
+"""Registering a petition (登记, Art. 21-23): validation, the pinned decision, its number, duplicates, daily limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from xinfang.config import EffectiveRuleSet, RuleSetLibrary, jurisdiction_prefix, today_in_china
+from xinfang.rules.case_input import Case, CaseError, parse_case
+from xinfang.rules.decide import decide
+from xinfang.server.store.case_tables import CaseEvent, CaseNumberCounter, IdempotencyRecord, Petition
+from xinfang.server.store.models import AuditLog, Jurisdiction
+from xinfang.server.web.errors import ApiError, known_jurisdiction
+
+from .case_file import deadline_snapshot, effective_or_error, engine_input, sync_file
+from .forms import UnknownCategory, UnknownIntake, form_definition, form_problems
+
+__all__ = ["LATER_STAGE_FIELDS", "Registered", "case_error", "ensure_jurisdiction", "next_number", "petitioner_key",
+           "register", "register_case", "request_hash"]
+
+# Recorded through actions once the case is on file, never at registration.
+LATER_STAGE_FIELDS = ("accepted_on", "extension_days", "answered_on", "review_requested_on", "review_answered_on",
+                      "rereview_requested_on", "hearings")
+_IDENTITY_FIELDS = frozenset({"id_number", "name", "phone"})
+
+
+@dataclass(frozen=True)
+class Registered:
+    """The registered case, and whether this call created it (False: an Idempotency-Key replay)."""
+
+    petition: Petition
+    created: bool
+
+
+def case_error(err: CaseError) -> ApiError:
+    return ApiError(422, "invalid_case", f"the case has {len(err.problems)} problem(s): " + "; ".join(err.problems),
+                    err.problems)
+
+
+def request_hash(jurisdiction_code: str, case_json: Any) -> str:
+    """What makes two registration requests the same: the jurisdiction and the Case JSON, canonically written."""
+    text = json.dumps({"jurisdiction": jurisdiction_code, "case": case_json}, sort_keys=True, ensure_ascii=False,
+                      separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def petitioner_key(petitioner: Mapping | None) -> str | None:
+    """sha256 of the normalised ID number, else of name and phone digits: who is asking, without storing who."""
+    petitioner = petitioner or {}
+    id_number = unicodedata.normalize("NFKC", petitioner.get("id_number") or "").replace(" ", "").upper()
+    if id_number:
+        return hashlib.sha256(f"id:{id_number}".encode()).hexdigest()
+    name = unicodedata.normalize("NFKC", petitioner.get("name") or "").strip()
+    phone = "".join(c for c in unicodedata.normalize("NFKC", petitioner.get("phone") or "") if c.isdigit())
+    if name and phone:
+        return hashlib.sha256(f"np:{name}|{phone}".encode()).hexdigest()
+    return None
+
+
+def register(db: Session, library: RuleSetLibrary, case_json: Mapping, *, actor: str, jurisdiction_code: str,
+             idempotency_key: str | None = None) -> Petition:
+    """Register a petition and return it (with an Idempotency-Key seen before: the first one). The caller commits."""
+    return register_case(db, library, case_json, actor=actor, jurisdiction_code=jurisdiction_code,
+                         idempotency_key=idempotency_key).petition
+
+
+def register_case(db: Session, library: RuleSetLibrary, case_json: Mapping, *, actor: str, jurisdiction_code: str,
+                  idempotency_key: str | None = None) -> Registered:
+    """register(), saying whether the case was created; raises ApiError (422) for what cannot be registered."""
+    code = known_jurisdiction(library, jurisdiction_code, 422).code
+    digest = request_hash(code, case_json)
+    if idempotency_key:
+        record = db.get(IdempotencyRecord, idempotency_key)
+        if record is not None:
+            if record.request_hash != digest:
+                raise ApiError(422, "idempotency_key_reused",
+                               f"Idempotency-Key {idempotency_key!r} was used for a different request; "
+                               f"use a new key for a new petition")
+            return Registered(db.get(Petition, record.petition_id), False)
+
+    case = _parse(case_json)
+    effective = effective_or_error(library, code, case.received_on)
+    _check_form(effective, case, case_json)
+    try:
+        decision = decide(effective, case)
+    except CaseError as err:
+        raise case_error(err) from None
+    key = petitioner_key(case_json.get("petitioner"))
+    _check_daily_limit(db, effective, case, key)
+    original = _find_duplicate(db, effective, case_json, case, decision["category"], key)
+
+    ensure_jurisdiction(db, library, code)
+    number = f"{code}-{case.received_on.year}-{next_number(db, code, case.received_on.year):06d}"
+    flags = sorted(set(decision["flags"]) | ({"duplicate"} if original else set()))
+    petition = Petition(
+        number=number, jurisdiction_code=code, ruleset_version=decision["ruleset_version"],
+        received_on=case.received_on, intake=case.intake, kind=decision["kind"], category=decision["category"],
+        channel=decision["channel"], track=decision["track"], route_unit=(decision.get("route") or {}).get("unit"),
+        admissible=decision["admissible"], stage="registered", flags=flags, petitioner_key=key,
+        duplicate_of_id=original.id if original else None, confidential=decision["kind"] == "accusation",
+        accused_unit=case.accused_unit, case_json=json.loads(json.dumps(case_json)), decision=decision,
+        created_by=actor)
+    db.add(petition)
+    db.flush()
+    sync_file(db, petition, effective, decision)
+    detail: dict[str, Any] = {"number": number, "ruleset_version": petition.ruleset_version}
+    if original:
+        detail["duplicate_of"] = original.number
+    petition.events.append(CaseEvent(action="register", on=case.received_on, actor=actor, stage_before=None,
+                                     stage_after="registered",
+                                     detail={**detail, "deadlines": deadline_snapshot(petition)}))
+    db.add(AuditLog(actor=actor, action="case.register", object_type="petition", object_id=str(petition.id),
+                    detail=detail))
+    if idempotency_key:
+        db.add(IdempotencyRecord(key=idempotency_key, request_hash=digest, petition_id=petition.id))
+    db.flush()
+    return Registered(petition, True)
+
+
+def _parse(case_json: Mapping) -> Case:
+    try:
+        if not isinstance(case_json, Mapping):
+            raise CaseError([f"case: expected an object, found {type(case_json).__name__}"])
+        case = parse_case(engine_input(case_json))
+    except CaseError as err:
+        raise case_error(err) from None
+    problems = [f"{name}: a later stage is recorded through the case's actions, not at registration"
+                for name in LATER_STAGE_FIELDS if name in case_json]
+    today = today_in_china()
+    if case.received_on > today:
+        problems.append(f"received_on: {case.received_on} is in the future (today is {today} in Asia/Shanghai)")
+    if problems:
+        raise case_error(CaseError(problems))
+    return case
+
+
+def _check_form(effective: EffectiveRuleSet, case: Case, case_json: Mapping) -> None:
+    """The clerk's form of the pinned version, enforced on the server too (server/cases/forms.py)."""
+    try:
+        definition = form_definition(effective, case.intake, case.category)
+    except (UnknownIntake, UnknownCategory) as err:
+        raise case_error(CaseError([f"{'intake' if isinstance(err, UnknownIntake) else 'category'}: {err}"])) from None
+    problems = form_problems(definition, case_json)
+    if problems:
+        raise case_error(CaseError([f"{p['field']}: {p['message']}" for p in problems]))
+
+
+def _insert(db: Session, model):
+    """INSERT with ON CONFLICT, in the dialect of the session's database (SQLite or PostgreSQL)."""
+    return (postgresql if db.get_bind().dialect.name == "postgresql" else sqlite).insert(model)
+
+
+def ensure_jurisdiction(db: Session, library: RuleSetLibrary, code: str) -> None:
+    """Store the jurisdiction and its ancestors when missing (the case's foreign key needs them); race-free."""
+    chain = library.tree.ancestors(code)
+    present = set(db.scalars(select(Jurisdiction.code).where(Jurisdiction.code.in_([j.code for j in chain]))))
+    for j in chain:
+        if j.code not in present:
+            db.execute(_insert(db, Jurisdiction).values(code=j.code, name=j.name, level=j.level, parent_code=j.parent)
+                       .on_conflict_do_nothing(index_elements=["code"]))
+
+
+def next_number(db: Session, code: str, year: int) -> int:
+    """The next sequence number of a jurisdiction's cases in a year: one atomic upsert, safe under concurrency."""
+    stmt = (_insert(db, CaseNumberCounter).values(jurisdiction_code=code, year=year, last_number=1)
+            .on_conflict_do_update(index_elements=["jurisdiction_code", "year"],
+                                   set_={"last_number": CaseNumberCounter.last_number + 1})
+            .returning(CaseNumberCounter.last_number))
+    return db.execute(stmt).scalar_one()
+
+
+def _defined_below(effective: EffectiveRuleSet, dotted: str) -> str:
+    """The code prefix of the jurisdiction whose rule set sets `dotted`: the setting counts cases there and below."""
+    source = effective.source_of(dotted)
+    return jurisdiction_prefix(source.jurisdiction if source else effective.jurisdiction.code)
+
+
+def _check_daily_limit(db: Session, effective: EffectiveRuleSet, case: Case, key: str | None) -> None:
+    """intake.online_daily_limit: the Nth+1 online petition of one petitioner on one day is refused."""
+    spec = effective.get("intake.online_daily_limit")
+    if not spec or case.intake != "online" or key is None:
+        return
+    limit = int(spec["per_petitioner"])
+    prefix = _defined_below(effective, "intake.online_daily_limit.per_petitioner")
+    count = db.scalar(select(func.count()).select_from(Petition).where(
+        Petition.petitioner_key == key, Petition.intake == "online", Petition.received_on == case.received_on,
+        Petition.jurisdiction_code.like(prefix + "%")))
+    if count >= limit:
+        basis = f"（{spec['basis']}）" if spec.get("basis") else ""
+        raise ApiError(422, "online_daily_limit",
+                       f"this petitioner has already submitted {count} online petitions on {case.received_on}; "
+                       f"at most {limit} a day are accepted online{basis}",
+                       [{"limit": limit, "count": count, "on": case.received_on.isoformat()}])
+
+
+def _find_duplicate(db: Session, effective: EffectiveRuleSet, case_json: Mapping, case: Case, category: str,
+                    key: str | None) -> Petition | None:
+    """intake.duplicates (智能判重): the earlier petition this one repeats within the window, else None."""
+    spec = effective.get("intake.duplicates")
+    if not spec or key is None:
+        return None
+    match = set(spec.get("match") or ())
+    if "id_number" in match and not (case.petitioner and case.petitioner.id_number):
+        return None
+    since = case.received_on - dt.timedelta(days=int(spec["window_days"]))
+    query = select(Petition).where(
+        Petition.petitioner_key == key, Petition.received_on >= since, Petition.received_on <= case.received_on,
+        Petition.jurisdiction_code.like(_defined_below(effective, "intake.duplicates.window_days") + "%"))
+    if "category" in match:
+        query = query.where(Petition.category == category)
+    others = match - _IDENTITY_FIELDS - {"category"}
+    for candidate in db.scalars(query.order_by(Petition.received_on.desc(), Petition.id.desc())):
+        if all(candidate.case_json.get(f) == case_json.get(f) for f in others):
+            return db.get(Petition, candidate.duplicate_of_id) if candidate.duplicate_of_id else candidate
+    return None

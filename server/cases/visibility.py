@@ -1,0 +1,131 @@
+"""What a user may see of a case: an accusation's identity and material (Art. 30, 46(5)); personal data masked."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from xinfang.config import covers
+from xinfang.server.accounts import has_role
+from xinfang.server.store.case_tables import Petition
+from xinfang.server.store.models import User
+
+from .workflow import allowed_actions
+
+__all__ = ["MATERIAL", "is_accused_unit", "mask_address", "mask_id_number", "mask_phone", "may_see_material",
+           "may_see_personal", "visible_case"]
+
+# An accusation's petitioner identity and material (the form holds its facts and reasons): never to the
+# accused, only to discipline bodies.
+MATERIAL = ("petitioner", "text", "accused_unit", "form")
+# Roles that see a petitioner's personal data whole in the case view (everyone sees it masked in lists).
+PERSONAL_DATA_ROLES = ("clerk", "discipline")
+# The steps whose deadlines bind the office (the request windows are the petitioner's).
+OFFICE_STEPS = ("route", "notify", "conclude", "review_acceptance", "review", "rereview_acceptance", "rereview")
+
+
+def mask_id_number(value: str) -> str:
+    """370101199001011234 → 3701**********1234."""
+    value = value.strip()
+    return "*" * len(value) if len(value) <= 8 else value[:4] + "*" * (len(value) - 8) + value[-4:]
+
+
+def mask_phone(value: str) -> str:
+    """13812345678 → 138****5678."""
+    value = value.strip()
+    return "*" * len(value) if len(value) <= 7 else value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+def mask_address(value: str) -> str:
+    """The first six characters (province and city, usually), the rest hidden."""
+    value = value.strip()
+    return value[:6] + "****" if len(value) > 6 else "****"
+
+
+def is_accused_unit(user: User | None, petition: Petition) -> bool:
+    """Whether the user works in the accused unit: its id or name and the accused unit contain one another."""
+    accused = (petition.accused_unit or "").strip()
+    if user is None or not accused:
+        return False
+    names = ((user.unit or "").strip(), (user.unit_name or "").strip())
+    return any(n and (n in accused or accused in n) for n in names)
+
+
+def may_see_material(petition: Petition, user: User | None) -> bool:
+    """An accusation's identity and material: discipline (or admin) in scope, and never anyone of the accused unit."""
+    if user is None:
+        return False
+    if not petition.confidential:
+        return True
+    if is_accused_unit(user, petition):
+        return False
+    return has_role(user, "discipline") and covers(user.jurisdiction_code, petition.jurisdiction_code)
+
+
+def may_see_personal(petition: Petition, user: User | None) -> bool:
+    """ID number, phone and address whole, in the case view: to clerks and discipline (or admin) seeing the material."""
+    return may_see_material(petition, user) and has_role(user, *PERSONAL_DATA_ROLES)
+
+
+def _petitioner(petition: Petition, user: User | None, in_list: bool) -> dict | None:
+    found = petition.case_json.get("petitioner")
+    if not found:
+        return None
+    if not in_list and may_see_personal(petition, user):
+        return dict(found)
+    shown = dict(found)
+    for name, mask in (("id_number", mask_id_number), ("phone", mask_phone), ("address", mask_address)):
+        if shown.get(name):
+            shown[name] = mask(shown[name])
+    return shown
+
+
+def _next_deadline(petition: Petition) -> dict | None:
+    running = [d for d in petition.deadlines if d.done_on is None and d.step in OFFICE_STEPS]
+    if not running:
+        return None
+    first = min(running, key=lambda d: (d.due_on, d.step))
+    return {"step": first.step, "due_on": first.due_on.isoformat(), "provisional": first.provisional}
+
+
+def _iso(value: dt.date | dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def visible_case(petition: Petition, user: User | None, *, in_list: bool) -> dict[str, Any]:
+    """The case as `user` may see it, in a list (`in_list`: personal data masked for all) or in the case view.
+
+    An accusation's material is withheld (listed under `redacted`) unless may_see_material().
+    """
+    material = may_see_material(petition, user)
+    redacted = [] if material else list(MATERIAL)
+    text = petition.case_json.get("text") if material else None
+    body: dict[str, Any] = {
+        "id": petition.id, "number": petition.number, "jurisdiction": petition.jurisdiction_code,
+        "ruleset_version": petition.ruleset_version, "received_on": petition.received_on.isoformat(),
+        "intake": petition.intake, "kind": petition.kind, "category": petition.category, "channel": petition.channel,
+        "track": petition.track, "route_unit": petition.route_unit, "admissible": petition.admissible,
+        "stage": petition.stage, "outcome": petition.outcome, "flags": list(petition.flags),
+        "confidential": petition.confidential, "duplicate_of": petition.duplicate_of_id,
+        "petitioner": _petitioner(petition, user, in_list) if material else None,
+        "revision": petition.revision, "redacted": redacted, "masked": in_list or not may_see_personal(petition, user),
+    }
+    if in_list:
+        body["summary"] = text[:60] if text is not None else None
+        body["next_deadline"] = _next_deadline(petition)
+        return body
+    case = {k: v for k, v in petition.case_json.items() if k not in MATERIAL}
+    if material:
+        case.update({k: petition.case_json[k] for k in ("text", "accused_unit", "form") if k in petition.case_json})
+        if body["petitioner"] is not None:
+            case["petitioner"] = body["petitioner"]
+    decision = dict(petition.decision)
+    if not material:  # the keywords matched are words of the text
+        decision["trace"] = [{k: v for k, v in t.items() if k != "matched"} for t in decision.get("trace", [])]
+    body.update(
+        text=text, accused_unit=petition.accused_unit if material else None, case=case, decision=decision,
+        deadlines=[{"step": d.step, "due_on": d.due_on.isoformat(), "provisional": d.provisional, "source": d.source,
+                    "done_on": _iso(d.done_on)} for d in sorted(petition.deadlines, key=lambda d: (d.due_on, d.step))],
+        allowed_actions=allowed_actions(petition), created_by=petition.created_by,
+        created_at=_iso(petition.created_at), updated_at=_iso(petition.updated_at))
+    return body

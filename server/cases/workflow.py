@@ -1,0 +1,379 @@
+"""The case workflow in the regulation's order (Art. 21-36): which action each stage allows, and what it records."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from xinfang.config import EffectiveRuleSet, RuleSetLibrary, today_in_china
+from xinfang.rules.case_input import CaseError, parse_case
+from xinfang.rules.decide import decide
+from xinfang.rules.plan import plan_for
+from xinfang.server.store.case_tables import STAGES, CaseEvent, Petition
+from xinfang.server.store.models import AuditLog, utcnow
+from xinfang.server.web.errors import ApiError
+
+from .case_file import deadline_snapshot, effective_or_error, engine_input, pinned_effective, sync_file
+from .registration import Registered, case_error, register, register_case
+
+__all__ = ["ACTIONS", "OUTCOMES", "TRANSITIONS", "Registered", "act", "allowed_actions", "get_petition", "register",
+           "register_case", "timeline"]
+
+OUTCOMES = ("support", "explain", "not_support", "mediated")  # Art. 32 (written decision), Art. 33 (mediation)
+OPINION_OUTCOMES = ("support", "explain", "not_support")  # review and re-review opinions (Art. 35, 36)
+SATISFACTION = ("satisfied", "basically_satisfied", "unsatisfied")  # the petitioner's rating (Art. 34 ¶2, 41)
+
+# action → (the stages it is allowed in, the stage it leads to; None: the stage stays).
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "accept": (("registered", "transferred"), "accepted"),  # Art. 23: 受理告知书
+    "refuse": (("registered", "transferred"), "refused"),  # Art. 23: 不予受理告知书
+    "transfer": (("registered", "transferred"), "transferred"),  # Art. 22, 23 ¶3
+    "object": (("transferred",), None),  # Art. 23 ¶3: objection to a transfer
+    "extend": (("accepted",), "extended"),  # Art. 34
+    "conclude": (("accepted", "extended"), "concluded"),  # Art. 32, 33, 34
+    "request_review": (("concluded",), "review_requested"),  # Art. 35
+    "review_opinion": (("review_requested",), "reviewed"),  # Art. 35
+    "request_rereview": (("reviewed",), "rereview_requested"),  # Art. 36
+    "hearing_start": (("rereview_requested",), "hearing"),  # Art. 36: hearing time is not counted
+    "hearing_end": (("hearing",), "rereview_requested"),
+    "rereview_opinion": (("rereview_requested",), "rereviewed"),  # Art. 36
+    "close": (("refused", "concluded", "reviewed", "rereviewed"), "closed"),
+    "migrate": (tuple(s for s in STAGES if s != "closed"), None),  # an officer re-pins the rule set, recorded
+}
+ACTIONS = tuple(TRANSITIONS)
+
+# action → (required payload fields, optional ones); `note` is always allowed.
+PAYLOADS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "accept": ((), ()), "refuse": ((), ("reason",)), "transfer": (("unit",), ("unit_name",)),
+    "object": (("reason",), ("unit",)), "extend": (("days", "approver", "reason"), ("requester",)),
+    "conclude": (("outcome",), ("answered_on", "opinion", "satisfaction")), "request_review": ((), ("body",)),
+    "review_opinion": (("outcome",), ("answered_on", "opinion")), "request_rereview": ((), ("body",)),
+    "hearing_start": ((), ()), "hearing_end": ((), ()), "rereview_opinion": (("outcome",), ("opinion",)),
+    "close": ((), ("satisfaction",)), "migrate": (("reason",), ("to",)),
+}
+MAX_ID = 2**31 - 1
+ALL_STEPS = ("route", "notify", "objection", "conclude", "review_request", "review_acceptance", "review",
+             "rereview_request", "rereview_acceptance", "rereview")
+
+
+def allowed_actions(petition: Petition) -> list[str]:
+    """The actions the case's stage allows now, in the regulation's order (a mediated case has no review)."""
+    found = [a for a, (stages, _) in TRANSITIONS.items() if petition.stage in stages]
+    if petition.outcome == "mediated":
+        found = [a for a in found if a != "request_review"]
+    return found
+
+
+def get_petition(db: Session, petition_id: int) -> Petition:
+    # An id beyond the column's range (32-bit on PostgreSQL) names no case: the database is not asked.
+    petition = db.get(Petition, petition_id) if 1 <= petition_id <= MAX_ID else None
+    if petition is None:
+        raise ApiError(404, "case_not_found", f"no case has id {petition_id}")
+    return petition
+
+
+@dataclass
+class _Act:
+    """One action being applied: handlers change `case`, add to `detail` and `done`, may swap `effective`."""
+
+    db: Session
+    library: RuleSetLibrary
+    petition: Petition
+    payload: dict[str, Any]
+    on: dt.date
+    actor: str
+    effective: EffectiveRuleSet
+    case: dict[str, Any]
+    detail: dict[str, Any] = field(default_factory=dict)
+    done: set[str] = field(default_factory=set)
+
+
+def act(db: Session, library: RuleSetLibrary, petition_id: int, action: str, payload: Mapping[str, Any] | None, *,
+        actor: str, on: dt.date | None = None, expected_revision: int | None = None) -> Petition:
+    """Apply one action on legal date `on` (default today): check it, record the event, recompute the deadlines
+    with the pinned rule set. Raises ApiError; the caller commits, or rolls back after an error."""
+    if action not in TRANSITIONS:
+        raise ApiError(404, "unknown_action", f"no action {action!r}; the actions are {', '.join(ACTIONS)}")
+    petition = get_petition(db, petition_id)
+    if expected_revision is not None and expected_revision != petition.revision:
+        raise _stale(petition, expected_revision)
+    allowed = allowed_actions(petition)
+    if action not in allowed:
+        raise ApiError(409, "action_not_allowed",
+                       f"{action} is not allowed while the case is {petition.stage}; allowed now: "
+                       f"{', '.join(allowed) or 'none (the case is closed)'}",
+                       [{"stage": petition.stage, "allowed": allowed}])
+    payload = _check_payload(action, payload)
+    on = _check_on(petition, on)
+    step = _Act(db, library, petition, payload, on, actor,
+                pinned_effective(library, petition.ruleset_version, petition.jurisdiction_code, petition.received_on),
+                copy.deepcopy(petition.case_json), {k: payload[k] for k in ("note",) if k in payload})
+    HANDLERS[action](step)
+    try:
+        case = parse_case(engine_input(step.case))
+        decision = decide(step.effective, case)
+    except CaseError as err:
+        raise case_error(err) from None
+    before = petition.stage
+    petition.stage = TRANSITIONS[action][1] or before
+    petition.case_json = step.case
+    petition.updated_at = utcnow()
+    try:
+        sync_file(db, petition, step.effective, decision, done=step.done, on=on)
+        petition.events.append(CaseEvent(action=action, on=on, actor=actor, stage_before=before,
+                                         stage_after=petition.stage,
+                                         detail={**step.detail, "deadlines": deadline_snapshot(petition)}))
+        db.add(AuditLog(actor=actor, action=f"case.{action}", object_type="petition", object_id=str(petition.id),
+                        detail={"number": petition.number, "on": on.isoformat(), "stage_before": before,
+                                "stage_after": petition.stage, **step.detail}))
+        db.flush()
+    except StaleDataError:
+        raise _stale(petition, expected_revision) from None
+    return petition
+
+
+def timeline(db: Session, petition_id: int) -> list[dict[str, Any]]:
+    """The file (一案一档): every event in order, with each step's deadline as it stood after the event."""
+    petition = get_petition(db, petition_id)
+    out = []
+    for event in petition.events:
+        detail = dict(event.detail or {})
+        deadlines = detail.pop("deadlines", {})
+        out.append({"id": event.id, "action": event.action, "on": event.on.isoformat(), "at": event.at.isoformat(),
+                    "actor": event.actor, "stage_before": event.stage_before, "stage_after": event.stage_after,
+                    "detail": detail, "deadlines": deadlines})
+    return out
+
+
+def _stale(petition: Petition, expected: int | None) -> ApiError:
+    return ApiError(412, "precondition_failed",
+                    f"case {petition.number} changed since revision {expected}: reload it and apply the action "
+                    f"again (nothing was changed)")
+
+
+def _check_payload(action: str, payload: Mapping[str, Any] | None) -> dict[str, Any]:
+    if payload is None:
+        payload = {}
+    if not isinstance(payload, Mapping):
+        raise ApiError(422, "invalid_payload", f"the payload of {action} must be an object")
+    required, optional = PAYLOADS[action]
+    known = set(required) | set(optional) | {"note"}
+    problems = [f"{k}: unknown field (the fields of {action} are: {', '.join(sorted(known))})"
+                for k in payload if k not in known]
+    problems += [f"{k}: required field is missing" for k in required if payload.get(k) in (None, "")]
+    if problems:
+        raise ApiError(422, "invalid_payload", f"{action}: " + "; ".join(problems), problems)
+    return dict(payload)
+
+
+def _check_on(petition: Petition, on: dt.date | None) -> dt.date:
+    """The legal date: not in the future, not before the file's last event (the file is in time order)."""
+    today = today_in_china()
+    on = on or today
+    recorded = [e.on for e in petition.events if e.action in TRANSITIONS]  # a sweep's events keep their own day
+    last = max(recorded, default=petition.received_on)
+    problems = []
+    if on > today:
+        problems.append(f"on: {on} is in the future (today is {today} in Asia/Shanghai)")
+    if on < last:
+        problems.append(f"on: {on} is before the file's last event on {last}")
+    if problems:
+        raise ApiError(422, "invalid_date", "; ".join(problems), problems)
+    return on
+
+
+def _payload_date(step: _Act, name: str) -> dt.date:
+    raw = step.payload.get(name)
+    if raw is None:
+        return step.on
+    try:
+        day = raw if isinstance(raw, dt.date) else dt.date.fromisoformat(str(raw))
+    except ValueError:
+        raise ApiError(422, "invalid_payload", f"{name}: {raw!r} is not a date (YYYY-MM-DD)") from None
+    if day < step.on:
+        raise ApiError(422, "invalid_payload", f"{name}: {day} is before the action's date {step.on}")
+    return day
+
+
+def _outcome(step: _Act, allowed: tuple[str, ...]) -> str:
+    outcome = step.payload["outcome"]
+    if outcome not in allowed:
+        raise ApiError(422, "invalid_payload", f"outcome: {outcome!r} is not one of {', '.join(allowed)}")
+    step.detail["outcome"] = outcome
+    if step.payload.get("opinion"):
+        step.detail["opinion"] = step.payload["opinion"]
+    return outcome
+
+
+def _deadline(petition: Petition, name: str) -> dict | None:
+    return ((petition.decision or {}).get("deadlines") or {}).get(name)
+
+
+def _within(step: _Act, name: str, what: str, extra: str = "") -> None:
+    """Refuse an action taken after the deadline of step `name`, naming the deadline and where it comes from."""
+    found = _deadline(step.petition, name)
+    if found is not None and step.on > dt.date.fromisoformat(found["date"]):
+        raise ApiError(422, "deadline_passed",
+                       f"{what} on {step.on} is too late: the period ended on {found['date']} ({found['source']})"
+                       f"{extra}", [{"step": name, "deadline": found["date"], "source": found["source"]}])
+
+
+# The handlers, one per action
+
+def _accept(step: _Act) -> None:
+    step.case["accepted_on"] = step.on.isoformat()
+    step.detail["notice"] = "受理告知书"
+    step.done |= {"route", "notify", "objection"}
+
+
+def _refuse(step: _Act) -> None:
+    reason = step.payload.get("reason") or (step.petition.decision or {}).get("reason")
+    if not reason:
+        raise ApiError(422, "invalid_payload", "reason: required field is missing (不予受理 must say why)")
+    step.detail.update(reason=reason, notice="不予受理告知书")
+    step.done |= set(ALL_STEPS)
+
+
+def _transfer(step: _Act) -> None:
+    unit = str(step.payload["unit"]).strip()
+    units = step.effective.get("units") or {}
+    name = step.payload.get("unit_name") or (units.get(unit) or {}).get("name") or unit
+    accused = (step.petition.accused_unit or "").strip()
+    if step.petition.confidential and accused and any(n and (accused in n or n in accused) for n in (unit, name)):
+        raise ApiError(422, "accused_unit",
+                       f"an accusation is never transferred to the accused unit {accused} "
+                       f"(《信访工作条例》第三十条、第四十六条第五项)")
+    step.petition.route_unit = unit[:64]
+    step.detail.update(unit=unit, unit_name=name, notice="转送告知")
+    step.done |= {"route", "notify"}
+
+
+def _object(step: _Act) -> None:
+    _within(step, "objection", "an objection to the transfer")
+    step.detail.update(reason=step.payload["reason"], unit=step.payload.get("unit") or step.petition.route_unit)
+    step.petition.flags = sorted(set(step.petition.flags) | {"objection"})
+    step.done.add("objection")
+
+
+def _extend(step: _Act) -> None:
+    days, approver = step.payload["days"], str(step.payload["approver"]).strip()
+    requester = str(step.payload.get("requester") or step.actor).strip()
+    if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+        raise ApiError(422, "invalid_payload", f"days: {days!r} is not a whole number of days (1 or more)")
+    if approver.casefold() == requester.casefold():
+        raise ApiError(422, "self_approval", f"{requester} cannot approve their own extension: an extension needs "
+                                             f"an approver other than the requester (《信访工作条例》第三十四条)")
+    decision = step.petition.decision
+    tier = next((f.removeprefix("tier:") for f in decision.get("flags", ()) if f.startswith("tier:")), None)
+    bound = plan_for(step.effective).limits(decision.get("track"), tier).extension
+    if bound is None:
+        raise ApiError(422, "extension_above_bound",
+                       f"the rule set {step.petition.ruleset_version} allows no extension of the handling period")
+    if days > bound.days:
+        raise ApiError(422, "extension_above_bound",
+                       f"an extension of {days} days is refused: at most {bound.days} days are allowed "
+                       f"({bound.source}; rule set {step.petition.ruleset_version})",
+                       [{"days": days, "bound": bound.days, "source": bound.source}])
+    step.case["extension_days"] = days
+    step.detail.update(days=days, approver=approver, requester=requester, reason=step.payload["reason"],
+                       bound=bound.days)
+
+
+def _satisfaction(step: _Act) -> None:
+    """The petitioner's rating, on the event leading to concluded or closed (what the indicators read)."""
+    rating = step.payload.get("satisfaction")
+    if rating is None:
+        return
+    if rating not in SATISFACTION:
+        raise ApiError(422, "invalid_payload", f"satisfaction: {rating!r} is not one of {', '.join(SATISFACTION)}")
+    step.detail["satisfaction"] = rating
+
+
+def _conclude(step: _Act) -> None:
+    outcome = _outcome(step, OUTCOMES)
+    _satisfaction(step)
+    step.petition.outcome = outcome
+    if outcome != "mediated":  # a mediation agreement (Art. 33) is no written decision to seek review of
+        answered = _payload_date(step, "answered_on")
+        step.case["answered_on"] = answered.isoformat()
+        step.detail["answered_on"] = answered.isoformat()
+    step.done.add("conclude")
+
+
+def _missed_review(step: _Act) -> str:
+    """Where the rule set refuses a late request outright (SD Art. 33), the refusal says so."""
+    rule = step.effective.get("admissibility.missed_review_deadline") or {}
+    return f"; {rule.get('reason', '')}（{rule.get('basis', '')}）" if rule.get("refuse") else ""
+
+
+def _request_review(step: _Act) -> None:
+    _within(step, "review_request", "a review request", _missed_review(step))
+    step.case["review_requested_on"] = step.on.isoformat()
+    if step.payload.get("body"):
+        step.detail["body"] = step.payload["body"]
+    step.done.add("review_request")
+
+
+def _review_opinion(step: _Act) -> None:
+    _outcome(step, OPINION_OUTCOMES)
+    answered = _payload_date(step, "answered_on")
+    step.case["review_answered_on"] = answered.isoformat()
+    step.detail["answered_on"] = answered.isoformat()
+    step.done |= {"review_acceptance", "review"}
+
+
+def _request_rereview(step: _Act) -> None:
+    _within(step, "rereview_request", "a re-review request", _missed_review(step))
+    step.case["rereview_requested_on"] = step.on.isoformat()
+    if step.payload.get("body"):
+        step.detail["body"] = step.payload["body"]
+    step.done.add("rereview_request")
+
+
+def _hearing_start(step: _Act) -> None:
+    # The hearing is on file from its first day; hearing_end moves its end (both ends are not counted).
+    step.case["hearings"] = [*step.case.get("hearings", []), {"start": step.on.isoformat(), "end": step.on.isoformat()}]
+
+
+def _hearing_end(step: _Act) -> None:
+    hearings = step.case["hearings"]
+    hearings[-1]["end"] = step.on.isoformat()
+    step.detail["hearing"] = dict(hearings[-1])
+
+
+def _rereview_opinion(step: _Act) -> None:
+    _outcome(step, OPINION_OUTCOMES)
+    step.done |= {"rereview_acceptance", "rereview"}
+
+
+def _close(step: _Act) -> None:
+    _satisfaction(step)
+    step.done |= set(ALL_STEPS)
+
+
+def _migrate(step: _Act) -> None:
+    petition = step.petition
+    target = step.payload.get("to") or effective_or_error(step.library, petition.jurisdiction_code,
+                                                          petition.received_on).version_label
+    if not isinstance(target, str):
+        raise ApiError(422, "invalid_payload", "to: a version label is a string (000000@2022.1+...+371321@2024.1)")
+    if target == petition.ruleset_version:
+        raise ApiError(422, "nothing_to_migrate", f"the case is already pinned to {target}")
+    step.effective = pinned_effective(step.library, target, petition.jurisdiction_code, petition.received_on)
+    step.detail.update({"from": petition.ruleset_version, "to": target, "reason": step.payload["reason"]})
+    petition.ruleset_version = target
+    petition.flags = sorted(set(petition.flags) | {"migrated"})
+
+
+HANDLERS: dict[str, Callable[[_Act], None]] = {
+    "accept": _accept, "refuse": _refuse, "transfer": _transfer, "object": _object, "extend": _extend,
+    "conclude": _conclude, "request_review": _request_review, "review_opinion": _review_opinion,
+    "request_rereview": _request_rereview, "hearing_start": _hearing_start, "hearing_end": _hearing_end,
+    "rereview_opinion": _rereview_opinion, "close": _close, "migrate": _migrate,
+}

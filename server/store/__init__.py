@@ -1,0 +1,1 @@
+"""Persistence: engines and sessions, the SQLAlchemy tables, alembic migrations."""

@@ -1,0 +1,177 @@
+"""Database connections: URLs, engines, sessions for the Flask app, and migrations to the newest schema."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+__all__ = ["Database", "UpgradeResult", "alembic_config", "current_revision", "default_instance_path",
+           "default_url", "display_url", "get_session", "head_revision", "init_app", "make_engine", "resolve_url",
+           "upgrade"]
+
+DATABASE_FILE = "xinfang.sqlite3"
+_EXTENSION = "xinfang.db"
+
+
+def default_instance_path() -> str:
+    """The instance folder of the Flask app (create_app), without building the app."""
+    return Flask("xinfang.server.web.app", instance_relative_config=True).instance_path
+
+
+def default_url(instance_path: str | os.PathLike | None = None) -> str:
+    """The embedded SQLite file, `xinfang.sqlite3` in the app's instance folder."""
+    folder = Path(instance_path if instance_path is not None else default_instance_path())
+    return f"sqlite:///{folder.absolute() / DATABASE_FILE}"
+
+
+def resolve_url(url: str | None, instance_path: str | os.PathLike | None = None) -> str:
+    """The URL given (a bare file path means a SQLite file), else the default SQLite file."""
+    if not url:
+        return default_url(instance_path)
+    if "://" not in url:
+        return f"sqlite:///{Path(url).absolute()}"
+    return url
+
+
+def display_url(url: str) -> str:
+    """The URL as it may be printed: without its password."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # Readers do not block the writer (the scheduler sweeps while clerks read); no-op in memory.
+        cursor.execute("PRAGMA journal_mode=WAL")
+    finally:
+        cursor.close()
+
+
+def make_engine(url: str, **options) -> Engine:
+    """An engine for `url`; a SQLite file gets its folder created, foreign keys enforced and WAL."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, **options)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    options.setdefault("pool_pre_ping", True)
+    return create_engine(parsed, **options)
+
+
+# Migrations
+
+def alembic_config() -> Config:
+    """Alembic's configuration, built in code: the migrations ship inside the package, no alembic.ini."""
+    config = Config()
+    config.set_main_option("script_location", str(resources.files(__package__).joinpath("migrations")))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None, "the migrations have no head revision"
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at; None when it has never been migrated (empty)."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+@dataclass(frozen=True)
+class UpgradeResult:
+    url: str
+    before: str | None
+    after: str
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+    def __str__(self) -> str:
+        where = display_url(self.url)
+        if not self.changed:
+            return f"database {where} is up to date (revision {self.after})"
+        start = "an empty database" if self.before is None else f"revision {self.before}"
+        return f"database {where} upgraded from {start} to revision {self.after}"
+
+
+def upgrade(url: str, revision: str = "head") -> UpgradeResult:
+    """Create or upgrade the database at `url` to `revision` (default: the newest), in one transaction."""
+    engine = make_engine(url)
+    try:
+        before = current_revision(engine)
+        config = alembic_config()
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+        after = current_revision(engine)
+    finally:
+        engine.dispose()
+    assert after is not None
+    return UpgradeResult(url, before, after)
+
+
+# The Flask app
+
+class Database:
+    """One app's database: its URL, and an engine and session factory made on first use."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine: Engine | None = None
+        self._sessions: sessionmaker[Session] | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = make_engine(self.url)
+        return self._engine
+
+    def session(self) -> Session:
+        if self._sessions is None:
+            self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        return self._sessions()
+
+    def dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+def init_app(app: Flask) -> Database:
+    """Attach the database named by DATABASE_URL (default: the instance SQLite file); close sessions on teardown."""
+    database = Database(resolve_url(app.config.get("DATABASE_URL"), app.instance_path))
+    app.extensions[_EXTENSION] = database
+    app.teardown_appcontext(_close_session)
+    return database
+
+
+def database_of(app: Flask) -> Database:
+    return app.extensions[_EXTENSION]
+
+
+def get_session() -> Session:
+    """The session of the current app context; closed (uncommitted work rolled back) at its end."""
+    if "xinfang_db_session" not in g:
+        g.xinfang_db_session = database_of(current_app).session()
+    return g.xinfang_db_session
+
+
+def _close_session(exc: BaseException | None) -> None:
+    session = g.pop("xinfang_db_session", None)
+    if session is not None:
+        session.close()

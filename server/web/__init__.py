@@ -1,0 +1,1 @@
+"""The web edge: the Flask app factory, the JSON API under /api/v1, authentication, HTTP errors."""

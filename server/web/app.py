@@ -1,0 +1,53 @@
+"""The Flask application factory: configuration, database, rule-set library, blueprints."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from xinfang.config import RuleSetLibrary, bundled_library
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Defaults, then XINFANG_* environment variables, then the mapping given (tests, the CLI)."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(RULES_DIR=None, DATABASE_URL=os.environ.get("DATABASE_URL"), SECRET_KEY=None,
+                            SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                            SWEEP_INTERVAL_SECONDS=300)  # escalation sweeps in the server; 0 disables them
+    app.config.from_prefixed_env("XINFANG")
+    if test_config:
+        app.config.update({k: v for k, v in test_config.items() if v is not None})
+    app.json.ensure_ascii = False
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret(app)
+    rules = app.config["RULES_DIR"]
+    files = RuleSetLibrary.load([Path(rules)]) if rules else bundled_library()
+
+    from xinfang.admin_ui import init_app as init_admin_ui
+    from xinfang.server.jobs import scheduler
+    from xinfang.server.rulesets import library_store
+    from xinfang.server.store import db
+
+    from . import cases_api, errors, forms_api, indicators_api, jurisdictions_api, openapi, rulesets_api
+    db.init_app(app)
+    library_store.init_app(app, files)  # the database's published versions; these files until imported
+    errors.init_app(app)
+    for module in (jurisdictions_api, forms_api, indicators_api, openapi, cases_api, rulesets_api):
+        app.register_blueprint(module.bp)
+    init_admin_ui(app)  # the htmx pages (admin_ui/) and their CSRF protection
+    scheduler.init_app(app)  # not under testing
+    return app
+
+
+def _instance_secret(app: Flask) -> str:
+    """A session-signing key kept in the instance folder, made on first start (set XINFANG_SECRET_KEY in production)."""
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,82 @@
+"""Who is asking (the browser session, or HTTP Basic), and the guards every API route goes through."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from flask import current_app, g, request, session
+from sqlalchemy import select
+
+from xinfang.server.accounts import ROLES, has_role, verify_password
+from xinfang.server.rulesets.library_store import library_of
+from xinfang.server.store.db import get_session
+from xinfang.server.store.models import User
+
+from .errors import ApiError
+
+__all__ = ["current_user", "in_scope", "login_required", "require_scope", "roles_required"]
+
+def current_user() -> User | None:
+    """The signed-in user: the browser session's, or the API request's HTTP Basic credentials."""
+    if "xinfang_user" in g:
+        return g.xinfang_user
+    user = None
+    db = get_session()
+    if session.get("user_id") is not None:
+        user = db.get(User, session["user_id"])
+        if user is not None and not user.active:
+            user = None
+    elif request.authorization is not None and request.authorization.type == "basic":
+        auth = request.authorization
+        candidate = db.scalars(select(User).where(User.username == auth.username)).first()
+        user = candidate if verify_password(candidate, auth.password or "") else None
+    g.xinfang_user = user
+    return user
+
+
+def login_required(view: Callable) -> Callable:
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_user() is None:
+            raise ApiError(401, "unauthenticated", "sign in, or send HTTP Basic credentials")
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def roles_required(*roles: str) -> Callable[[Callable], Callable]:
+    """The user must hold one of `roles` (admin holds them all)."""
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {sorted(unknown)}; roles are {', '.join(ROLES)}")
+
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not has_role(current_user(), *roles):
+                raise ApiError(403, "forbidden", f"this needs the role {' or '.join(roles)}")
+            return view(*args, **kwargs)
+        return wrapped
+    return decorate
+
+
+def in_scope(user: User | None, jurisdiction_code: str) -> bool:
+    """A user acts on their own jurisdiction and the ones below it, never beside or above it."""
+    if user is None:
+        return False
+    tree = library_of(current_app).tree
+    try:
+        return any(j.code == user.jurisdiction_code for j in tree.ancestors(jurisdiction_code))
+    except (LookupError, ValueError):
+        return False
+
+
+def require_scope(jurisdiction_code: str) -> None:
+    """Refuse (403) unless the current user's scope covers the jurisdiction; checked on the server, always."""
+    user = current_user()
+    if not in_scope(user, jurisdiction_code):
+        raise ApiError(403, "out_of_scope", f"jurisdiction {jurisdiction_code} is outside your scope "
+                                            f"({user.jurisdiction_code if user else 'not signed in'})")
+
+
