@@ -10,13 +10,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xinfang.config import EffectiveRuleSet, RuleSetLibrary
+from xinfang.config import EffectiveRuleSet, RuleSetLibrary, procedure
 from xinfang.server.accounts import has_role
 from xinfang.server.cases.visibility import is_accused_unit
-from xinfang.server.cases.workflow import OPINION_OUTCOMES, OUTCOMES, PAYLOADS, SATISFACTION, allowed_actions
+from xinfang.server.cases.workflow import OPINION_OUTCOMES, OUTCOMES, SATISFACTION, allowed_actions
 from xinfang.server.store.case_tables import Petition
 from xinfang.server.store.models import User
-from xinfang.server.web.cases_api import ACTION_ROLES, HANDLING_ROLES
 
 from .case_errors import PAYLOAD_FIELDS
 from .case_labels import ACTIONS
@@ -38,7 +37,7 @@ class Field:
         return PAYLOAD_FIELDS.get(self.name, self.name)
 
     def required(self, action: str) -> bool:
-        return self.name in PAYLOADS[action][0]
+        return self.name in procedure.action(action).required
 
 
 def _choices(values: tuple[str, ...], table: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
@@ -78,8 +77,8 @@ def fields_of(action: str, effective: EffectiveRuleSet, approvers: list[tuple[st
 
 
 def may_act(user: User | None, petition: Petition, action: str) -> bool:
-    """The role the action needs (cases_api.ACTION_ROLES), and not a member of the unit the case accuses."""
-    return has_role(user, *ACTION_ROLES.get(action, HANDLING_ROLES)) and not is_accused_unit(user, petition)
+    """The role the action needs (config.procedure), and not a member of the unit the case accuses."""
+    return has_role(user, *procedure.action(action).roles) and not is_accused_unit(user, petition)
 
 
 def available(user: User | None, petition: Petition) -> list[str]:
@@ -98,7 +97,7 @@ def approvers_for(db: Session, library: RuleSetLibrary, code: str) -> list[tuple
 def payload_from(action: str, form: Mapping[str, str]) -> tuple[dict[str, Any], dt.date | None, list[str]]:
     """The action's payload, its legal date (None: today) and the problems found before asking the workflow."""
     problems: list[str] = []
-    required, optional = PAYLOADS[action]
+    required, optional = procedure.action(action).required, procedure.action(action).optional
     payload: dict[str, Any] = {}
     for name in (*required, *optional, "note"):
         value = (form.get(name) or "").strip()

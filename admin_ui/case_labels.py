@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-STAGES = {
-    "registered": "已登记", "accepted": "已受理", "refused": "不予受理", "transferred": "已转送", "extended": "已延期",
-    "concluded": "已办结", "review_requested": "申请复查", "reviewed": "已复查", "rereview_requested": "申请复核",
-    "hearing": "听证中", "rereviewed": "已复核", "closed": "已结案",
-}
+from xinfang.config import procedure
 
-ACTIONS = {
-    "register": "登记", "accept": "受理", "refuse": "不予受理", "transfer": "转送", "object": "对转送提出异议",
-    "extend": "延长办理期限", "conclude": "办结", "request_review": "申请复查", "review_opinion": "出具复查意见",
-    "request_rereview": "申请复核", "hearing_start": "开始听证", "hearing_end": "结束听证",
-    "rereview_opinion": "出具复核意见", "close": "结案", "migrate": "改用新版规则集", "escalation": "升级",
-}
+STAGES = {s.name: s.label for s in procedure.STAGES}
+# The events of a file: registration, each workflow action, a sweep's escalation.
+ACTIONS = {"register": "登记"} | {a.name: a.label for a in procedure.ACTIONS} | {"escalation": "升级"}
 
 OUTCOMES = {"support": "予以支持", "explain": "解释说明", "not_support": "不予支持", "mediated": "调解和解"}
 SATISFACTION = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}

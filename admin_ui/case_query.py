@@ -11,8 +11,9 @@ from sqlalchemy import Select, String, cast, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from xinfang.config import EffectiveRuleSet, RuleSetLibrary, jurisdiction_prefix
-from xinfang.server.cases.visibility import OFFICE_STEPS, visible_case
-from xinfang.server.store.case_tables import STAGES, CaseDeadline, Petition
+from xinfang.config.procedure import DUTY_STEPS, STAGE_NAMES
+from xinfang.server.cases.visibility import visible_case
+from xinfang.server.store.case_tables import CaseDeadline, Petition
 from xinfang.server.store.models import User
 
 from . import labels
@@ -53,7 +54,7 @@ def parse_filters(args: Mapping[str, str], default_jurisdiction: str) -> CaseFil
     f = CaseFilters(jurisdiction=(args.get("jurisdiction") or default_jurisdiction).strip())
     f.unit, f.track, f.flag, f.q = (args.get(k, "").strip()[:64] for k in ("unit", "track", "flag", "q"))
     f.stage = args.get("stage", "").strip()
-    if f.stage and f.stage not in STAGES:
+    if f.stage and f.stage not in STAGE_NAMES:
         f.problems.append(f"没有“{f.stage}”这一阶段，已忽略")
         f.stage = ""
     raw = args.get("due_within", "").strip()
@@ -84,7 +85,7 @@ def case_query(f: CaseFilters, today: dt.date) -> Select:
         escaped = f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(Petition.number.like(f"%{escaped}%", escape="\\"))
     running = (CaseDeadline.petition_id == Petition.id) & CaseDeadline.done_on.is_(None) & CaseDeadline.step.in_(
-        OFFICE_STEPS)
+        DUTY_STEPS)
     if f.due_within:
         query = query.where(exists().where(running, CaseDeadline.due_on >= today,
                                            CaseDeadline.due_on <= today + dt.timedelta(days=int(f.due_within))))

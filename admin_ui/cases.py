@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, make_response, render_template, request
 
 from xinfang.config import today_in_china
+from xinfang.config.procedure import STAGES
 from xinfang.server.rulesets.library_store import library_of
-from xinfang.server.store.case_tables import STAGES
 from xinfang.server.store.db import get_session
 from xinfang.server.web.auth import current_user, in_scope
 
@@ -14,7 +14,6 @@ from . import page_or_fragment
 from .access import READ_ROLES, forbidden, roles_required_page
 from .case_export import to_csv, to_xlsx
 from .case_labels import FLAGS
-from .case_labels import STAGES as STAGE_LABELS
 from .case_query import MAX_EXPORT, PER_PAGE, CaseFilters, Names, case_query, case_rows, count, fetch, parse_filters
 
 bp = Blueprint("case_list", __name__, url_prefix="/cases")
@@ -44,7 +43,7 @@ def _options(f: CaseFilters, names: Names) -> dict:
         places.append(tree.get(f.jurisdiction))
     effective = names.effective(f.jurisdiction)
     data = effective.data if effective else {}
-    return {"places": places, "stages": [(s, STAGE_LABELS.get(s, s)) for s in STAGES],
+    return {"places": places, "stages": [(s.name, s.label) for s in STAGES],
             "units": [(k, v.get("name", k)) for k, v in (data.get("units") or {}).items()],
             "tracks": [(k, v.get("name", k)) for k, v in (data.get("tracks") or {}).items()],
             "flags": list(FLAGS.items())}

@@ -11,7 +11,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from xinfang.config import NoRuleSetInForce, RuleSetLibrary, jurisdiction_prefix
-from xinfang.server.store.case_tables import OPEN_STAGES, CaseEscalation, CaseEvent, Petition
+from xinfang.config.procedure import MEASURES, OPEN_STAGES
+from xinfang.server.store.case_tables import CaseEscalation, CaseEvent, Petition
 from xinfang.server.store.models import AuditLog, User, utcnow
 
 from .charts import Column
@@ -23,7 +24,7 @@ PRESETS = {"month": "本月", "quarter": "本季度", "year": "本年", "12m": "
 DEFAULT_PRESET = "12m"  # the demo data's year, and a whole year of any office's work
 HANDLED_EVENT = "escalation_handled"  # CaseEvent.action when a supervisor marks a fired step handled
 MAX_DAYS = 366 * 10
-ASKS_A_SUPERVISOR = ("supervise", "escalate", "assign_leader")  # warnings and plain marks are the unit's business
+ASKS_A_SUPERVISOR = tuple(m.name for m in MEASURES if m.asks_supervisor)  # warnings and marks are the unit's
 
 
 class PeriodError(ValueError):

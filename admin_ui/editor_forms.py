@@ -9,20 +9,20 @@ from typing import Any
 
 from xinfang.config import EffectiveRuleSet, JurisdictionTree
 from xinfang.config.inheritance import get_path
+from xinfang.config.procedure import LIMIT_KEYS, MEASURES, TARGETS
 
 from . import labels
 from .editor_yaml import REMOVE
 from .ruleset_view import BoundRef, bound_text
 
 Path_ = tuple
-STEPS = list(labels.STEPS)
+STEPS = list(LIMIT_KEYS)
 TRACK_STEPS = ["route", "notify", "conclude", "extension"]
 SECTIONS = ["jurisdiction", "version", "effective_from", "effective_until", "title", "basis", "change_note",
             "calendar", "units", "classification", "routing", "admissibility", "time_limits", "tracks", "mediation",
             "escalation", "intake", "bounds", "remove"]
 ORDER = {(): SECTIONS, ("time_limits",): STEPS, ("tracks", "*", "time_limits"): STEPS}
-ACTIONS = ["warn", "flag", "supervise", "escalate", "assign_leader"]
-TARGETS = {"petition_office": "信访工作机构", "level_above": "上一级", "joint_conference": "联席会议", "leader": "领导"}
+ACTIONS = [m.name for m in MEASURES]
 FIELD_TYPES = ["string", "text", "integer", "date", "choice", "boolean"]
 _KEY = re.compile(r"[0-9A-Za-z_]{1,40}")
 _SPLIT = re.compile(r"[,，、;；\n]+")
@@ -193,7 +193,7 @@ class EditorForms:
                 self.field(p + ("before_days",), "int", "到期前（日）"),
                 self.field(p + ("after_days",), "int", "超期后（日）"),
                 self.field(p + ("open_days",), "int", "受理满（日）"),
-                self.field(p + ("action",), "choice", "措施", choices=[(a, labels.label(labels.ACTIONS, a)) for a in ACTIONS]),
+                self.field(p + ("action",), "choice", "措施", choices=[(a, labels.label(labels.MEASURES, a)) for a in ACTIONS]),
                 self.field(p + ("flag",), "choice", "标识", choices=list(labels.FLAGS.items())),
                 self.field(p + ("to",), "choice", "送达", choices=list(TARGETS.items())),
                 self.field(p + ("letter",), "bool", "发督办函")],

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
+from xinfang.config import procedure
+
 LEVELS = {"national": "全国", "province": "省级", "city": "市级", "county": "县级", "township": "乡级"}
 
-STEPS = {
-    "route": "登记转送", "notify": "告知受理", "objection": "提出异议", "conclude": "办理办结",
-    "extension": "延长办理", "review_request": "申请复查", "review": "复查", "rereview_request": "申请复核",
-    "rereview": "复核", "review_acceptance": "复查受理", "rereview_acceptance": "复核受理",
-    "supervision_feedback": "督办反馈",
-}
+STEPS = {s.name: s.label for s in procedure.STEPS} | {"extension": "延长办理"}
 
 DAY_UNITS = {"calendar": "日", "working": "个工作日"}
 DAY_UNIT_NAMES = {"calendar": "日历日", "working": "工作日"}
@@ -23,7 +20,8 @@ CHANNELS = {
     "administrative": "行政程序", "duty": "履行法定职责", "discipline": "纪检监察",
 }
 
-ACTIONS = {"supervise": "督办", "escalate": "提交上级", "warn": "预警", "flag": "标识", "assign_leader": "领导包案"}
+MEASURES = {m.name: m.label for m in procedure.MEASURES}  # escalation measures
+TARGETS = procedure.TARGETS
 
 FLAGS = {"yellow": "黄牌", "red": "红牌"}
 

@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from xinfang.config.procedure import STEPS
+
 from .calendar import LegalCalendar, PeriodEnd
 from .case_input import Case
 
@@ -25,22 +27,11 @@ class Limit:
         object.__setattr__(self, "source", f"{self.where} ({self.basis})" if self.basis else self.where)
 
 
-# Step → the case field whose date starts it, in the order the procedure runs (Art. 22, 23, 34, 35, 36;
-# SD Art. 43, 44 for the acceptance steps). `extension` is no step of its own: it lengthens `conclude`.
-STARTS = (
-    ("route", "received_on"),
-    ("notify", "received_on"),
-    ("objection", "received_on"),
-    ("conclude", "handling_start"),  # Art. 34: from accepted_on, else from received_on
-    ("review_request", "answered_on"),
-    ("review_acceptance", "review_requested_on"),
-    ("review", "review_requested_on"),
-    ("rereview_request", "review_answered_on"),
-    ("rereview_acceptance", "rereview_requested_on"),
-    ("rereview", "rereview_requested_on"),
-)
+# Step → the case field whose date starts it, in the order the procedure runs (config.procedure).
+# `extension` is no step of its own: it lengthens `conclude`.
+STARTS = tuple((s.name, s.starts) for s in STEPS if s.starts is not None)
 # A case that is not accepted still has to be registered and its petitioner told (Art. 22, 23).
-NOT_ADMISSIBLE_STEPS = frozenset({"route", "notify"})
+NOT_ADMISSIBLE_STEPS = frozenset(s.name for s in STEPS if s.when_refused)
 
 
 class StepGroup:

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from xinfang.config import EffectiveRuleSet
+from xinfang.config.procedure import ACTIONS, CLOSING_STEP, TIMINGS, Timing
 
 from .case_input import Case
 from .durable_adapter import DurableAdapter, default_adapter, ruleset_name
 
 RULESET_PREFIX = "escalation"
-OPEN_DAYS = "open_days"
-CLOSING_STEP = "conclude"  # the written decision (Art. 32-34) closes the case for the backlog count
+OPEN_DAYS = "open_days"  # the fact: days since the case was received (a backlog step's clock)
 _FLAG_RANK = {"yellow": 1, "red": 2}
 _CACHE_SIZE = 64
 
@@ -44,9 +44,25 @@ class DueEscalation:
 class _Step:
     id: str
     spec: Mapping[str, Any]
-    watch: str | None  # None: a backlog step (open_days)
-    offset: int  # days after the watched deadline (negative: before it), or days open
-    warning: bool = False  # before_days: due only until the deadline day
+    timing: Timing  # config.procedure.TIMINGS: how the step's days are written and counted
+    days: int
+
+    @property
+    def watch(self) -> str | None:
+        """The deadline step it counts from; None: a backlog step, counted from the day received."""
+        return self.spec["watch"] if self.timing.watches else None
+
+    @property
+    def offset(self) -> int:
+        """Days after the watched deadline (negative: before it), or days open."""
+        return self.timing.sign * self.days
+
+    def due_on(self, start: dt.date) -> dt.date:
+        return start + dt.timedelta(days=self.offset)
+
+    def until(self, start: dt.date) -> dt.date | None:
+        """The last day the step may fire (a warning: the deadline's day), None when it has no end."""
+        return start if self.timing.ends_at_deadline else None
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,28 +84,25 @@ def done_fact(step_id: str) -> str:
 
 
 def _condition(step: _Step) -> dict:
-    """When a step is due, as a durable-rules condition; a step already carried out never is (each once)."""
-    if step.watch is None:
-        timing = [{"$gte": {OPEN_DAYS: step.offset}}]
-    elif step.warning:
-        # A warning runs from N days before the deadline through the deadline day; after it the
-        # overdue steps take over, so a sweep that missed the window sends no stale warning.
-        timing = [{"$gte": {days_past(step.watch): step.offset}}, {"$lte": {days_past(step.watch): 0}}]
-    else:
-        timing = [{"$gte": {days_past(step.watch): step.offset}}]
+    """When a step is due, as a durable-rules condition; a step already carried out never is (each once).
+
+    The same timing as `_Step.due_on` and `_Step.until`, which the server's schedule stores and its
+    sweep's SQL compares (a test generates cases and checks that both agree).
+    """
+    fact = OPEN_DAYS if step.watch is None else days_past(step.watch)
+    timing = [{"$gte": {fact: step.offset}}]
+    if step.timing.ends_at_deadline:
+        timing.append({"$lte": {fact: 0}})
     return {"$and": [*timing, {done_fact(step.id): False}]}
 
 
 def _read_steps(effective: EffectiveRuleSet) -> tuple[_Step, ...]:
-    """The configured steps with their timing; a step that names no timing can never fall due and is left out."""
+    """The configured steps with their timing; a step that names no timing (or no watched step) never falls due."""
     steps = []
     for step_id, spec in ((effective.get("escalation") or {}).get("steps") or {}).items():
-        if spec.get("open_days") is not None:
-            steps.append(_Step(step_id, spec, None, int(spec["open_days"])))
-        elif spec.get("watch") and spec.get("before_days") is not None:
-            steps.append(_Step(step_id, spec, spec["watch"], -int(spec["before_days"]), warning=True))
-        elif spec.get("watch") and spec.get("after_days") is not None:
-            steps.append(_Step(step_id, spec, spec["watch"], int(spec["after_days"])))
+        timing = next((t for t in TIMINGS if spec.get(t.key) is not None), None)
+        if timing is not None and (spec.get("watch") or not timing.watches):
+            steps.append(_Step(step_id, spec, timing, int(spec[timing.key])))
     return tuple(steps)
 
 
@@ -115,20 +128,26 @@ class ScheduledStep:
     watch: str | None
     spec: Mapping[str, Any]
     due_on: dt.date
+    until_on: dt.date | None  # the last day it may fire (a warning), None: no end
     source: dict
 
 
-def escalation_schedule(effective: EffectiveRuleSet, deadlines: Mapping[str, dt.date],
-                        opened_on: dt.date) -> list[ScheduledStep]:
-    """The first day each step is due, by the same timing as the engine's conditions (`_condition`).
+def escalation_schedule(effective: EffectiveRuleSet, deadlines: Mapping[str, dt.date], opened_on: dt.date,
+                        completed: Collection[str] = ()) -> list[ScheduledStep]:
+    """The first and last day each step is due, by the same timing as the engine's conditions (`_condition`).
 
-    A step whose watched deadline is absent (not started, or done) is not scheduled.
+    `deadlines` are the running ones: a step whose watched deadline is absent (not started, or done) is
+    not scheduled, and once the handling is concluded (`completed` holds it) no backlog step is either,
+    as `escalation_facts` decides.
     """
+    backlog_open = CLOSING_STEP not in completed
     scheduled = []
     for step in _read_steps(effective):
+        if step.watch is None and not backlog_open:
+            continue
         start = opened_on if step.watch is None else deadlines.get(step.watch)
         if start is not None:
-            scheduled.append(ScheduledStep(step.id, step.watch, step.spec, start + dt.timedelta(days=step.offset),
+            scheduled.append(ScheduledStep(step.id, step.watch, step.spec, step.due_on(start), step.until(start),
                                            _source(effective, step.id)))
     return scheduled
 
@@ -187,10 +206,10 @@ def due_escalations(effective: EffectiveRuleSet, *, deadlines: Mapping[str, dt.d
             continue
         start = opened_on if step.watch is None else deadlines[step.watch]
         spec = step.spec
-        due.append((start + dt.timedelta(days=step.offset), order, DueEscalation(
+        due.append((step.due_on(start), order, DueEscalation(
             step=step.id, name=str(spec.get("name", step.id)), action=str(spec.get("action", "")),
             flag=spec.get("flag"), to=spec.get("to"), letter=bool(spec.get("letter", False)),
-            due_on=start + dt.timedelta(days=step.offset), rule=rule, source=dict(rules.sources[step.id]),
+            due_on=step.due_on(start), rule=rule, source=dict(rules.sources[step.id]),
             watch=step.watch, overdue=step.watch is not None and step.offset > 0)))
     return [d for _, _, d in sorted(due, key=lambda t: t[:2])]
 
@@ -222,26 +241,21 @@ def escalation_flags(due: Iterable[DueEscalation]) -> list[str]:
     return sorted(flags)
 
 
-# What a later stage of the Case JSON shows to be finished: its clock no longer runs.
-_COMPLETED_BY = (
-    ("accepted_on", ("route",)),  # the competent body accepted it: registered and routed (Art. 22)
-    ("answered_on", ("route", "notify", "conclude")),  # the written decision reached the petitioner (Art. 32, 34)
-    ("review_requested_on", ("review_request",)),
-    ("review_answered_on", ("review_acceptance", "review")),  # Art. 35
-    ("rereview_requested_on", ("rereview_request",)),
-)
-
-
 def completed_steps(case: Case, at: dt.date | None = None) -> frozenset[str]:
-    """The steps a case's stages (those on or before `at`) show finished, for due_escalations(completed=...)."""
-    found: set[str] = set()
-    for field, steps in _COMPLETED_BY:
-        day = getattr(case, field)
-        if day is not None and (at is None or day <= at):
-            found.update(steps)
-    if case.history.rereview_concluded:
-        found.update(("rereview_acceptance", "rereview"))
-    return frozenset(found)
+    """The steps a case's stages (those on or before `at`) show finished, for due_escalations(completed=...).
+
+    Each Case field an action dates stops that action's clocks (config.procedure: accept sets accepted_on
+    and stops route, notify and objection), exactly as the server's workflow stops them in the case file.
+    """
+    done: set[str] = set()
+    for action in ACTIONS:
+        if action.sets is None or not action.completes:
+            continue
+        value = case.history if action.sets.startswith("history.") else case
+        value = getattr(value, action.sets.removeprefix("history."))
+        if value is True or (isinstance(value, dt.date) and (at is None or value <= at)):
+            done.update(action.completes)
+    return frozenset(done)
 
 
 def deadline_dates(decision: Mapping[str, Any]) -> dict[str, dt.date]:

@@ -66,11 +66,13 @@ def add_deadlines(engine, ids, step: str, due_on: dt.date, done_on: dt.date | No
 
 
 def add_steps(engine, ids, step: str, due_on: dt.date, *, watch: str | None = "conclude", action: str = "supervise",
-              flag: str | None = None, target: str | None = None, letter: bool = False) -> None:
+              flag: str | None = None, target: str | None = None, letter: bool = False,
+              until_on: dt.date | None = None) -> None:
     with engine.begin() as connection:
         connection.execute(insert(CaseEscalation), [
             {"petition_id": i, "step": step, "watch": watch, "action": action, "flag": flag, "target": target,
-             "letter": letter, "due_on": due_on, "rule": f"escalation:{step}", "source": "test.yaml:1"}
+             "letter": letter, "due_on": due_on, "until_on": until_on, "rule": f"escalation:{step}",
+             "source": "test.yaml:1"}
             for i in ids])
 
 
@@ -158,8 +160,9 @@ def test_a_closed_cases_escalations_do_not_fire(engine, stage):
 
 
 def test_a_warning_past_its_deadline_is_not_sent_late(engine):
+    # A `before_days` step is due only through the watched deadline's day (its schedule's until_on).
     pid = open_case(engine, deadline=days(-1))
-    add_steps(engine, [pid], "conclude_warning", days(-3), action="warn")
+    add_steps(engine, [pid], "conclude_warning", days(-3), action="warn", until_on=days(-1))
     add_steps(engine, [pid], "conclude_overdue", DAY)
     assert sweep(engine, at(DAY)).by_action == {"supervise": 1}
 

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from xinfang.config import EffectiveRuleSet, NoRuleSetInForce, RuleSetLibrary, RuleSetVersion, UnknownJurisdiction
 from xinfang.config.bounds import collect_bounds
 from xinfang.config.inheritance import Merged, merge_chain
+from xinfang.config.procedure import OPEN_STAGES
 from xinfang.rules.escalation import escalation_schedule as rules_escalation_schedule
-from xinfang.server.store.case_tables import OPEN_STAGES, CaseDeadline, CaseEscalation, Petition
+from xinfang.server.store.case_tables import CaseDeadline, CaseEscalation, Petition
 from xinfang.server.web.errors import ApiError
 
 __all__ = ["FORM", "deadline_snapshot", "effective_or_error", "engine_input", "escalation_schedule",
@@ -83,16 +84,16 @@ def _pinned_version(library: RuleSetLibrary, part: str, label: str, above: set[s
     return found
 
 
-def escalation_schedule(effective: EffectiveRuleSet, deadlines: Mapping[str, dt.date],
-                        opened_on: dt.date) -> list[dict[str, Any]]:
+def escalation_schedule(effective: EffectiveRuleSet, deadlines: Mapping[str, dt.date], opened_on: dt.date,
+                        completed: Iterable[str] = ()) -> list[dict[str, Any]]:
     """The case_escalation rows of a case: rules.escalation's schedule, with what a sweep records."""
     rows = []
-    for step in rules_escalation_schedule(effective, deadlines, opened_on):
+    for step in rules_escalation_schedule(effective, deadlines, opened_on, frozenset(completed)):
         spec = step.spec
         where = f"{step.source['file']}:{step.source['line']}" if step.source else f"escalation.steps.{step.step}"
         rows.append({"step": step.step, "watch": step.watch, "action": str(spec.get("action", "")),
                      "flag": spec.get("flag"), "target": spec.get("to"), "letter": bool(spec.get("letter")),
-                     "due_on": step.due_on, "rule": f"escalation:{step.step}",
+                     "due_on": step.due_on, "until_on": step.until_on, "rule": f"escalation:{step.step}",
                      "source": f"{where} ({spec['basis']})" if spec.get("basis") else where})
     return rows
 
@@ -130,7 +131,8 @@ def sync_file(db: Session, petition: Petition, effective: EffectiveRuleSet, deci
     db.flush()
 
     running = {row.step: row.due_on for row in petition.deadlines if row.done_on is None}
-    schedule = escalation_schedule(effective, running, petition.received_on)
+    finished = {row.step for row in petition.deadlines if row.done_on is not None}
+    schedule = escalation_schedule(effective, running, petition.received_on, finished)
     if petition.stage not in OPEN_STAGES:
         schedule = []
     planned = {s["step"]: s for s in schedule}

@@ -10,16 +10,15 @@ from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from xinfang.config import NoRuleSetInForce, RuleSetLibrary
+from xinfang.config.procedure import DUTY_STEPS  # the windows (objection, review_request...) make nobody late
 from xinfang.server.store.case_tables import CaseDeadline, CaseEvent, Petition
 
-__all__ = ["HEADLINE", "SATISFACTION", "AUTHORITY_STEPS", "indicators"]
+__all__ = ["HEADLINE", "SATISFACTION", "indicators"]
 
 HEADLINE = ("on_time_acceptance", "on_time_conclusion", "first_petition_resolution", "repeat_petitions",
             "satisfaction")
 SATISFACTION = ("satisfied", "basically_satisfied", "unsatisfied")
 SATISFIED = ("satisfied", "basically_satisfied")
-# Steps the handling body owns; the petitioner's own periods (objection, review_request...) never make it late.
-AUTHORITY_STEPS = ("route", "notify", "conclude", "review", "rereview")
 
 
 def ratio(numerator: int, denominator: int) -> dict[str, Any]:
@@ -68,7 +67,7 @@ def _cohort(groups: Mapping[str, str], root: str, start: dt.date, end: dt.date, 
     latest_rating = (select(CaseEvent.petition_id, func.max(CaseEvent.id).label("event_id"))
                      .where(CaseEvent.stage_after.in_(("concluded", "closed")), rating.in_(SATISFACTION))
                      .group_by(CaseEvent.petition_id).subquery("latest_rating"))
-    late = exists().where(CaseDeadline.petition_id == Petition.id, CaseDeadline.step.in_(AUTHORITY_STEPS),
+    late = exists().where(CaseDeadline.petition_id == Petition.id, CaseDeadline.step.in_(DUTY_STEPS),
                           or_(and_(CaseDeadline.done_on.is_(None), CaseDeadline.due_on < as_of),
                               CaseDeadline.done_on > CaseDeadline.due_on))
     return (

@@ -33,15 +33,14 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from xinfang.config import CHINA
+from xinfang.config.procedure import MEASURES, OPEN_STAGES
 from xinfang.rules.escalation import DueEscalation, escalation_flags
-from xinfang.server.store.case_tables import OPEN_STAGES, CaseDeadline, CaseEscalation, CaseEvent, Petition
+from xinfang.server.store.case_tables import CaseDeadline, CaseEscalation, CaseEvent, Petition
 from xinfang.server.store.models import AuditLog, UTCDateTime
 
-__all__ = ["ACTIONS", "EVENT_ACTION", "SweepResult", "default_worker", "due_escalations_condition", "fire_statement",
+__all__ = ["EVENT_ACTION", "SweepResult", "default_worker", "due_escalations_condition", "fire_statement",
            "sweep"]
 
-# The actions of the rule-set format (docs/ruleset-format.md), in the order a summary lists them.
-ACTIONS = ("warn", "flag", "supervise", "escalate", "assign_leader")
 EVENT_ACTION = "escalation"  # CaseEvent.action of a fired step; the step itself is in the detail
 _RETRIES = 3  # a PostgreSQL deadlock between sweeps rolls one back whole: running it again is safe
 _RETRY_CODES = {"40P01", "40001"}  # deadlock detected, serialization failure
@@ -75,16 +74,17 @@ def default_worker(role: str = "sweep") -> str:
 
 
 def due_escalations_condition(today: dt.date):
-    """The WHERE of a sweep: unfired, due by `today`, case open, watched step still running.
+    """The WHERE of a sweep: unfired, due by `today` and not past its last day, case open, watched step running.
 
-    A backlog step (watch NULL) needs only the case open. A warning is due only through the watched
-    deadline's day: later, the overdue steps take over (as rules.escalation decides).
+    The schedule's `due_on` and `until_on` come from rules.escalation (the same timing as the engine's
+    conditions: a warning ends on the watched deadline's day). A backlog step (watch NULL) needs only
+    the case open.
     """
     case_open = exists().where(_petition.c.id == _esc.c.petition_id, _petition.c.stage.in_(OPEN_STAGES))
     step_running = exists().where(
-        _deadline.c.petition_id == _esc.c.petition_id, _deadline.c.step == _esc.c.watch,
-        _deadline.c.done_on.is_(None), or_(_esc.c.action != "warn", _deadline.c.due_on >= today))
-    return and_(_esc.c.fired_at.is_(None), _esc.c.due_on <= today, case_open,
+        _deadline.c.petition_id == _esc.c.petition_id, _deadline.c.step == _esc.c.watch, _deadline.c.done_on.is_(None))
+    return and_(_esc.c.fired_at.is_(None), _esc.c.due_on <= today,
+                or_(_esc.c.until_on.is_(None), _esc.c.until_on >= today), case_open,
                 or_(_esc.c.watch.is_(None), step_running))
 
 
@@ -138,7 +138,7 @@ def _sweep(connection: Connection, now: dt.datetime, worker: str, returning: boo
     _record_events(connection, rows, now, today, worker)
     flagged = _add_flags(connection, rows, now)
     counts = Counter(row["action"] for row in rows)
-    by_action = {a: counts.pop(a) for a in ACTIONS if a in counts} | dict(sorted(counts.items()))
+    by_action = {m.name: counts.pop(m.name) for m in MEASURES if m.name in counts} | dict(sorted(counts.items()))
     connection.execute(insert(AuditLog.__table__).values(
         at=now, actor=worker, action="sweep", object_type="case_escalation", object_id=today.isoformat(),
         detail={"fired": len(rows), "by_action": by_action, "cases": flagged}))

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from xinfang.config import covers
+from xinfang.config.procedure import DUTY_STEPS
 from xinfang.server.accounts import has_role
 from xinfang.server.store.case_tables import Petition
 from xinfang.server.store.models import User
@@ -20,8 +21,6 @@ __all__ = ["MATERIAL", "is_accused_unit", "mask_address", "mask_id_number", "mas
 MATERIAL = ("petitioner", "text", "accused_unit", "form")
 # Roles that see a petitioner's personal data whole in the case view (everyone sees it masked in lists).
 PERSONAL_DATA_ROLES = ("clerk", "discipline")
-# The steps whose deadlines bind the office (the request windows are the petitioner's).
-OFFICE_STEPS = ("route", "notify", "conclude", "review_acceptance", "review", "rereview_acceptance", "rereview")
 
 
 def mask_id_number(value: str) -> str:
@@ -81,7 +80,7 @@ def _petitioner(petition: Petition, user: User | None, in_list: bool) -> dict | 
 
 
 def _next_deadline(petition: Petition) -> dict | None:
-    running = [d for d in petition.deadlines if d.done_on is None and d.step in OFFICE_STEPS]
+    running = [d for d in petition.deadlines if d.done_on is None and d.step in DUTY_STEPS]
     if not running:
         return None
     first = min(running, key=lambda d: (d.due_on, d.step))

@@ -11,60 +11,30 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from xinfang.config import EffectiveRuleSet, RuleSetLibrary, today_in_china
+from xinfang.config import EffectiveRuleSet, RuleSetLibrary, procedure, today_in_china
 from xinfang.rules.case_input import CaseError, parse_case
 from xinfang.rules.decide import decide
 from xinfang.rules.plan import plan_for
-from xinfang.server.store.case_tables import STAGES, CaseEvent, Petition
+from xinfang.server.store.case_tables import CaseEvent, Petition
 from xinfang.server.store.models import AuditLog, utcnow
 from xinfang.server.web.errors import ApiError
 
 from .case_file import deadline_snapshot, effective_or_error, engine_input, pinned_effective, sync_file
 from .registration import Registered, case_error, register, register_case
 
-__all__ = ["ACTIONS", "OUTCOMES", "TRANSITIONS", "Registered", "act", "allowed_actions", "get_petition", "register",
+__all__ = ["ACTIONS", "OUTCOMES", "Registered", "act", "allowed_actions", "get_petition", "register",
            "register_case", "timeline"]
 
 OUTCOMES = ("support", "explain", "not_support", "mediated")  # Art. 32 (written decision), Art. 33 (mediation)
 OPINION_OUTCOMES = ("support", "explain", "not_support")  # review and re-review opinions (Art. 35, 36)
 SATISFACTION = ("satisfied", "basically_satisfied", "unsatisfied")  # the petitioner's rating (Art. 34 ¶2, 41)
-
-# action → (the stages it is allowed in, the stage it leads to; None: the stage stays).
-TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
-    "accept": (("registered", "transferred"), "accepted"),  # Art. 23: 受理告知书
-    "refuse": (("registered", "transferred"), "refused"),  # Art. 23: 不予受理告知书
-    "transfer": (("registered", "transferred"), "transferred"),  # Art. 22, 23 ¶3
-    "object": (("transferred",), None),  # Art. 23 ¶3: objection to a transfer
-    "extend": (("accepted",), "extended"),  # Art. 34
-    "conclude": (("accepted", "extended"), "concluded"),  # Art. 32, 33, 34
-    "request_review": (("concluded",), "review_requested"),  # Art. 35
-    "review_opinion": (("review_requested",), "reviewed"),  # Art. 35
-    "request_rereview": (("reviewed",), "rereview_requested"),  # Art. 36
-    "hearing_start": (("rereview_requested",), "hearing"),  # Art. 36: hearing time is not counted
-    "hearing_end": (("hearing",), "rereview_requested"),
-    "rereview_opinion": (("rereview_requested",), "rereviewed"),  # Art. 36
-    "close": (("refused", "concluded", "reviewed", "rereviewed"), "closed"),
-    "migrate": (tuple(s for s in STAGES if s != "closed"), None),  # an officer re-pins the rule set, recorded
-}
-ACTIONS = tuple(TRANSITIONS)
-
-# action → (required payload fields, optional ones); `note` is always allowed.
-PAYLOADS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "accept": ((), ()), "refuse": ((), ("reason",)), "transfer": (("unit",), ("unit_name",)),
-    "object": (("reason",), ("unit",)), "extend": (("days", "approver", "reason"), ("requester",)),
-    "conclude": (("outcome",), ("answered_on", "opinion", "satisfaction")), "request_review": ((), ("body",)),
-    "review_opinion": (("outcome",), ("answered_on", "opinion")), "request_rereview": ((), ("body",)),
-    "hearing_start": ((), ()), "hearing_end": ((), ()), "rereview_opinion": (("outcome",), ("opinion",)),
-    "close": ((), ("satisfaction",)), "migrate": (("reason",), ("to",)),
-}
+ACTIONS = tuple(a.name for a in procedure.ACTIONS)
 MAX_ID = 2**31 - 1
-ALL_STEPS = ("route", "notify", "objection", "conclude", "review_request", "review_acceptance", "review",
-             "rereview_request", "rereview_acceptance", "rereview")
 
 
 def allowed_actions(petition: Petition) -> list[str]:
     """The actions the case's stage allows now, in the regulation's order (a mediated case has no review)."""
-    found = [a for a, (stages, _) in TRANSITIONS.items() if petition.stage in stages]
+    found = [a.name for a in procedure.ACTIONS if petition.stage in a.allowed_in]
     if petition.outcome == "mediated":
         found = [a for a in found if a != "request_review"]
     return found
@@ -98,7 +68,7 @@ def act(db: Session, library: RuleSetLibrary, petition_id: int, action: str, pay
         actor: str, on: dt.date | None = None, expected_revision: int | None = None) -> Petition:
     """Apply one action on legal date `on` (default today): check it, record the event, recompute the deadlines
     with the pinned rule set. Raises ApiError; the caller commits, or rolls back after an error."""
-    if action not in TRANSITIONS:
+    if action not in ACTIONS:
         raise ApiError(404, "unknown_action", f"no action {action!r}; the actions are {', '.join(ACTIONS)}")
     petition = get_petition(db, petition_id)
     if expected_revision is not None and expected_revision != petition.revision:
@@ -115,13 +85,14 @@ def act(db: Session, library: RuleSetLibrary, petition_id: int, action: str, pay
                 pinned_effective(library, petition.ruleset_version, petition.jurisdiction_code, petition.received_on),
                 copy.deepcopy(petition.case_json), {k: payload[k] for k in ("note",) if k in payload})
     HANDLERS[action](step)
+    step.done |= set(procedure.action(action).completes)
     try:
         case = parse_case(engine_input(step.case))
         decision = decide(step.effective, case)
     except CaseError as err:
         raise case_error(err) from None
     before = petition.stage
-    petition.stage = TRANSITIONS[action][1] or before
+    petition.stage = procedure.action(action).leads_to or before
     petition.case_json = step.case
     petition.updated_at = utcnow()
     try:
@@ -162,7 +133,7 @@ def _check_payload(action: str, payload: Mapping[str, Any] | None) -> dict[str, 
         payload = {}
     if not isinstance(payload, Mapping):
         raise ApiError(422, "invalid_payload", f"the payload of {action} must be an object")
-    required, optional = PAYLOADS[action]
+    required, optional = procedure.action(action).required, procedure.action(action).optional
     known = set(required) | set(optional) | {"note"}
     problems = [f"{k}: unknown field (the fields of {action} are: {', '.join(sorted(known))})"
                 for k in payload if k not in known]
@@ -176,7 +147,7 @@ def _check_on(petition: Petition, on: dt.date | None) -> dt.date:
     """The legal date: not in the future, not before the file's last event (the file is in time order)."""
     today = today_in_china()
     on = on or today
-    recorded = [e.on for e in petition.events if e.action in TRANSITIONS]  # a sweep's events keep their own day
+    recorded = [e.on for e in petition.events if e.action in ACTIONS]  # a sweep's events keep their own day
     last = max(recorded, default=petition.received_on)
     problems = []
     if on > today:
@@ -229,7 +200,6 @@ def _within(step: _Act, name: str, what: str, extra: str = "") -> None:
 def _accept(step: _Act) -> None:
     step.case["accepted_on"] = step.on.isoformat()
     step.detail["notice"] = "受理告知书"
-    step.done |= {"route", "notify", "objection"}
 
 
 def _refuse(step: _Act) -> None:
@@ -237,7 +207,6 @@ def _refuse(step: _Act) -> None:
     if not reason:
         raise ApiError(422, "invalid_payload", "reason: required field is missing (不予受理 must say why)")
     step.detail.update(reason=reason, notice="不予受理告知书")
-    step.done |= set(ALL_STEPS)
 
 
 def _transfer(step: _Act) -> None:
@@ -251,14 +220,12 @@ def _transfer(step: _Act) -> None:
                        f"(《信访工作条例》第三十条、第四十六条第五项)")
     step.petition.route_unit = unit[:64]
     step.detail.update(unit=unit, unit_name=name, notice="转送告知")
-    step.done |= {"route", "notify"}
 
 
 def _object(step: _Act) -> None:
     _within(step, "objection", "an objection to the transfer")
     step.detail.update(reason=step.payload["reason"], unit=step.payload.get("unit") or step.petition.route_unit)
     step.petition.flags = sorted(set(step.petition.flags) | {"objection"})
-    step.done.add("objection")
 
 
 def _extend(step: _Act) -> None:
@@ -303,7 +270,6 @@ def _conclude(step: _Act) -> None:
         answered = _payload_date(step, "answered_on")
         step.case["answered_on"] = answered.isoformat()
         step.detail["answered_on"] = answered.isoformat()
-    step.done.add("conclude")
 
 
 def _missed_review(step: _Act) -> str:
@@ -317,7 +283,6 @@ def _request_review(step: _Act) -> None:
     step.case["review_requested_on"] = step.on.isoformat()
     if step.payload.get("body"):
         step.detail["body"] = step.payload["body"]
-    step.done.add("review_request")
 
 
 def _review_opinion(step: _Act) -> None:
@@ -325,7 +290,6 @@ def _review_opinion(step: _Act) -> None:
     answered = _payload_date(step, "answered_on")
     step.case["review_answered_on"] = answered.isoformat()
     step.detail["answered_on"] = answered.isoformat()
-    step.done |= {"review_acceptance", "review"}
 
 
 def _request_rereview(step: _Act) -> None:
@@ -333,7 +297,6 @@ def _request_rereview(step: _Act) -> None:
     step.case["rereview_requested_on"] = step.on.isoformat()
     if step.payload.get("body"):
         step.detail["body"] = step.payload["body"]
-    step.done.add("rereview_request")
 
 
 def _hearing_start(step: _Act) -> None:
@@ -349,12 +312,10 @@ def _hearing_end(step: _Act) -> None:
 
 def _rereview_opinion(step: _Act) -> None:
     _outcome(step, OPINION_OUTCOMES)
-    step.done |= {"rereview_acceptance", "rereview"}
 
 
 def _close(step: _Act) -> None:
     _satisfaction(step)
-    step.done |= set(ALL_STEPS)
 
 
 def _migrate(step: _Act) -> None:

@@ -14,8 +14,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xinfang.config import ConfigError, ConfigIssue, EffectiveRuleSet, NoRuleSetInForce, RuleSetLibrary, RuleSetVersion
+from xinfang.config import (
+    ConfigError,
+    ConfigIssue,
+    EffectiveRuleSet,
+    NoRuleSetInForce,
+    RuleSetLibrary,
+    RuleSetVersion,
+    procedure,
+)
 from xinfang.config.inheritance import walk_leaves
+from xinfang.config.procedure import OPEN_STAGES
 from xinfang.config.yaml_source import dump_path
 from xinfang.rules.case_input import CaseError, parse_case
 from xinfang.rules.decide import decide
@@ -24,7 +33,7 @@ from xinfang.rules.escalation import escalation_rules
 from xinfang.rules.plan import plan_for
 from xinfang.rules.scenarios import Scenario, folder_code, load_scenarios, run_scenario, scenario_files
 from xinfang.server.cases.case_file import engine_input
-from xinfang.server.store.case_tables import OPEN_STAGES, Petition
+from xinfang.server.store.case_tables import Petition
 from xinfang.server.store.models import RuleSetDraft, RuleSetVersionRecord
 
 from .library_store import published_library, record_name
@@ -34,8 +43,7 @@ __all__ = ["Checked", "check_text", "draft_name", "impact", "issue_json", "run_s
 
 log = logging.getLogger(__name__)
 
-DEADLINE_STEPS = ("route", "notify", "objection", "conclude", "review_request", "review", "rereview_request",
-                  "rereview")
+DEADLINE_STEPS = procedure.ALL_STEPS
 
 
 class NothingPublished(LookupError):

@@ -10,15 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .models import Base, utcnow
 
-__all__ = ["Petition", "CaseEvent", "CaseDeadline", "CaseEscalation", "CaseNumberCounter", "IdempotencyRecord",
-           "STAGES", "OPEN_STAGES"]
-
-
-# A case's stage, in the order the regulation takes it (Art. 21-36); `closed` ends the file.
-STAGES = ("registered", "accepted", "refused", "transferred", "extended", "concluded", "review_requested",
-          "reviewed", "rereview_requested", "hearing", "rereviewed", "closed")
-OPEN_STAGES = ("registered", "accepted", "transferred", "extended", "review_requested", "rereview_requested",
-               "hearing")
+__all__ = ["Petition", "CaseEvent", "CaseDeadline", "CaseEscalation", "CaseNumberCounter", "IdempotencyRecord"]
 
 
 class Petition(Base):
@@ -128,6 +120,7 @@ class CaseEscalation(Base):
     target: Mapped[str | None] = mapped_column(String(32))
     letter: Mapped[bool] = mapped_column(Boolean, default=False)
     due_on: Mapped[dt.date] = mapped_column(Date)
+    until_on: Mapped[dt.date | None] = mapped_column(Date)  # the last day it may fire (a warning); None: no end
     fired_at: Mapped[dt.datetime | None] = mapped_column()
     fired_by: Mapped[str | None] = mapped_column(String(200))  # which sweep (host:pid) fired it
     rule: Mapped[str] = mapped_column(String(100))

@@ -10,15 +10,16 @@ from sqlalchemy import String, cast, exists, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import selectinload
 
-from xinfang.config import NoRuleSetInForce, jurisdiction_prefix, today_in_china
+from xinfang.config import NoRuleSetInForce, jurisdiction_prefix, procedure, today_in_china
+from xinfang.config.procedure import STAGE_NAMES
 from xinfang.rules.case_input import CaseError
 from xinfang.rules.decide import evaluate
 from xinfang.server.accounts import has_role
 from xinfang.server.cases.registration import case_error
-from xinfang.server.cases.visibility import OFFICE_STEPS, is_accused_unit, visible_case
+from xinfang.server.cases.visibility import is_accused_unit, visible_case
 from xinfang.server.cases.workflow import ACTIONS, act, allowed_actions, get_petition, register_case, timeline
 from xinfang.server.rulesets.library_store import library_of
-from xinfang.server.store.case_tables import STAGES, CaseDeadline, CaseEscalation, Petition
+from xinfang.server.store.case_tables import CaseDeadline, CaseEscalation, Petition
 from xinfang.server.store.db import get_session
 from xinfang.server.store.models import User
 
@@ -27,9 +28,6 @@ from .errors import ApiError, known_jurisdiction
 
 bp = Blueprint("cases", __name__, url_prefix="/api/v1")
 
-# Who may take each action (admin may take all); the rest of the actions belong to clerks and discipline bodies.
-ACTION_ROLES = {"migrate": ("policy_officer",)}
-HANDLING_ROLES = ("clerk", "discipline")
 _RETRIES = 3  # a registration that lost a race (same Idempotency-Key, SQLite's writer lock) is tried again
 MAX_PER_PAGE = 200
 
@@ -115,9 +113,9 @@ def list_cases():
     query = select(Petition).where(Petition.jurisdiction_code.like(jurisdiction_prefix(code) + "%"))
     if "stage" in args:
         stages = args["stage"].split(",")
-        bad = [s for s in stages if s not in STAGES]
+        bad = [s for s in stages if s not in STAGE_NAMES]
         if bad:
-            raise ApiError(400, "bad_stage", f"unknown stage(s) {', '.join(bad)}; stages are {', '.join(STAGES)}")
+            raise ApiError(400, "bad_stage", f"unknown stage(s) {', '.join(bad)}; stages are {', '.join(STAGE_NAMES)}")
         query = query.where(Petition.stage.in_(stages))
     if args.get("track"):
         query = query.where(Petition.track == args["track"])
@@ -126,7 +124,7 @@ def list_cases():
         query = query.where(cast(Petition.flags, String).like(f'%"{escaped}"%', escape="\\"))
     at = _date(args.get("at"), "at") or today_in_china()
     running = (CaseDeadline.petition_id == Petition.id) & CaseDeadline.done_on.is_(None) & CaseDeadline.step.in_(
-        OFFICE_STEPS)
+        procedure.DUTY_STEPS)
     if args.get("due_within"):
         days = _int(args["due_within"], "due_within", 0, 3650)
         query = query.where(exists().where(running, CaseDeadline.due_on >= at,
@@ -189,7 +187,7 @@ def case_action(case_id: int, action: str):
     if action not in ACTIONS:
         raise ApiError(404, "unknown_action", f"no action {action!r}; the actions are {', '.join(ACTIONS)}")
     user = current_user()
-    roles = ACTION_ROLES.get(action, HANDLING_ROLES)
+    roles = procedure.action(action).roles
     if not has_role(user, *roles):
         raise ApiError(403, "forbidden", f"{action} needs the role {' or '.join(roles)}")
     expected = _if_match()
