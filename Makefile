@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install bench clean browser
+.PHONY: run test install bench clean browser screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,9 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto -q
+
+screenshots: $(STAMP)  # the browser tests, writing their pictures into docs/screenshots/ (README shows them)
+	XINFANG_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/browser
 
 browser:  # Debian's chromium and a Chinese font for tests/browser/ (as root; does nothing when present)
 	scripts/install-browser.sh

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from pathlib import Path
 from urllib.parse import quote
@@ -135,12 +136,14 @@ def sign_in():
 
 
 @pytest.fixture(scope="session")
-def screenshot():
-    """`screenshot(page_or_locator, name)`: saves docs/screenshots/NAME.png (README shows them)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+def screenshot(tmp_path_factory):
+    """`screenshot(page_or_locator, name)`: saves NAME.png, in docs/screenshots/ (README shows them) when the run
+    sets XINFANG_SCREENSHOTS=1 (`make screenshots`), else in a temporary folder, so a test run leaves the tree clean."""
+    folder = SCREENSHOTS if os.environ.get("XINFANG_SCREENSHOTS") == "1" else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
 
     def take(target, name: str, **options) -> Path:
-        path = SCREENSHOTS / f"{name}.png"
+        path = folder / f"{name}.png"
         target.screenshot(path=str(path), animations="disabled", **options)
         return path
 
