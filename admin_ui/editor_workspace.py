@@ -32,6 +32,7 @@ SUMMARIES = (
     ("duplicate key", "键重复"), ("overlap", "施行期间与其他版本重叠"), ("is not one of", "取值不在允许的范围内"),
     ("unknown", "引用了不存在的项目或键"), ("is a required property", "缺少必填项"),
     ("is not of type", "类型不对"), ("Additional properties", "有不认识的键"),
+    ("regular expression in RE2 syntax", "表单项的格式（正则表达式）无法使用"),
 )
 
 

@@ -17,6 +17,7 @@ from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
 from .errors import ConfigIssue, Position
+from .field_patterns import PatternError, compiled_pattern
 from .yaml_source import Path_, YamlDocument, dump_path
 
 __all__ = ["SCHEMA_RESOURCE", "load_schema", "ruleset_validator", "schema_issues"]
@@ -64,7 +65,7 @@ def ruleset_validator() -> Draft202012Validator:
     """
     checker = FormatChecker(formats=())
     checker.checks("date")(_is_date)
-    checker.checks("regex", raises=re.error)(_is_regex)
+    checker.checks("regex", raises=PatternError)(_is_regex)
     types = Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_int)
     validator_class = validators.extend(Draft202012Validator, type_checker=types)
     return validator_class(load_schema(), format_checker=checker)
@@ -75,8 +76,9 @@ def _is_date(instance: Any) -> bool:
 
 
 def _is_regex(instance: Any) -> bool:
+    # RE2, the engine the form check matches with (config/field_patterns.py): raises PatternError.
     if isinstance(instance, str):
-        re.compile(instance)
+        compiled_pattern(instance)
     return True
 
 
@@ -167,7 +169,7 @@ def _value_message(error: ValidationError) -> str:
             return f"expected a date (YYYY-MM-DD), found the date and time {value.isoformat(' ')}: write the date only"
         return f"expected a date (YYYY-MM-DD, without quotes), found {_found(value)}{_quoting(['date'], value)}"
     if keyword == "format" and wanted == "regex":
-        return f"expected a valid regular expression, found {_found(value)} ({error.cause or 'invalid'})"
+        return f"expected a regular expression in RE2 syntax, found {_found(value)}: {error.cause or 'invalid'}"
     if keyword in ("minimum", "exclusiveMinimum"):
         return f"expected {'at least' if keyword == 'minimum' else 'more than'} {wanted}, found {_found(value)}"
     if keyword in ("maximum", "exclusiveMaximum"):

@@ -187,6 +187,18 @@ def test_ninety_days_shows_the_bound_at_its_line_and_cannot_be_submitted(officer
     assert "不能提交审批" in refused.get_data(as_text=True)
 
 
+def test_a_draft_with_an_overflowing_field_pattern_still_opens_and_shows_it_at_its_line(officer):
+    draft_id, html = new_draft(officer)
+    text = field(html, "yaml_text").replace("max_length: 50, hint: 以征收公告", 'pattern: "^[0-9]{4294967296}$", hint: 以征收公告')
+    saved = officer.post(f"/rulesets/drafts/{draft_id}/save", data=editor_form(html, yaml_text=text))
+    assert saved.status_code in (200, 422)
+    page = officer.get(f"/rulesets/drafts/{draft_id}")
+    assert page.status_code == 200
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "parcel_number:" in row)
+    body = page.get_data(as_text=True)
+    assert f"第 {line} 行" in body and "表单项的格式（正则表达式）无法使用" in body
+
+
 def test_a_field_that_is_not_a_number_is_refused_beside_it(officer):
     draft_id, html = new_draft(officer)
     response = officer.post(f"/rulesets/drafts/{draft_id}/save", data=editor_form(html, **{CONCLUDE: "三十"}))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import time
 
 import jsonschema
 import pytest
@@ -152,6 +153,19 @@ def test_publishing_a_new_field_changes_the_form_without_a_release(tmp_path):
     assert form_problems(before, {"received_on": "2024-06-01", "text": "请求", "petitioner": {"name": "张三"},
                                   "representatives": 4}) == [
         {"field": "representatives", "message": "代表人数不得超过3人（东城区办法）"}]
+
+
+def test_a_field_pattern_is_matched_in_linear_time_at_intake(bundled):
+    # `^(a+)+$` backtracks in Python's `re`: 27 letters and a "!" take it seconds; RE2 answers at once.
+    definition = form_definition(bundled.effective("371321", SPRING_2024), "visit", "1201")
+    fields = [dict(f, pattern="^(a+)+$", max_length=None) if f["name"] == "parcel_number" else f for f in definition["fields"]]
+    hostile = dict(definition, fields=fields)
+    started = time.monotonic()
+    for length in (24, 27):
+        problems = form_problems(hostile, {"received_on": "2024-05-01", "text": "请求", "petitioner": {"name": "张三"},
+                                           "category": "1201", "form": {"parcel_number": "a" * length + "!"}})
+        assert {"field": "form.parcel_number", "message": "地块编号格式不正确（以征收公告或勘测定界图上的编号为准）"} in problems
+    assert time.monotonic() - started < 1.0
 
 
 @pytest.mark.parametrize(("url", "status", "code"), [

@@ -136,6 +136,27 @@ def test_validate_points_at_the_line_of_a_loosened_bound_with_its_article(api):
         "draft_id": good["id"], "revision": 2, "valid": True, "issues": []}
 
 
+@pytest.mark.parametrize("pattern", ["^[0-9]{4294967296}$", "^(a)\\\\1$"])
+def test_a_draft_with_an_unusable_field_pattern_is_refused_at_its_line_never_a_500(api, pattern):
+    # A repetition count `re` overflows on, or a construct RE2 cannot match in linear time (config/field_patterns.py).
+    created = api("yinan_officer", "POST", "/jurisdictions/371321/drafts").get_json()
+    text = set_header(created["yaml_text"], version="2099.1", effective_from=later(30)).replace(
+        "max_length: 50, hint: 以征收公告", f'pattern: "{pattern}", hint: 以征收公告')
+    saved = api("yinan_officer", "PUT", f"/drafts/{created['id']}", headers={"If-Match": '"1"'},
+                json={"yaml_text": text})
+    assert saved.status_code == 200
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "parcel_number:" in row)
+    found = api("yinan_officer", "POST", f"/drafts/{created['id']}/validate").get_json()
+    assert [(i["line"], i["message"].split(":")[0]) for i in found["issues"]] == [
+        (line, "intake.fields.parcel_number.pattern")]
+    path = f"/drafts/{created['id']}"
+    for method, action in (("POST", "/test"), ("GET", "/impact"), ("POST", "/submit")):
+        refused = api("yinan_officer", method, path + action)
+        assert refused.status_code == 422 and refused.get_json()["error"]["code"] == "invalid_ruleset", action
+    diff = api("yinan_officer", "GET", f"{path}/diff?against={created['base_version_id']}")
+    assert diff.status_code == 200
+
+
 def test_scenarios_impact_and_diff_of_a_draft(api, app):
     start = later(30)
     received = later(40)

@@ -221,7 +221,27 @@ def test_choice_field_needs_options():
 
 def test_field_pattern_must_compile():
     assert only_issue('intake:\n  fields:\n    code: {pattern: "([0-9"}\n').startswith(
-        "t.yaml:6:21: intake.fields.code.pattern: expected a valid regular expression, found the string '([0-9'")
+        "t.yaml:6:21: intake.fields.code.pattern: expected a regular expression in RE2 syntax, found the string '([0-9'")
+
+
+@pytest.mark.parametrize(("pattern", "named"), [
+    ("^[0-9]{4294967296}$", "the repetition {4294967296} repeats more than 1000 times"),  # OverflowError in `re`
+    ("^[0-9]{5,99999999999}$", "the repetition {5,99999999999} repeats more than 1000 times"),
+    ("^[0-9]{1001}$", "the repetition {1001} repeats more than 1000 times"),
+    ("^(a{100}){100}$", "invalid repetition size: {100}"),  # nested counts multiply
+    ("^(a)\\\\1$", "back-references (\\1) are not supported"),
+    ("^(?=a)", "look-ahead (?=…) is not supported"),
+])
+def test_a_field_pattern_the_form_check_cannot_run_in_linear_time_is_refused_at_its_line(pattern, named):
+    issue = only_issue(f'intake:\n  fields:\n    code: {{pattern: "{pattern}"}}\n')
+    assert issue.startswith("t.yaml:6:21: intake.fields.code.pattern: expected a regular expression in RE2 syntax")
+    assert named in issue
+
+
+@pytest.mark.parametrize("pattern", ["^[0-9]{17}[0-9Xx]$", "^[0-9+\\\\-]{5,20}$", "^(a+)+$", "a{1000}",
+                                     "[{99999}]", "\\\\{99999}", "^[[:alpha:]]+$", "^\\\\p{Han}{2,4}$"])
+def test_field_patterns_in_re2_syntax_are_valid(pattern):
+    assert issues_of(f'intake:\n  fields:\n    code: {{pattern: "{pattern}"}}\n') == []
 
 
 def test_duplicate_list_item_points_at_the_repeat():

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from xinfang.config import EffectiveRuleSet
+from xinfang.config.field_patterns import pattern_matches
 from xinfang.rules.case_input import is_iso_date
 
 __all__ = ["UnknownCategory", "UnknownIntake", "form_definition", "form_problems", "SECTIONS"]
@@ -276,7 +276,7 @@ def _field_problem(field: Mapping[str, Any], value: Any) -> str | None:
     if isinstance(value, str):
         if field["max_length"] is not None and len(value) > field["max_length"]:
             return f"{label}不得超过{field['max_length']}字"
-        if field["pattern"] is not None and re.search(field["pattern"], value) is None:
+        if field["pattern"] is not None and not pattern_matches(field["pattern"], value):  # RE2: linear time
             return f"{label}格式不正确" + (f"（{field['hint']}）" if field["hint"] else "")
         return None
     if isinstance(value, bool):
