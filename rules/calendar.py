@@ -12,6 +12,32 @@ import chinese_calendar
 Unit = Literal["calendar", "working"]
 UNITS: tuple[str, ...] = ("calendar", "working")
 
+# The days a case, a query or a sweep may name. Periods are at most MAX_PERIOD_DAYS and pauses lie
+# in the range too, so every deadline counted from such a day ends centuries before date.max
+# (9999-12-31): the arithmetic cannot overflow, and a date near 9999 is the sender's error, said so.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+MAX_PERIOD_DAYS = 36500
+
+
+class DayOutOfRange(ValueError):
+    """A day outside FIRST_DAY..LAST_DAY, or a period longer than MAX_PERIOD_DAYS."""
+
+
+def parse_day(text: object) -> date:
+    """The date a YYYY-MM-DD text names, within FIRST_DAY..LAST_DAY; ValueError saying what is accepted."""
+    try:
+        day = date.fromisoformat(str(text))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise DayOutOfRange(f"{text!r} is not a date from {FIRST_DAY} to {LAST_DAY}")
+    return day
+
+
+def in_day_range(day: date) -> bool:
+    return FIRST_DAY <= day <= LAST_DAY
+
 
 @dataclass(frozen=True)
 class HolidayTable:
@@ -128,6 +154,12 @@ class LegalCalendar:
             raise ValueError(f"unit must be 'calendar' or 'working', not {unit!r}")
         if isinstance(days, bool) or not isinstance(days, int) or days < 0:
             raise ValueError(f"days must be a non-negative integer, not {days!r}")
+        if days > MAX_PERIOD_DAYS:
+            raise DayOutOfRange(f"a period of {days} days is longer than the {MAX_PERIOD_DAYS} days counted")
+        pauses = tuple(pauses)
+        outside = [d for d in (start, *(d for span in pauses for d in span)) if not in_day_range(d)]
+        if outside:
+            raise DayOutOfRange(f"{outside[0].isoformat()} is not a date from {FIRST_DAY} to {LAST_DAY}")
         paused = _merge(pauses)
         first = end = start.toordinal()
         if days:

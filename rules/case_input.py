@@ -13,6 +13,8 @@ from typing import Any
 
 import jsonschema
 
+from .calendar import FIRST_DAY, LAST_DAY, parse_day
+
 SCHEMA_FILE = "case.schema.json"
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 # The stages of a case in the order they happen: each given date may not precede an earlier given one.
@@ -216,6 +218,8 @@ def _messages(error: jsonschema.ValidationError) -> list[str]:
                 f"found {_describe(value)}"]
     if kind == "enum":
         return [f"{where}: {_describe(value)} is not one of {', '.join(error.validator_value)}"]
+    if kind == "pattern" and error.schema.get("format") == "date":
+        return []  # a date outside the range: _date_problems says which, once
     if kind == "pattern":
         return [f"{where}: {value!r} is not a category code (1 to 8 letters or digits)"]
     if kind in ("minimum", "maximum"):
@@ -239,11 +243,11 @@ def _describe(value: Any) -> str:
 
 
 def is_iso_date(value: Any) -> bool:
-    """A string in YYYY-MM-DD form that is a real date (the Case JSON format of every date field)."""
+    """A string in YYYY-MM-DD form that is a real date in the range cases are dated in (FIRST_DAY..LAST_DAY)."""
     if not isinstance(value, str) or not _DATE.fullmatch(value):
         return False
     try:
-        dt.date.fromisoformat(value)
+        parse_day(value)
     except ValueError:
         return False
     return True
@@ -261,8 +265,19 @@ def _date_fields(obj: dict) -> list[tuple[str, Any]]:
 
 def _date_problems(obj: dict) -> list[str]:
     """Dates the schema let through as strings but that are no calendar day (the type errors are the schema's)."""
-    return [f"{name}: {value!r} is not a date (YYYY-MM-DD)" for name, value in _date_fields(obj)
+    return [_not_a_date(name, value) for name, value in _date_fields(obj)
             if isinstance(value, str) and not is_iso_date(value)]
+
+
+def _not_a_date(where: str, value: str) -> str:
+    """A real calendar day outside the range is told so; anything else is no date at all."""
+    if _DATE.fullmatch(value):
+        try:
+            dt.date.fromisoformat(value)
+            return f"{where}: {value!r} is not a date from {FIRST_DAY} to {LAST_DAY} (YYYY-MM-DD)"
+        except ValueError:
+            pass
+    return f"{where}: {value!r} is not a date (YYYY-MM-DD)"
 
 
 def _order_problems(obj: dict) -> list[str]:

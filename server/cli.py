@@ -36,8 +36,11 @@ class DateType(click.ParamType):
     def convert(self, value: Any, param, ctx) -> dt.date:
         if isinstance(value, dt.date):
             return value
+        from xinfang.rules.calendar import DayOutOfRange, parse_day
         try:
-            return dt.date.fromisoformat(value)
+            return parse_day(value)
+        except DayOutOfRange as err:
+            self.fail(str(err), param, ctx)
         except ValueError:
             self.fail(f"{value!r} is not a date: write it as YYYY-MM-DD, e.g. 2024-06-01", param, ctx)
 
@@ -128,7 +131,7 @@ def resolve(code: str, at: dt.date | None, rules: Path | None, database: str | N
 
 @main.command()
 @click.argument("code")
-@click.argument("case_file", metavar="CASE.json", type=click.File("r", encoding="utf-8"))
+@click.argument("case_file", metavar="CASE.json", type=click.File("rb"))
 @click.option("--at", "at", type=DateType(), default=None,
               help="Decide as of this date (YYYY-MM-DD): later stages are disregarded; default: all of them.")
 @common_options
@@ -138,10 +141,12 @@ def evaluate(code: str, case_file, at: dt.date | None, rules: Path | None, datab
     from xinfang.rules.case_input import CaseError
     from xinfang.rules.decide import evaluate as evaluate_case
     library = library_or_exit(rules)
+    from xinfang.rules.strict_json import JsonInputError, loads_strict
     try:
-        case_json = json.load(case_file)
-    except ValueError as err:
-        fail(f"{case_file.name}: not JSON: {err}")
+        case_json = loads_strict(case_file.read())
+    except JsonInputError as err:
+        where = f"{err.line}:{err.col}:" if err.line is not None else ""
+        fail(f"{case_file.name}:{where} {err.message}")
     try:
         decision = evaluate_case(library, code, case_json, at=at)
     except CaseError as err:

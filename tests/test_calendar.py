@@ -5,7 +5,8 @@ from functools import cache
 import chinese_calendar
 import pytest
 
-from xinfang.rules.calendar import HolidayTable, LegalCalendar, PeriodEnd, calendar_for
+from xinfang.rules.calendar import (LAST_DAY, MAX_PERIOD_DAYS, DayOutOfRange, HolidayTable, LegalCalendar,
+                                    PeriodEnd, calendar_for, parse_day)
 
 D = date
 
@@ -262,3 +263,29 @@ def test_calendar_for_is_cached():
     assert calendar_for() is calendar_for()
     assert calendar_for([TABLE_2027], [D(2025, 3, 18)]) is calendar_for((TABLE_2027,), {D(2025, 3, 18)})
     assert calendar_for([TABLE_2027]) is not calendar_for()
+
+
+# --- the range of days counted: deadline arithmetic cannot overflow ---------------------------
+
+@pytest.mark.parametrize("unit", ["calendar", "working"])
+def test_the_longest_period_from_the_last_day_counted_ends_before_year_10000(cal, unit):
+    # No input can make a deadline overflow date.max: every start, pause and length is bounded.
+    end = cal.period_end(LAST_DAY, MAX_PERIOD_DAYS, unit, [(D(2999, 1, 1), LAST_DAY)])
+    assert LAST_DAY < end.date < D(3200, 1, 1) and end.provisional
+
+
+@pytest.mark.parametrize(("start", "days", "pauses"), [
+    (D(9999, 12, 30), 15, ()), (D(3000, 1, 1), 1, ()), (D(1899, 12, 31), 1, ()),
+    (D(2024, 1, 1), MAX_PERIOD_DAYS + 1, ()), (D(2024, 1, 1), 10, [(D(2024, 1, 2), D(9999, 12, 31))]),
+])
+def test_a_period_outside_the_counted_range_is_refused_not_overflowed(cal, start, days, pauses):
+    with pytest.raises(DayOutOfRange):
+        cal.period_end(start, days, "working", pauses)
+
+
+def test_parse_day_names_the_range():
+    assert parse_day("2999-12-31") == LAST_DAY
+    with pytest.raises(DayOutOfRange, match="'9999-12-31' is not a date from 1900-01-01 to 2999-12-31"):
+        parse_day("9999-12-31")
+    with pytest.raises(ValueError, match=r"'2024-02-30' is not a date \(YYYY-MM-DD\)"):
+        parse_day("2024-02-30")

@@ -94,6 +94,28 @@ def test_bad_date_refused(value):
     assert problems(received_on=value) == [f"received_on: {value!r} is not a date (YYYY-MM-DD)"]
 
 
+@pytest.mark.parametrize(("field", "value"), [
+    ("received_on", "9999-12-31"), ("received_on", "1899-12-31"), ("received_on", "3000-01-01"),
+    ("answered_on", "9999-12-30"), ("rereview_requested_on", "9999-01-01"),
+])
+def test_case_dates_lie_in_the_range_whose_deadlines_can_be_counted(field, value):
+    # A deadline counted from 9999-12-31 would fall past the last date Python knows: refused at the input.
+    assert problems(**{field: value}) == [f"{field}: {value!r} is not a date from 1900-01-01 to 2999-12-31 (YYYY-MM-DD)"]
+
+
+def test_a_hearing_near_year_9999_is_refused_naming_it():
+    assert problems(hearings=[{"start": "2024-10-01", "end": "9999-12-31"}]) == [
+        "hearings[0].end: '9999-12-31' is not a date from 1900-01-01 to 2999-12-31 (YYYY-MM-DD)"]
+
+
+def test_the_case_schema_states_the_date_range():
+    date = case_schema()["$defs"]["date"]
+    validator = jsonschema.Draft202012Validator(case_schema())
+    assert "1900-01-01 to 2999-12-31" in date["description"]
+    assert not validator.is_valid({**BASE, "received_on": "9999-12-31"})
+    assert validator.is_valid({**BASE, "received_on": "2999-12-31"})
+
+
 def test_enums_and_bounds():
     assert problems(intake="email") == [
         "intake: the string 'email' is not one of letter, visit, online, phone, fax, hotline"]

@@ -267,6 +267,37 @@ def test_evaluate_decides_without_storing(as_):
     error(clerk.post("/evaluate", {"jurisdiction": "999999", "case": case()}), 422, "unknown_jurisdiction")
 
 
+@pytest.mark.parametrize("fields", [{"received_on": "9999-12-20"}, {"answered_on": "9999-12-30"},
+                                    {"hearings": [{"start": "2024-03-10", "end": "9999-12-31"}]}])
+def test_dates_near_year_9999_are_a_422_naming_the_field_never_a_500(as_, fields):
+    found = error(as_("yinan_clerk").post("/evaluate", {"jurisdiction": "371321", "case": case(**fields)}),
+                  422, "invalid_case")
+    assert "is not a date from 1900-01-01 to 2999-12-31" in found["message"]
+    assert found["details"][0].split(":")[0] in ("received_on", "answered_on", "hearings[0].end")
+
+
+def test_a_case_list_due_within_ten_years_of_year_9999_is_a_400_not_a_500(as_):
+    found = error(as_("yinan_clerk").get("/cases", due_within="3650", at="9999-12-31"), 400, "bad_date")
+    assert found["message"] == "at='9999-12-31' is not a date from 1900-01-01 to 2999-12-31"
+    assert as_("yinan_clerk").get("/cases", due_within="3650", at="2999-12-31").status_code == 200
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ('{"jurisdiction": "371321", "case": {"received_on": "2024-03-04", "intake": "letter", "intake": "visit", '
+     '"text": "x"}}', 'duplicate key "intake": each key may appear once in an object'),
+    ('{"case": ' + "[" * 5000 + "]" * 5000 + "}", "line 1 column 73: nested deeper than 64 levels"),
+    ('{"case": {"received_on": "2024-03-04",}}', "line 1 column 39: not valid JSON: Expecting property name"),
+], ids=["duplicate-key", "5000-deep", "trailing-comma"])
+def test_a_request_body_with_duplicate_keys_or_deep_nesting_is_a_400_naming_it(as_, body, message):
+    clerk = as_("yinan_clerk")
+    for path in ("/evaluate", "/cases"):
+        response = clerk.client.post("/api/v1" + path, data=body, headers=clerk.headers,
+                                     content_type="application/json")
+        found = error(response, 400, "invalid_json")
+        assert message in found["message"] and found["details"][0]["field"] == "body"
+    assert clerk.get("/cases").json["total"] == 0
+
+
 def test_concurrent_registrations_get_distinct_numbers_and_one_case_per_idempotency_key(app, as_):
     # Numbers come from one atomic counter row per jurisdiction and year; a lost race is retried.
     results: list = []

@@ -184,3 +184,28 @@ def test_the_xinfang_console_script_is_installed_and_runs():
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["ruleset_version"].endswith("371321@2024.1")
+
+
+# --- xinfang evaluate CODE CASE.json: hostile cases are errors, never tracebacks ----------------
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('{"received_on": "9999-12-20", "intake": "letter", "text": "x"}',
+     "received_on: '9999-12-20' is not a date from 1900-01-01 to 2999-12-31 (YYYY-MM-DD)\n"),
+    ('{"received_on": "2024-06-03", "answered_on": "9999-12-30", "intake": "letter", "text": "x"}',
+     "answered_on: '9999-12-30' is not a date from 1900-01-01 to 2999-12-31 (YYYY-MM-DD)\n"),
+    ('{"received_on": "2024-06-03", "intake": "letter", "intake": "visit", "text": "x"}',
+     'case.json: duplicate key "intake": each key may appear once in an object\n'),
+    ("[" * 5000 + "]" * 5000, "case.json:1:65: nested deeper than 64 levels\n"),
+    (b"\xff{}", "case.json: not UTF-8: byte 0 cannot be decoded\n"),
+], ids=["received-9999", "answered-9999", "duplicate-key", "5000-deep", "not-utf8"])
+def test_evaluate_refuses_a_hostile_case_file_with_one_line_and_exit_1(tmp_path, text, message):
+    path = tmp_path / "case.json"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    result = xinfang("evaluate", "371321", path)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.endswith(message) and "Traceback" not in result.stderr
+
+
+def test_evaluate_refuses_an_at_date_beyond_the_counted_range():
+    result = xinfang("evaluate", "371321", "-", "--at", "9999-01-01")
+    assert result.exit_code == 2 and "'9999-01-01' is not a date from 1900-01-01 to 2999-12-31" in result.stderr

@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from xinfang.config import EffectiveRuleSet, RuleSetLibrary, procedure, today_in_china
 from xinfang.rules.case_input import CaseError, parse_case
+from xinfang.rules.calendar import parse_day
 from xinfang.rules.decide import decide
 from xinfang.rules.plan import plan_for
 from xinfang.server.store.case_tables import CaseEvent, Petition
@@ -164,9 +165,9 @@ def _payload_date(step: _Act, name: str) -> dt.date:
     if raw is None:
         return step.on
     try:
-        day = raw if isinstance(raw, dt.date) else dt.date.fromisoformat(str(raw))
-    except ValueError:
-        raise ApiError(422, "invalid_payload", f"{name}: {raw!r} is not a date (YYYY-MM-DD)") from None
+        day = parse_day(raw.isoformat() if isinstance(raw, dt.date) else raw)
+    except ValueError as err:
+        raise ApiError(422, "invalid_payload", f"{name}: {err}") from None
     if day < step.on:
         raise ApiError(422, "invalid_payload", f"{name}: {day} is before the action's date {step.on}")
     return day

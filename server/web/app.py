@@ -21,6 +21,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("XINFANG")
     if test_config:
         app.config.update({k: v for k, v in test_config.items() if v is not None})
+    from . import json_body
+    json_body.init_app(app)  # request bodies: duplicate keys and deep nesting refused (400)
     app.json.ensure_ascii = False
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(app)

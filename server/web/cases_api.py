@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from xinfang.config import NoRuleSetInForce, jurisdiction_prefix, procedure, today_in_china
 from xinfang.config.procedure import STAGE_NAMES
+from xinfang.rules.calendar import parse_day
 from xinfang.rules.case_input import CaseError
 from xinfang.rules.decide import evaluate
 from xinfang.server.accounts import has_role
@@ -47,9 +48,9 @@ def _date(value: Any, name: str) -> dt.date | None:
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise ApiError(400, "bad_date", f"{name}={value!r} is not a date (YYYY-MM-DD)") from None
+        return parse_day(value)
+    except ValueError as err:
+        raise ApiError(400, "bad_date", f"{name}={err}") from None
 
 
 def _code(raw: Any, status: int = 422) -> str:

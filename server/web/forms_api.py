@@ -7,6 +7,7 @@ import datetime as dt
 from flask import Blueprint, current_app, jsonify, request
 
 from xinfang.config import EffectiveRuleSet, NoRuleSetInForce, UnknownJurisdiction, today_in_china
+from xinfang.rules.calendar import parse_day
 from xinfang.server.cases.forms import UnknownCategory, UnknownIntake, form_definition
 from xinfang.server.rulesets.library_store import library_of
 
@@ -21,9 +22,9 @@ def query_date(name: str, default: dt.date) -> dt.date:
     if raw is None:
         return default
     try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise ApiError(400, "bad_date", f"query parameter {name}={raw!r} is not a date (YYYY-MM-DD)",
+        return parse_day(raw)
+    except ValueError as err:
+        raise ApiError(400, "bad_date", f"query parameter {name}={err}",
                        [{"field": name, "message": "应为日期（年-月-日）"}]) from None
 
 

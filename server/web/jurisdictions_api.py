@@ -7,6 +7,7 @@ import datetime as dt
 from flask import Blueprint, current_app, jsonify, request
 
 from xinfang.config import NoRuleSetInForce, UnknownJurisdiction, today_in_china
+from xinfang.rules.calendar import parse_day
 from xinfang.server.rulesets.library_store import library_of
 
 from .errors import ApiError, known_jurisdiction
@@ -19,9 +20,9 @@ def _date_arg(name: str) -> dt.date:
     if raw is None:
         return today_in_china()
     try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise ApiError(400, "bad_date", f"query parameter {name}={raw!r} is not a date (YYYY-MM-DD)")
+        return parse_day(raw)
+    except ValueError as err:
+        raise ApiError(400, "bad_date", f"query parameter {name}={err}") from None
 
 
 def _jurisdiction_json(j) -> dict:

@@ -46,7 +46,8 @@ ERROR_SCHEMA = {
 }
 # Shared error responses a fragment refers to as #/components/responses/<name>.
 ERROR_RESPONSES = {
-    "ErrorBadRequest": "the request is malformed (a bad date, an unknown parameter value)",
+    "ErrorBadRequest": ("the request is malformed: a bad date, an unknown parameter value, or a body that is not "
+                        "JSON, repeats a key in an object or nests deeper than 64 levels (invalid_json)"),
     "ErrorUnauthorized": "not signed in: send HTTP Basic credentials or the session cookie",
     "ErrorForbidden": "signed in, but the role or the jurisdiction scope does not allow it",
     "ErrorNotFound": "no such resource (an unknown jurisdiction, no rule set in force on that date)",
@@ -68,7 +69,9 @@ def _base(session_cookie: str) -> dict[str, Any]:
             "version": "1",
             "summary": "信访 procedure as versioned rule sets: jurisdictions, rule sets, forms, cases, indicators",
             "description": ("Errors are JSON: `{\"error\": {\"code\", \"message\", \"details\"}}`. "
-                            "Dates are Asia/Shanghai dates written YYYY-MM-DD."),
+                            "Dates are Asia/Shanghai dates written YYYY-MM-DD, from 1900-01-01 to 2999-12-31 "
+                            "(every deadline counted from them stays computable). A JSON body that repeats a key in "
+                            "an object or nests deeper than 64 levels is refused (400 invalid_json)."),
             "license": {"name": "MIT", "identifier": "MIT"},
         },
         "servers": [{"url": "/", "description": "this server; every path starts with /api/v1"}],

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from sqlalchemy import select
 
 from xinfang.config import bundled_rules_dir, today_in_china
+from xinfang.rules.calendar import parse_day
 from xinfang.server.rulesets import lifecycle
 from xinfang.server.rulesets.library_store import forget_current, library_of
 from xinfang.server.store.db import get_session
@@ -71,9 +72,9 @@ def _date(value: Any, name: str, *, required: bool = False) -> dt.date | None:
             raise ApiError(422, "invalid_payload", f"{name} is required (YYYY-MM-DD)", [f"{name}: required"])
         return None
     try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise ApiError(400, "bad_date", f"{name}={value!r} is not a date (YYYY-MM-DD)") from None
+        return parse_day(value)
+    except ValueError as err:
+        raise ApiError(400, "bad_date", f"{name}={err}") from None
 
 
 def _draft_in_scope(draft_id: int) -> RuleSetDraft:
