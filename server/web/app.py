@@ -34,10 +34,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from xinfang.server.rulesets import library_store
     from xinfang.server.store import db
 
-    from . import cases_api, errors, forms_api, indicators_api, jurisdictions_api, openapi, rulesets_api
+    from . import cases_api, errors, forms_api, indicators_api, jurisdictions_api, openapi, rulesets_api, throttle
     db.init_app(app)
     library_store.init_app(app, files)  # the database's published versions; these files until imported
     errors.init_app(app)
+    throttle.init_app(app)  # failed sign-ins per account and per address
     for module in (jurisdictions_api, forms_api, indicators_api, openapi, cases_api, rulesets_api):
         app.register_blueprint(module.bp)
     init_admin_ui(app)  # the htmx pages (admin_ui/) and their CSRF protection

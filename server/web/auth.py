@@ -13,6 +13,7 @@ from xinfang.server.rulesets.library_store import library_of
 from xinfang.server.store.db import get_session
 from xinfang.server.store.models import User
 
+from . import throttle
 from .errors import ApiError
 
 __all__ = ["current_user", "in_scope", "login_required", "require_scope", "roles_required"]
@@ -28,11 +29,27 @@ def current_user() -> User | None:
         if user is not None and not user.active:
             user = None
     elif request.authorization is not None and request.authorization.type == "basic":
-        auth = request.authorization
-        candidate = db.scalars(select(User).where(User.username == auth.username)).first()
-        user = candidate if verify_password(candidate, auth.password or "") else None
+        user = _basic_user(db, request.authorization.username or "", request.authorization.password or "")
     g.xinfang_user = user
     return user
+
+
+def _basic_user(db, username: str, password: str) -> User | None:
+    """The HTTP Basic user, throttled like the sign-in form: past the limit, a 429 with Retry-After."""
+    try:
+        throttle.check(username, "basic")
+    except throttle.Throttled as refusal:
+        raise ApiError(429, "too_many_sign_in_attempts",
+                       f"too many failed sign-ins for this {refusal.by}: try again in {refusal.retry_after} seconds",
+                       [{"field": "authorization", "message": f"retry after {refusal.retry_after} s",
+                         "retry_after": refusal.retry_after}],
+                       headers={"Retry-After": str(refusal.retry_after)}) from None
+    candidate = db.scalars(select(User).where(User.username == username)).first()
+    if verify_password(candidate, password):
+        throttle.succeeded(username)
+        return candidate
+    throttle.failed(username)
+    return None
 
 
 def login_required(view: Callable) -> Callable:

@@ -9,9 +9,11 @@ from werkzeug.exceptions import HTTPException
 class ApiError(Exception):
     """An error the client caused (or may retry); `details` lists field-level problems."""
 
-    def __init__(self, status: int, code: str, message: str, details: list | None = None) -> None:
+    def __init__(self, status: int, code: str, message: str, details: list | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.details = status, code, message, details or []
+        self.headers = headers or {}  # e.g. Retry-After on a 429
 
 
 def error_response(status: int, code: str, message: str, details: list | None = None):
@@ -23,7 +25,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(ApiError)
     def _api_error(err: ApiError):
-        return error_response(err.status, err.code, err.message, err.details)
+        response, status = error_response(err.status, err.code, err.message, err.details)
+        response.headers.update(err.headers)
+        return response, status
 
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):

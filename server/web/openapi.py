@@ -84,7 +84,10 @@ def _base(session_cookie: str) -> dict[str, Any]:
                 "schema": {"$ref": "#/components/schemas/Error"}}}} for name, text in ERROR_RESPONSES.items()},
             "securitySchemes": {
                 "basicAuth": {"type": "http", "scheme": "basic",
-                              "description": "a user's name and password, on each request (integrations)"},
+                              "description": ("a user's name and password, on each request (integrations). Failed "
+                                              "attempts are throttled per account and per client address: past the "
+                                              "limit the answer is 429 too_many_sign_in_attempts with Retry-After "
+                                              "(seconds), even for the right password")},
                 "sessionCookie": {"type": "apiKey", "in": "cookie", "name": session_cookie,
                                   "description": "the signed session cookie of a browser signed in to the pages"},
             },
