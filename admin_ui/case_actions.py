@@ -7,12 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinfang.config import EffectiveRuleSet, RuleSetLibrary, procedure
-from xinfang.server.accounts import has_role
-from xinfang.server.cases.visibility import is_accused_unit
+from xinfang.server.cases import permissions
+from xinfang.server.cases.permissions import may_act
 from xinfang.server.cases.workflow import OPINION_OUTCOMES, OUTCOMES, SATISFACTION, allowed_actions
 from xinfang.server.store.case_tables import Petition
 from xinfang.server.store.models import User
@@ -76,11 +75,6 @@ def fields_of(action: str, effective: EffectiveRuleSet, approvers: list[tuple[st
     }.get(action, [])
 
 
-def may_act(user: User | None, petition: Petition, action: str) -> bool:
-    """The role the action needs (config.procedure), and not a member of the unit the case accuses."""
-    return has_role(user, *procedure.action(action).roles) and not is_accused_unit(user, petition)
-
-
 def available(user: User | None, petition: Petition) -> list[str]:
     """The actions the stage allows that this user may take."""
     return [a for a in allowed_actions(petition) if may_act(user, petition, a)]
@@ -88,10 +82,7 @@ def available(user: User | None, petition: Petition) -> list[str]:
 
 def approvers_for(db: Session, library: RuleSetLibrary, code: str) -> list[tuple[str, str]]:
     """(username, name) of the active approvers with authority over jurisdiction `code` (it or a level above)."""
-    above = {j.code for j in library.tree.ancestors(code)}
-    users = db.scalars(select(User).where(User.active.is_(True), User.jurisdiction_code.in_(above))
-                       .order_by(User.username))
-    return [(u.username, u.display_name) for u in users if has_role(u, "approver") and "admin" not in u.roles]
+    return [(u.username, u.display_name) for u in permissions.approvers_for(db, library.tree, code)]
 
 
 def payload_from(action: str, form: Mapping[str, str]) -> tuple[dict[str, Any], dt.date | None, list[str]]:

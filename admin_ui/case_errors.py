@@ -1,106 +1,130 @@
-"""The workflow's refusals (ApiError, in English for the API) told to clerks in Chinese, naming deadlines and bases."""
+"""The case service's refusals told to clerks in Chinese: from each refusal's code and details, never its English."""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from xinfang.server.web.errors import ApiError
+from xinfang.server.cases.errors import CaseServiceError, Problem
 
 from . import labels
-from .case_labels import ACTIONS, STAGES
+from .case_labels import ACTIONS, STAGES, chinese_date
 
 PAYLOAD_FIELDS = {
     "reason": "理由", "unit": "转送单位", "unit_name": "单位名称", "days": "延长天数", "approver": "审批人",
     "requester": "申请人", "outcome": "办理结果", "answered_on": "送达日期", "opinion": "处理意见",
     "satisfaction": "满意度评价", "body": "请求内容", "to": "规则集版本", "note": "备注", "on": "办理日期",
+    "payload": "填写的内容",
 }
-_FIELD = re.compile(r"^([a-z_]+): ")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+# Problem code → how a field's problem reads (the field's Chinese name is put first).
+_PROBLEMS: dict[str, Callable[[str, Mapping[str, Any]], str]] = {
+    "missing": lambda name, v: f"{name}为必填项",
+    "unknown": lambda name, v: f"{name}不是本操作可填写的项目",
+    "not_a_date": lambda name, v: f"{name}应为日期（年-月-日）",
+    "before_action": lambda name, v: f"{name}不能早于办理日期",
+    "not_one_of": lambda name, v: f"{name}不是可选的值",
+    "not_whole_number": lambda name, v: f"{name}应为不小于1的整数",
+    "not_an_object": lambda name, v: "提交的内容格式有误",
+    "not_a_version": lambda name, v: f"{name}格式有误",
+    "in_the_future": lambda name, v: f"{name} {v.get('on')} 晚于今天（{v.get('today')}）",
+    "before_last_event": lambda name, v: f"{name} {v.get('on')} 早于案卷中最后一项记录的日期 {v.get('last')}",
+}
 
 
-def _field_problem(text: str) -> str:
-    """`days: required field is missing` → 延长天数为必填项; anything else keeps its words after the field's name."""
-    m = _FIELD.match(text)
-    name = PAYLOAD_FIELDS.get(m.group(1), m.group(1)) if m else ""
-    rest = text[m.end():] if m else text
-    if "required field is missing" in rest:
-        return f"{name}为必填项"
-    if "not a date" in rest:
-        return f"{name}应为日期（年-月-日）"
-    if "is before the action's date" in rest:
-        return f"{name}不能早于办理日期"
-    if "is not one of" in rest:
-        return f"{name}不是可选的值"
-    if "not a whole number" in rest:
-        return f"{name}应为不小于1的整数"
-    return f"{name}：{rest}" if name else rest
+def problem_text(problem: Problem) -> str:
+    """One field's problem in Chinese; a rule set's form problem is already in the rule set's words."""
+    if problem.code == "form":
+        return problem.message
+    name = PAYLOAD_FIELDS.get(problem.field, problem.field)
+    say = _PROBLEMS.get(problem.code)
+    return say(name, problem.values) if say else f"{name}填写有误"
 
 
-def action_error(err: ApiError, action: str) -> str:
-    """One Chinese sentence for a refused action."""
-    what = ACTIONS.get(action, action)
-    details = err.details or []
-    first = details[0] if details and isinstance(details[0], dict) else {}
-    if err.code == "deadline_passed":
-        step = labels.label(labels.STEPS, first.get("step"))
-        extra = err.message.split("; ", 1)[1] if "; " in err.message else ""
-        return (f"{what}已超过期限：{step}期限已于 {first.get('deadline')} 届满（{first.get('source')}）"
-                + (f"。{extra}" if extra else ""))
-    if err.code == "action_not_allowed":
-        allowed = "、".join(ACTIONS.get(a, a) for a in first.get("allowed", [])) or "无（已结案）"
-        return f"当前阶段为“{STAGES.get(first.get('stage'), first.get('stage'))}”，不能{what}；现在可以：{allowed}"
-    if err.code == "self_approval":
-        return "延期须由申请人以外的审批人批准，申请人不能批准自己的延期（《信访工作条例》第三十四条）"
-    if err.code == "extension_above_bound":
-        if first:
-            return f"延长{first.get('days')}日超过上限：最多延长{first.get('bound')}日（{first.get('source')}）"
+def _deadline_passed(err: CaseServiceError, what: str) -> str:
+    d = err.first
+    text = (f"{what}已超过期限：{labels.label(labels.STEPS, d.get('step'))}期限已于"
+            f"{chinese_date(d['deadline'])}届满" if d.get("deadline") else f"{what}已超过期限")
+    if d.get("basis"):
+        text += f"（{d['basis']}）"
+    refusal = d.get("refusal")
+    if refusal:
+        text += f"。{refusal.get('reason', '')}（{refusal.get('basis', '')}）"
+    return text
+
+
+def _not_allowed(err: CaseServiceError, what: str) -> str:
+    d = err.first
+    allowed = "、".join(ACTIONS.get(a, a) for a in d.get("allowed", [])) or "无（已结案）"
+    return f"当前阶段为“{STAGES.get(d.get('stage'), d.get('stage'))}”，不能{what}；现在可以：{allowed}"
+
+
+def _extension(err: CaseServiceError, what: str) -> str:
+    d = err.first
+    if not d.get("bound"):
         return "所适用的规则集不允许延长办理期限"
-    if err.code == "accused_unit":
-        return "检举控告事项不得转送被检举控告的单位（《信访工作条例》第三十条、第四十六条第五项），请选择其他单位"
-    if err.code == "invalid_date":
-        return "；".join(_date_problem(d) for d in details) or "办理日期有误"
-    if err.code == "invalid_payload":
-        problems = [d for d in details if isinstance(d, str)] or [err.message.split(": ", 1)[-1]
-                                                                  if err.message.startswith(f"{action}: ")
-                                                                  else err.message]
-        return "；".join(_field_problem(p) for p in problems)
-    if err.code == "invalid_approver":
-        return "所选审批人不是对本案有审批权的在职审批人"
-    if err.code == "precondition_failed":
-        return "案卷在您打开之后已被他人更新，本次操作未执行：请查看最新案卷后重新操作"
-    if err.code == "nothing_to_migrate":
-        return "本案已适用施行中的规则集版本，无须改用"
-    if err.code == "pinned_version_missing":
-        return "本案适用的规则集版本已不在库中：请重新载入该版本，或改用新版"
-    if err.code == "invalid_case":
-        return "案件数据有误：" + "；".join(str(d) for d in details)
-    return f"{what}未完成：{err.message}"
+    basis = f"（{d['basis']}）" if d.get("basis") else ""
+    return f"延长{d.get('days')}日超过上限：最多延长{d.get('bound')}日{basis}"
 
 
-def _date_problem(text: str) -> str:
-    m = re.search(r"on: (\S+) is in the future \(today is (\S+)", str(text))
-    if m:
-        return f"办理日期 {m.group(1)} 晚于今天（{m.group(2)}）"
-    m = re.search(r"on: (\S+) is before the file's last event on (\S+)", str(text))
-    if m:
-        return f"办理日期 {m.group(1)} 早于案卷中最后一项记录的日期 {m.group(2)}"
-    return str(text)
+def _approver(err: CaseServiceError, what: str) -> str:
+    if err.first.get("reason") == "out_of_scope":
+        return "所选审批人对本案所在的行政区划没有审批权"
+    return "所选审批人不是在职的审批人"
 
 
-def registration_error(form, err: ApiError) -> None:
+def _daily_limit(err: CaseServiceError, what: str) -> str:
+    d = err.first
+    basis = f"（{d['basis']}）" if d.get("basis") else ""
+    return (f"该信访人{chinese_date(d['on'])}已通过网上信访提出{d.get('count')}件，每人每日最多{d.get('limit')}件，"
+            f"本件不予登记{basis}")
+
+
+_MESSAGES: dict[str, Callable[[CaseServiceError, str], str]] = {
+    "deadline_passed": _deadline_passed,
+    "action_not_allowed": _not_allowed,
+    "extension_above_bound": _extension,
+    "invalid_approver": _approver,
+    "online_daily_limit": _daily_limit,
+    "self_approval": lambda e, w: "延期须由申请人以外的审批人批准，申请人不能批准自己的延期（《信访工作条例》第三十四条）",
+    "accused_unit": lambda e, w: "检举控告事项不得转送被检举控告的单位（《信访工作条例》第三十条、第四十六条第五项），请选择其他单位",
+    "precondition_failed": lambda e, w: "案卷在您打开之后已被他人更新，本次操作未执行：请查看最新案卷后重新操作",
+    "nothing_to_migrate": lambda e, w: "本案已适用施行中的规则集版本，无须改用",
+    "pinned_version_missing": lambda e, w: "本案适用的规则集版本已不在库中：请重新载入该版本，或改用新版",
+    "invalid_ruleset_version": lambda e, w: "所选规则集版本不属于本案所在的行政区划或其上级",
+    "conflict_of_interest": lambda e, w: "本案检举控告您所在的单位，您不能办理（《信访工作条例》第四十六条第五项）",
+    "out_of_scope": lambda e, w: "本案不属于您管辖的行政区划：您只能办理本级和下级的信访事项",
+    "forbidden": lambda e, w: f"您没有{w}的权限",
+    "unknown_action": lambda e, w: "没有这项操作",
+    "case_not_found": lambda e, w: "没有这件信访事项",
+    "unknown_jurisdiction": lambda e, w: "没有这个行政区划",
+    "no_ruleset_in_force": lambda e, w: "所选日期没有施行的规则集",
+    "idempotency_key_reused": lambda e, w: "该登记请求已提交过，内容不同：请重新填写后提交",
+    "busy": lambda e, w: "系统正忙，本次操作未执行：请稍后再试",
+}
+
+
+def refusal_text(err: CaseServiceError, action: str) -> str:
+    """One Chinese sentence for a refused request (its field problems joined, when it has them)."""
+    what = ACTIONS.get(action, action)
+    if err.problems:
+        return "；".join(problem_text(p) for p in err.problems)
+    say = _MESSAGES.get(err.code)
+    return say(err, what) if say else f"{what}未完成"
+
+
+def registration_error(form, err: CaseServiceError) -> None:
     """Put a refused registration's problems on the form: beside a field when they name one, else above it."""
-    if err.code == "online_daily_limit":
-        first = (err.details or [{}])[0]
-        form.general.append(f"该信访人 {first.get('on')} 已通过网上信访提出{first.get('count')}件，"
-                            f"每人每日最多{first.get('limit')}件，本件不予登记")
+    names = {f["path"]: f["label"] for f in form.definition["fields"]}
+    if not err.problems:
+        form.general.append(refusal_text(err, "register"))
         return
-    if err.code != "invalid_case":
-        form.general.append(f"未能登记：{err.message}")
-        return
-    paths = {f["path"] for f in form.definition["fields"]}
-    for detail in err.details or [err.message]:
-        path, _, message = str(detail).partition(": ")
-        if path in paths and _CJK.search(message):
-            form.problems.setdefault(path, message)
+    for problem in err.problems:
+        if problem.code == "form" and problem.field in names:
+            form.problems.setdefault(problem.field, problem.message)
+        elif problem.code == "form":
+            form.general.append(f"未能登记：{problem.message}")
+        elif problem.field in names:  # what the engine found in the case, beside the field on the form
+            form.problems.setdefault(problem.field, f"{names[problem.field]}填写有误")
         else:
-            form.general.append(f"未能登记：{detail}")
+            form.general.append(f"未能登记：{PAYLOAD_FIELDS.get(problem.field, '登记内容')}填写有误")

@@ -5,17 +5,17 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 
 from xinfang.config import today_in_china
+from xinfang.server.cases.errors import CaseServiceError
 from xinfang.server.cases.visibility import may_see_material, visible_case
 from xinfang.server.cases.workflow import ACTIONS, act
 from xinfang.server.rulesets.library_store import library_of
 from xinfang.server.store.case_tables import Petition
 from xinfang.server.store.db import get_session
 from xinfang.server.web.auth import current_user, in_scope
-from xinfang.server.web.errors import ApiError
 
 from . import case_actions, case_view, notices, page_or_fragment
 from .access import READ_ROLES, forbidden, roles_required_page
-from .case_errors import action_error
+from .case_errors import refusal_text
 
 bp = Blueprint("case_page", __name__, url_prefix="/cases")
 
@@ -48,26 +48,24 @@ def show(case_id: int):
 @bp.post("/<int:case_id>/actions/<action>")
 @roles_required_page(*READ_ROLES)
 def take_action(case_id: int, action: str):
-    """One workflow action (server.cases.workflow.act) from its form; a refusal is shown beside the form, in Chinese."""
+    """One workflow action (server.cases.workflow.act checks who may) from its form; a refusal is told in Chinese."""
     petition = _petition(case_id)
     if action not in ACTIONS:
         abort(404)
-    if not case_actions.may_act(current_user(), petition, action):
-        forbidden(f"您不能对信访事项 {petition.number} 执行“{case_actions.action_label(action)}”。")
     payload, on, problems = case_actions.payload_from(action, request.form)
-    if action == "extend" and payload.get("approver") not in {u for u, _ in case_actions.approvers_for(
-            get_session(), library_of(current_app), petition.jurisdiction_code)}:
-        problems.append("请选择对本案有审批权的审批人（申请人以外的人）")
     revision = request.form.get("revision", "")
     db = get_session()
     if not problems:
         try:
-            act(db, library_of(current_app), petition.id, action, payload, actor=current_user().username, on=on,
+            act(db, library_of(current_app), petition.id, action, payload, actor=current_user(), on=on,
                 expected_revision=int(revision) if revision.isdigit() else None)
             db.commit()
-        except ApiError as err:
+        except CaseServiceError as err:
             db.rollback()
-            problems.append(action_error(err, action))
+            if err.kind == "forbidden":
+                forbidden(f"您不能对信访事项 {petition.number} 执行“{case_actions.action_label(action)}”："
+                          f"{refusal_text(err, action)}。")
+            problems.append(refusal_text(err, action))
     if problems:  # htmx swaps only 2xx answers: it gets the file with the refusal as 200, a plain form 422
         return _page(db.get(Petition, case_id), 200 if request.htmx else 422, failed=action, problems=problems,
                      posted=request.form)

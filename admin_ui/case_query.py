@@ -1,4 +1,4 @@
-"""Case lists: the filters a page or an export takes, the query they make, and the rows as a user may see them."""
+"""Case lists on the pages: the filter form a page or an export takes, and the rows as a user may see them."""
 
 from __future__ import annotations
 
@@ -7,13 +7,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, String, cast, exists, func, select
-from sqlalchemy.orm import Session, selectinload
-
-from xinfang.config import EffectiveRuleSet, RuleSetLibrary, jurisdiction_prefix
-from xinfang.config.procedure import DUTY_STEPS, STAGE_NAMES
+from xinfang.config import EffectiveRuleSet, RuleSetLibrary
+from xinfang.config.procedure import STAGE_NAMES
+from xinfang.server.cases.queries import CaseFilters
 from xinfang.server.cases.visibility import visible_case
-from xinfang.server.store.case_tables import CaseDeadline, Petition
+from xinfang.server.store.case_tables import Petition
 from xinfang.server.store.models import User
 
 from . import labels
@@ -26,8 +24,8 @@ MAX_DAYS = 3650
 
 
 @dataclass
-class CaseFilters:
-    """What a case list shows: a jurisdiction (and below), a unit, stage, track, flag, deadlines due or passed."""
+class ListForm:
+    """The case list's filter form as typed: a jurisdiction (and below), a unit, stage, track, flag, deadlines."""
 
     jurisdiction: str
     unit: str = ""
@@ -40,6 +38,13 @@ class CaseFilters:
     page: int = 1
     problems: list[str] = field(default_factory=list)
 
+    def filters(self, today: dt.date) -> CaseFilters:
+        """What the case service selects for this form (server.cases.queries)."""
+        return CaseFilters(jurisdiction=self.jurisdiction, at=today, units=(self.unit,) if self.unit else (),
+                           stages=(self.stage,) if self.stage else (), track=self.track, flag=self.flag, number=self.q,
+                           due_within=int(self.due_within) if self.due_within else None,
+                           overdue=True if self.overdue else None)
+
     def args(self, **override: Any) -> dict[str, Any]:
         """The query string of these filters (empty ones left out), e.g. for the export links."""
         found = {k: v for k, v in asdict(self).items() if k != "problems"} | override
@@ -49,9 +54,9 @@ class CaseFilters:
         return {k: v for k, v in found.items() if v not in ("", None)}
 
 
-def parse_filters(args: Mapping[str, str], default_jurisdiction: str) -> CaseFilters:
+def parse_filters(args: Mapping[str, str], default_jurisdiction: str) -> ListForm:
     """Filters from a query string; a value that cannot be used is dropped, saying why (in `problems`)."""
-    f = CaseFilters(jurisdiction=(args.get("jurisdiction") or default_jurisdiction).strip())
+    f = ListForm(jurisdiction=(args.get("jurisdiction") or default_jurisdiction).strip())
     f.unit, f.track, f.flag, f.q = (args.get(k, "").strip()[:64] for k in ("unit", "track", "flag", "q"))
     f.stage = args.get("stage", "").strip()
     if f.stage and f.stage not in STAGE_NAMES:
@@ -67,39 +72,6 @@ def parse_filters(args: Mapping[str, str], default_jurisdiction: str) -> CaseFil
     page = args.get("page", "1")
     f.page = int(page) if page.isdigit() and 0 < int(page) <= 10**6 else 1
     return f
-
-
-def case_query(f: CaseFilters, today: dt.date) -> Select:
-    """The cases the filters select, newest first (running office deadlines decide `due_within` and `overdue`)."""
-    query = select(Petition).where(Petition.jurisdiction_code.like(jurisdiction_prefix(f.jurisdiction) + "%"))
-    if f.unit:
-        query = query.where(Petition.route_unit == f.unit)
-    if f.stage:
-        query = query.where(Petition.stage == f.stage)
-    if f.track:
-        query = query.where(Petition.track == f.track)
-    if f.flag:
-        escaped = f.flag.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(cast(Petition.flags, String).like(f'%"{escaped}"%', escape="\\"))
-    if f.q:
-        escaped = f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(Petition.number.like(f"%{escaped}%", escape="\\"))
-    running = (CaseDeadline.petition_id == Petition.id) & CaseDeadline.done_on.is_(None) & CaseDeadline.step.in_(
-        DUTY_STEPS)
-    if f.due_within:
-        query = query.where(exists().where(running, CaseDeadline.due_on >= today,
-                                           CaseDeadline.due_on <= today + dt.timedelta(days=int(f.due_within))))
-    if f.overdue:
-        query = query.where(exists().where(running, CaseDeadline.due_on < today))
-    return query.order_by(Petition.received_on.desc(), Petition.id.desc())
-
-
-def count(db: Session, query: Select) -> int:
-    return db.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-
-
-def fetch(db: Session, query: Select, *, offset: int = 0, limit: int = PER_PAGE) -> list[Petition]:
-    return list(db.scalars(query.options(selectinload(Petition.deadlines)).offset(offset).limit(limit)))
 
 
 class Names:

@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 
 from xinfang.config import EffectiveRuleSet, RuleSetLibrary
 from xinfang.server.cases.case_file import pinned_effective
+from xinfang.server.cases.errors import CaseServiceError
 from xinfang.server.cases.visibility import may_see_material, visible_case
 from xinfang.server.cases.workflow import timeline
 from xinfang.server.store.case_tables import CaseEscalation, Petition
 from xinfang.server.store.models import User
-from xinfang.server.web.errors import ApiError
 
 from . import case_actions, labels, notices
 from .case_labels import ACTIONS, OUTCOMES, SATISFACTION, STAGES, countdown, flag_label, flag_tone, rule_label
@@ -33,7 +33,7 @@ def pinned(library: RuleSetLibrary, petition: Petition) -> EffectiveRuleSet | No
     """The rule set the case is pinned to, else the one in force on its day (for labels only), else None."""
     try:
         return pinned_effective(library, petition.ruleset_version, petition.jurisdiction_code, petition.received_on)
-    except ApiError:
+    except CaseServiceError:
         try:
             return library.effective(petition.jurisdiction_code, petition.received_on)
         except LookupError:

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, make_response, render_template,
 
 from xinfang.config import today_in_china
 from xinfang.config.procedure import STAGES
+from xinfang.server.cases.queries import list_cases
 from xinfang.server.rulesets.library_store import library_of
 from xinfang.server.store.db import get_session
 from xinfang.server.web.auth import current_user, in_scope
@@ -14,12 +15,12 @@ from . import page_or_fragment
 from .access import READ_ROLES, forbidden, roles_required_page
 from .case_export import to_csv, to_xlsx
 from .case_labels import FLAGS
-from .case_query import MAX_EXPORT, PER_PAGE, CaseFilters, Names, case_query, case_rows, count, fetch, parse_filters
+from .case_query import MAX_EXPORT, PER_PAGE, ListForm, Names, case_rows, parse_filters
 
 bp = Blueprint("case_list", __name__, url_prefix="/cases")
 
 
-def _filters() -> tuple[CaseFilters, Names]:
+def _filters() -> tuple[ListForm, Names]:
     """The filters asked for, in the user's scope (403 beyond it, 404 for a code that names nothing)."""
     user = current_user()
     library = library_of(current_app)
@@ -35,7 +36,7 @@ def _filters() -> tuple[CaseFilters, Names]:
     return f, Names(library, today_in_china())
 
 
-def _options(f: CaseFilters, names: Names) -> dict:
+def _options(f: ListForm, names: Names) -> dict:
     """The choices of the filter form, from the rule set in force in the chosen jurisdiction."""
     user, tree = current_user(), names.library.tree
     places = [tree.get(user.jurisdiction_code), *tree.children(user.jurisdiction_code)]
@@ -54,12 +55,14 @@ def _options(f: CaseFilters, names: Names) -> dict:
 def index():
     """The filtered list, a page at a time (htmx gets `_results.html` and the address follows the filters)."""
     f, names = _filters()
-    db, today = get_session(), names.today
-    query = case_query(f, today)
-    total = count(db, query)
-    pages = max(1, -(-total // PER_PAGE))
-    f.page = min(f.page, pages)
-    rows = case_rows(fetch(db, query, offset=(f.page - 1) * PER_PAGE), current_user(), names)
+    db, today, user = get_session(), names.today, current_user()
+    found = list_cases(db, names.library, user, f.filters(today), page=f.page, per_page=PER_PAGE)
+    pages = max(1, -(-found.total // PER_PAGE))
+    if f.page > pages:  # past the last page: the last one
+        f.page = pages
+        found = list_cases(db, names.library, user, f.filters(today), page=f.page, per_page=PER_PAGE)
+    total = found.total
+    rows = case_rows(found.items, user, names)
     return page_or_fragment("cases/list.html", "cases/_results.html", filters=f, rows=rows, total=total,
                             pages=pages, today=today, options=_options(f, names),
                             place_name=names.jurisdiction(f.jurisdiction))
@@ -67,8 +70,8 @@ def index():
 
 def _export_rows() -> tuple[list[dict], str]:
     f, names = _filters()
-    db = get_session()
-    rows = case_rows(fetch(db, case_query(f, names.today), limit=MAX_EXPORT), current_user(), names)
+    found = list_cases(get_session(), names.library, current_user(), f.filters(names.today), per_page=MAX_EXPORT)
+    rows = case_rows(found.items, current_user(), names)
     return rows, f"{f.jurisdiction}-cases-{names.today.isoformat()}"
 
 

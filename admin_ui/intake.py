@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 
 from xinfang.config import NoRuleSetInForce
+from xinfang.server.cases.errors import CaseServiceError
+from xinfang.server.cases.visibility import visible_case
 from xinfang.server.cases.workflow import register_case
 from xinfang.server.rulesets.library_store import library_of
 from xinfang.server.store.db import get_session
 from xinfang.server.web.auth import current_user
-from xinfang.server.web.errors import ApiError
 
 from . import page_or_fragment
 from .access import roles_required_page
@@ -32,7 +33,8 @@ def _form(values) -> IntakeForm:
 
 
 def _render(form: IntakeForm, status: int = 200, *, with_preview: bool = True):
-    shown = preview(get_session(), current_user(), form, case_from_values(form)) if with_preview else None
+    shown = preview(get_session(), library_of(current_app), current_user(), form, case_from_values(form)) \
+        if with_preview else None
     response = page_or_fragment("intake/new.html", "intake/_form.html", form=form, preview=shown)
     response.status_code = status
     return response
@@ -62,15 +64,14 @@ def submit():
         return _render(form, 422)
     user, db = current_user(), get_session()
     try:
-        result = register_case(db, library_of(current_app), case, actor=user.username,
-                               jurisdiction_code=user.jurisdiction_code)
+        result = register_case(db, library_of(current_app), case, actor=user)
         db.commit()
-    except ApiError as err:
+    except CaseServiceError as err:
         db.rollback()
         registration_error(form, err)
         return _render(form, 422)
     petition = result.petition
-    note = "；与此前的信访事项重复" if petition.duplicate_of_id else ""
+    note = "；与此前的信访事项重复" if visible_case(petition, user, in_list=True)["duplicate_of"] else ""
     flash(f"已登记，编号 {petition.number}{note}。", "success")
     response = redirect(url_for("case_page.show", case_id=petition.id), 303)
     if request.htmx:  # an htmx submit follows with a whole page
@@ -92,5 +93,5 @@ def fields():
 def live_preview():
     """The suggestion, route, deadlines and earlier petitions for the text typed so far (htmx, on keyup)."""
     form = _form(request.form.to_dict())
-    shown = preview(get_session(), current_user(), form, case_from_values(form))
+    shown = preview(get_session(), library_of(current_app), current_user(), form, case_from_values(form))
     return page_or_fragment("intake/new.html", "intake/_preview.html", form=form, preview=shown)

@@ -1,21 +1,19 @@
-"""What the clerk sees before saving: the category suggested from the text, where the case goes, earlier petitions."""
+"""What the clerk sees before saving: the category suggested from the text, where it goes, what it repeats."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xinfang.config import EffectiveRuleSet, jurisdiction_prefix, today_in_china
+from xinfang.config import RuleSetLibrary, today_in_china
 from xinfang.rules.case_input import CaseError, parse_case
 from xinfang.rules.decide import decide
 from xinfang.server.cases.forms import CHANNEL_NOTES
+from xinfang.server.cases.queries import earlier_petitions
 from xinfang.server.cases.registration import petitioner_key
-from xinfang.server.store.case_tables import Petition
 from xinfang.server.store.models import User
 
 from .intake_form import IntakeForm, parse_day
@@ -64,7 +62,8 @@ def draft_case(form: IntakeForm, case: Mapping[str, Any], *, with_category: bool
     return draft
 
 
-def preview(db: Session, user: User, form: IntakeForm, case: Mapping[str, Any]) -> Preview | None:
+def preview(db: Session, library: RuleSetLibrary, user: User, form: IntakeForm,
+            case: Mapping[str, Any]) -> Preview | None:
     """Decide the draft twice: from the text alone (the suggestion) and with the chosen category (the route)."""
     effective = form.effective
     plain = draft_case(form, case, with_category=False)
@@ -85,32 +84,14 @@ def preview(db: Session, user: User, form: IntakeForm, case: Mapping[str, Any]) 
                      CHANNEL_NOTES.get(decision["channel"]), track.get("name"),
                      [{"step": s, **decision["deadlines"][s]} for s in SHOWN_STEPS if s in decision["deadlines"]])
     result.chosen = form.category
-    result.petitioner_known = petitioner_key(_mapping(case.get("petitioner"))) is not None
-    result.duplicates, result.duplicate_rule = earlier_petitions(db, user, effective, case.get("petitioner"),
-                                                                decision["category"], parse_day(plain["received_on"]))
+    key = petitioner_key(_mapping(case.get("petitioner")))
+    result.petitioner_known = key is not None
+    found, result.duplicate_rule = earlier_petitions(
+        db, library, user, effective, key=key, category=decision["category"],
+        received_on=parse_day(plain["received_on"]), case_json=case, confidential=decision["kind"] == "accusation")
+    result.duplicates = [{"id": p.id, "number": p.number, "received_on": p.received_on.isoformat(),
+                          "category": p.category, "stage": p.stage} for p in found]
     return result
-
-
-def earlier_petitions(db: Session, user: User, effective: EffectiveRuleSet, petitioner: Any, category: str,
-                      received_on: dt.date) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """Earlier petitions of the same petitioner and category in the user's scope, within the rule set's window.
-
-    With `intake.duplicates` (智能判重) the window and what must match are the rule set's; without it,
-    every earlier one of the same petitioner and category is shown, for the clerk to judge.
-    """
-    key = petitioner_key(_mapping(petitioner))
-    if key is None:
-        return [], None
-    rule = effective.get("intake.duplicates") or None
-    query = select(Petition).where(Petition.petitioner_key == key, Petition.received_on <= received_on,
-                                   Petition.jurisdiction_code.like(jurisdiction_prefix(user.jurisdiction_code) + "%"))
-    if rule is None or "category" in (rule.get("match") or ()):
-        query = query.where(Petition.category == category)
-    if rule is not None and rule.get("window_days") is not None:
-        query = query.where(Petition.received_on >= received_on - dt.timedelta(days=int(rule["window_days"])))
-    found = db.scalars(query.order_by(Petition.received_on.desc(), Petition.id.desc()).limit(10))
-    return [{"id": p.id, "number": p.number, "received_on": p.received_on.isoformat(), "category": p.category,
-             "stage": p.stage} for p in found], rule
 
 
 def _mapping(value: Any) -> Mapping | None:

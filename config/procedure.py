@@ -14,7 +14,7 @@ from typing import Literal
 __all__ = [
     "ACTIONS", "ALL_STEPS", "CLOSING_STEP", "DUTY_STEPS", "EXTENSIONS", "HANDLING_ROLES", "LIMIT_KEYS", "MEASURES",
     "OPEN_STAGES", "STAGE_NAMES", "STAGES", "STEPS", "TARGETS", "TIMINGS", "Action", "Measure", "Stage", "Step", "Timing",
-    "action", "stage", "step",
+    "action", "actions_allowed", "stage", "step",
 ]
 
 N22 = "《信访工作条例》"
@@ -188,6 +188,13 @@ MEASURES: tuple[Measure, ...] = (
 )
 # To whom an escalation is sent (`to:`).
 TARGETS = {"petition_office": "信访工作机构", "level_above": "上一级", "joint_conference": "联席会议", "leader": "领导"}
+
+
+def actions_allowed(stage: str, outcome: str | None = None) -> list[str]:
+    """The actions a case's stage allows, in the regulation's order; a mediation agreement (Art. 33) is no
+    written decision, so it has no review request."""
+    found = [a.name for a in ACTIONS if stage in a.allowed_in]
+    return [a for a in found if a != "request_review"] if outcome == "mediated" else found
 
 
 def step(name: str) -> Step:

@@ -3,22 +3,63 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from xinfang.config import JurisdictionTree
 from xinfang.server.store.models import ROLES, User
 
-__all__ = ["DEMO_PASSWORD", "DEMO_USERS", "ROLES", "create_user", "has_role", "hash_password", "seed_demo_users",
-           "verify_password"]
+__all__ = ["DEMO_PASSWORD", "DEMO_USERS", "ROLES", "Actor", "SystemActor", "create_user", "has_role", "hash_password",
+           "in_scope", "seed_demo_users", "system_actor", "verify_password"]
 
-# scrypt through werkzeug: a maintained, salted, memory-hard hash.
-_METHOD = "scrypt"
+
+class Actor(Protocol):
+    """Who acts on a case: a signed-in user (server.store.models.User), or a system such as the demo generator."""
+
+    username: str
+    roles: Sequence[str]
+    jurisdiction_code: str
+    unit: str | None
+    unit_name: str | None
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """An actor that is no person: the demo generator, an import, a test; named so the file says who acted."""
+
+    username: str
+    roles: tuple[str, ...] = ("admin",)
+    jurisdiction_code: str = "000000"
+    unit: str | None = None
+    unit_name: str | None = None
+    display_name: str = ""
+
+
+def system_actor(name: str, *, roles: Iterable[str] = ("admin",), jurisdiction_code: str = "000000",
+                 unit: str | None = None, unit_name: str | None = None) -> SystemActor:
+    return SystemActor(name, tuple(roles), jurisdiction_code, unit, unit_name, name)
+
+
+def in_scope(actor: Actor | None, jurisdiction_code: str, tree: JurisdictionTree) -> bool:
+    """An actor acts on their own jurisdiction and the ones below it, never beside or above it."""
+    if actor is None:
+        return False
+    try:
+        return any(j.code == actor.jurisdiction_code for j in tree.ancestors(jurisdiction_code))
+    except (LookupError, ValueError):
+        return False
+
+# scrypt through werkzeug: a maintained, salted, memory-hard hash. Test suites set a cheap one
+# (tests/conftest.py), since scrypt costs ~0.3 s a password by design.
+PASSWORD_METHOD = "scrypt"
 
 
 def hash_password(password: str) -> str:
-    return generate_password_hash(password, method=_METHOD)
+    return generate_password_hash(password, method=PASSWORD_METHOD)
 
 
 def verify_password(user: User | None, password: str) -> bool:
@@ -45,7 +86,7 @@ def _password_matches(password_hash: str, password: str) -> bool:
     return found
 
 
-def has_role(user: User | None, *roles: str) -> bool:
+def has_role(user: Actor | None, *roles: str) -> bool:
     return user is not None and ("admin" in user.roles or any(r in user.roles for r in roles))
 
 

@@ -15,6 +15,15 @@ from sqlalchemy.pool import NullPool
 from xinfang.config import RuleSetLibrary, bundled_rules_dir
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_passwords():
+    """Test accounts get a cheap password hash: scrypt's 0.3 s a password, at seeding and sign-in, would dominate."""
+    from xinfang.server import accounts
+    accounts.PASSWORD_METHOD = "pbkdf2:sha256:1000"
+    yield
+    accounts.PASSWORD_METHOD = "scrypt"
+
+
 @pytest.fixture(scope="session")
 def rules_dir() -> Path:
     """The bundled rule sets (config/rulesets/): national baseline and the seed jurisdictions."""

@@ -12,7 +12,7 @@ from werkzeug.security import generate_password_hash
 
 from xinfang.config import CHINA, bundled_library, today_in_china
 from xinfang.server import accounts as auth
-from xinfang.server.accounts import DEMO_PASSWORD
+from xinfang.server.accounts import DEMO_PASSWORD, system_actor
 from xinfang.server.cases.demo_data import generate
 from xinfang.server.cases.sweep import sweep
 from xinfang.server.cases.workflow import act, register_case
@@ -21,6 +21,8 @@ from xinfang.server.store import db as database_module
 from xinfang.server.store.case_tables import CaseEscalation, CaseEvent, Petition
 from xinfang.server.store.models import AuditLog
 from xinfang.server.web.app import create_app
+
+CLERK = system_actor("test", roles=("clerk",))  # registers and handles cases anywhere
 
 
 def fast_hash(password: str) -> str:
@@ -32,8 +34,8 @@ def overdue_case(session: Session, library) -> int:
     received = today_in_china() - dt.timedelta(days=100)
     case = {"received_on": received.isoformat(), "intake": "online", "category": "10",
             "text": "小区物业长期不维修电梯，请求督促整改。", "petitioner": {"name": "测试人", "phone": "13800000000"}}
-    petition = register_case(session, library, case, actor="test", jurisdiction_code="371321").petition
-    act(session, library, petition.id, "accept", {}, actor="test", on=received + dt.timedelta(days=1))
+    petition = register_case(session, library, case, actor=CLERK, jurisdiction_code="371321").petition
+    act(session, library, petition.id, "accept", {}, actor=CLERK, on=received + dt.timedelta(days=1))
     return petition.id
 
 

@@ -18,12 +18,14 @@ from xinfang.config.procedure import ACTIONS, ALL_STEPS, EXTENSIONS, MEASURES, S
 from xinfang.config.validate_schema import load_schema
 from xinfang.rules.decide import evaluate
 from xinfang.rules.escalation import due_escalations
-from xinfang.server.accounts import ROLES
+from xinfang.server.accounts import ROLES, system_actor
 from xinfang.server.cases.demo_data import generate
 from xinfang.server.cases.sweep import due_escalations_condition
 from xinfang.server.cases.workflow import act, register
 from xinfang.server.store import db
 from xinfang.server.store.case_tables import CaseEscalation, Petition
+
+CLERK = system_actor("clerk", roles=("clerk",))  # registers and handles cases anywhere
 
 D = dt.date.fromisoformat
 
@@ -85,9 +87,9 @@ def test_after_acceptance_no_notify_escalation_by_engine_or_server(local_ruleset
     assert issues == []
     received = {"received_on": "2024-03-04", "intake": "letter", "text": "小区供暖不热",
                 "petitioner": {"name": "张三", "address": "东城区东华门街道"}}
-    petition = register(session, library, received, actor="clerk", jurisdiction_code="110101")
+    petition = register(session, library, received, actor=CLERK, jurisdiction_code="110101")
     session.commit()
-    petition = act(session, library, petition.id, "accept", {}, actor="clerk", on=D("2024-03-06"))
+    petition = act(session, library, petition.id, "accept", {}, actor=CLERK, on=D("2024-03-06"))
     session.commit()
     late = D("2024-04-30")  # weeks after the notify deadline (15 days from 2024-03-04)
 
@@ -139,11 +141,11 @@ def test_a_concluded_case_under_review_is_no_backlog_for_engine_or_server(sessio
     library = bundled_library()
     person = {"name": "李四", "id_number": "360702199001011236", "phone": "13912345678", "address": "章贡区"}
     petition = register(session, library, {"received_on": "2024-03-01", "intake": "letter", "text": "小区供暖不热",
-                                           "petitioner": person}, actor="clerk", jurisdiction_code="360702")
+                                           "petitioner": person}, actor=CLERK, jurisdiction_code="360702")
     session.commit()
     for action, on, payload in (("accept", "2024-03-04", {}), ("conclude", "2024-03-20", {"outcome": "explain"}),
                                 ("request_review", "2024-03-25", {})):
-        petition = act(session, library, petition.id, action, payload, actor="clerk", on=D(on))
+        petition = act(session, library, petition.id, action, payload, actor=CLERK, on=D(on))
         session.commit()
     day = D("2024-05-20")  # 80 days after it was received
     by_sweep = set(session.scalars(select(CaseEscalation.step).where(due_escalations_condition(day))))

@@ -13,11 +13,15 @@ from sqlalchemy.orm import Session
 
 from xinfang.config import RuleSetLibrary, bundled_library, bundled_rules_dir
 from xinfang.rules.decide import evaluate
+from xinfang.server.accounts import create_user, system_actor
+from xinfang.server.cases.errors import CaseServiceError
 from xinfang.server.cases.workflow import act, allowed_actions, register, register_case, timeline
 from xinfang.server.store import db
 from xinfang.server.store.case_tables import CaseDeadline, CaseEscalation, CaseEvent, IdempotencyRecord, Petition
 from xinfang.server.store.models import AuditLog, Jurisdiction, utcnow
-from xinfang.server.web.errors import ApiError
+
+CLERK = system_actor("clerk", roles=("clerk",))  # registers and handles cases anywhere
+OFFICER = system_actor("officer", roles=("policy_officer",))  # migrates a case to a new version
 
 D = dt.date.fromisoformat
 YINAN, GANZHOU = "371321", "360700"
@@ -26,9 +30,14 @@ PERSON = {"name": "张三", "id_number": "370101199001011234", "phone": "1381234
 
 @pytest.fixture
 def session(database_url):
+    """A migrated database with a national approver, 科长, who may approve extensions anywhere (Art. 34)."""
     db.upgrade(database_url)
     engine = db.make_engine(database_url)
     with Session(engine) as session:
+        session.add(Jurisdiction(code="000000", name="全国", level="national"))
+        create_user(session, "科长", "unused-password", display_name="科长", jurisdiction_code="000000",
+                    roles=["approver"])
+        session.commit()
         yield session
     engine.dispose()
 
@@ -44,7 +53,7 @@ def case(**fields) -> dict:
 
 
 def new(session, library, code=YINAN, **fields) -> Petition:
-    petition = register(session, library, case(**fields), actor="clerk", jurisdiction_code=code)
+    petition = register(session, library, case(**fields), actor=CLERK, jurisdiction_code=code)
     session.commit()
     return petition
 
@@ -52,7 +61,7 @@ def new(session, library, code=YINAN, **fields) -> Petition:
 def run(session, library, petition, *steps) -> Petition:
     """Apply (action, on, payload) steps in order, committing each."""
     for action, on, payload in steps:
-        petition = act(session, library, petition.id, action, payload, actor="clerk", on=D(on))
+        petition = act(session, library, petition.id, action, payload, actor=CLERK, on=D(on))
         session.commit()
     return petition
 
@@ -61,8 +70,8 @@ def due(petition: Petition) -> dict[str, str]:
     return {d.step: d.due_on.isoformat() for d in petition.deadlines}
 
 
-def refused(code: str, call) -> ApiError:
-    with pytest.raises(ApiError) as info:
+def refused(code: str, call) -> CaseServiceError:
+    with pytest.raises(CaseServiceError) as info:
         call()
     assert info.value.code == code, info.value.message
     return info.value
@@ -90,8 +99,8 @@ def test_register_pins_the_version_numbers_the_case_and_stores_deadlines_and_sch
 
 def test_register_refuses_an_invalid_case_listing_every_field(session, library):
     err = refused("invalid_case", lambda: register(session, library, {"received_on": "2024-13-01", "intake": "mail"},
-                                                   actor="clerk", jurisdiction_code=YINAN))
-    assert err.status == 422
+                                                   actor=CLERK, jurisdiction_code=YINAN))
+    assert err.kind == "invalid"
     assert any(d.startswith("text:") for d in err.details) and any(d.startswith("intake:") for d in err.details)
     assert any(d.startswith("received_on:") for d in err.details)
 
@@ -99,7 +108,7 @@ def test_register_refuses_an_invalid_case_listing_every_field(session, library):
 def test_register_enforces_the_form_of_the_pinned_version_and_keeps_its_extra_fields(session, library):
     # The clerk's form (server/cases/forms.py): a letter needs name, address and text (Art. 19).
     err = refused("invalid_case", lambda: register(session, library, case(petitioner={"name": "张三"}),
-                                                   actor="clerk", jurisdiction_code=YINAN))
+                                                   actor=CLERK, jurisdiction_code=YINAN))
     assert err.details == ["petitioner.address: 住址为必填项"]
     petition = new(session, library, form={"facts": "暖气温度不到16度"})
     assert petition.case_json["form"] == {"facts": "暖气温度不到16度"}
@@ -107,10 +116,10 @@ def test_register_enforces_the_form_of_the_pinned_version_and_keeps_its_extra_fi
 
 
 def test_register_refuses_later_stages_and_future_dates(session, library):
-    err = refused("invalid_case", lambda: register(session, library, case(accepted_on="2024-03-05"), actor="clerk",
+    err = refused("invalid_case", lambda: register(session, library, case(accepted_on="2024-03-05"), actor=CLERK,
                                                    jurisdiction_code=YINAN))
     assert err.details == ["accepted_on: a later stage is recorded through the case's actions, not at registration"]
-    refused("invalid_case", lambda: register(session, library, case(received_on="2999-01-01"), actor="clerk",
+    refused("invalid_case", lambda: register(session, library, case(received_on="2999-01-01"), actor=CLERK,
                                              jurisdiction_code=YINAN))
 
 
@@ -134,29 +143,31 @@ def test_case_keeps_its_pinned_version_after_a_newer_one_is_published(session, l
     assert fresh.ruleset_version.endswith("371321@2024.2")
     assert due(fresh)["conclude"] == "2024-06-24"  # 20 days, the new limit
 
-    migrated = run(session, reloaded, old_case, ("migrate", "2024-06-05", {"reason": "县里决定按新办法办理"}))
+    migrated = act(session, reloaded, old_case.id, "migrate", {"reason": "县里决定按新办法办理"}, actor=OFFICER,
+                   on=D("2024-06-05"))
+    session.commit()
     assert migrated.ruleset_version == fresh.ruleset_version and "migrated" in migrated.flags
     assert due(migrated)["conclude"] == "2024-06-24"
     assert migrated.events[-1].detail["from"].endswith("371321@2024.1")
     refused("nothing_to_migrate", lambda: act(session, reloaded, migrated.id, "migrate", {"reason": "again"},
-                                              actor="officer", on=D("2024-06-05")))
+                                              actor=OFFICER, on=D("2024-06-05")))
     refused("invalid_ruleset_version", lambda: act(session, reloaded, migrated.id, "migrate",
                                                    {"reason": "x", "to": "000000@2022.1+360700@2023.1"},
-                                                   actor="officer", on=D("2024-06-05")))
+                                                   actor=OFFICER, on=D("2024-06-05")))
     # A library that lacks the pinned version says so rather than silently using another one.
     refused("pinned_version_missing", lambda: act(session, library, fresh.id, "conclude", {"outcome": "support"},
-                                                  actor="clerk", on=D("2024-06-05")))
+                                                  actor=CLERK, on=D("2024-06-05")))
 
 
 def test_same_idempotency_key_returns_the_first_case_and_a_different_body_is_refused(session, library):
-    first = register_case(session, library, case(), actor="clerk", jurisdiction_code=YINAN, idempotency_key="k-1")
+    first = register_case(session, library, case(), actor=CLERK, jurisdiction_code=YINAN, idempotency_key="k-1")
     session.commit()
-    again = register_case(session, library, case(), actor="clerk", jurisdiction_code=YINAN, idempotency_key="k-1")
+    again = register_case(session, library, case(), actor=CLERK, jurisdiction_code=YINAN, idempotency_key="k-1")
     assert (again.petition.id, again.created, first.created) == (first.petition.id, False, True)
     assert session.scalar(select(func.count()).select_from(Petition)) == 1
-    err = refused("idempotency_key_reused", lambda: register(session, library, case(text="另一件事"), actor="clerk",
+    err = refused("idempotency_key_reused", lambda: register(session, library, case(text="另一件事"), actor=CLERK,
                                                              jurisdiction_code=YINAN, idempotency_key="k-1"))
-    assert err.status == 422
+    assert err.kind == "invalid"
     assert session.scalar(select(func.count()).select_from(IdempotencyRecord)) == 1
 
 
@@ -183,7 +194,7 @@ def test_online_daily_limit_refuses_the_fourth_online_petition_of_a_day(session,
     for text in ("噪音", "供水", "道路"):
         new(session, library, GANZHOU, **online(received_on="2024-03-04", text=text))
     err = refused("online_daily_limit", lambda: register(session, library, online(received_on="2024-03-04"),
-                                                         actor="clerk", jurisdiction_code=GANZHOU))
+                                                         actor=CLERK, jurisdiction_code=GANZHOU))
     assert "at most 3" in err.message and "赣州市" in err.message
     new(session, library, GANZHOU, **case(received_on="2024-03-04"))  # a letter is no online submission
     new(session, library, GANZHOU, **online(received_on="2024-03-05"))  # the next day
@@ -208,7 +219,7 @@ def test_accept_starts_the_handling_clock_and_closes_the_intake_steps(session, l
 
 def test_refuse_needs_a_reason_and_ends_every_clock(session, library):
     petition = new(session, library)
-    refused("invalid_payload", lambda: act(session, library, petition.id, "refuse", {}, actor="c", on=D("2024-03-05")))
+    refused("invalid_payload", lambda: act(session, library, petition.id, "refuse", {}, actor=CLERK, on=D("2024-03-05")))
     petition = run(session, library, petition, ("refuse", "2024-03-05", {"reason": "不属于信访事项"}))
     assert petition.stage == "refused" and all(d.done_on == D("2024-03-05") for d in petition.deadlines)
     assert session.scalar(select(func.count()).select_from(CaseEscalation)) == 0
@@ -236,7 +247,7 @@ def test_transfer_routes_to_the_unit_and_an_objection_in_time_is_recorded(sessio
 def test_an_objection_after_the_period_is_refused_naming_the_deadline(session, library):
     petition = run(session, library, new(session, library), ("transfer", "2024-03-05", {"unit": "housing"}))
     err = refused("deadline_passed", lambda: act(session, library, petition.id, "object", {"reason": "晚了"},
-                                                 actor="unit", on=D("2024-03-12")))
+                                                 actor=CLERK, on=D("2024-03-12")))
     assert "2024-03-11" in err.message and "第二十三条第三款" in err.message
 
 
@@ -245,7 +256,7 @@ def test_an_accusation_is_never_transferred_to_the_accused_unit(session, library
     petition = new(session, library, text="举报住建局局长受贿", accused_unit="沂南县住房和城乡建设局")
     assert petition.confidential
     err = refused("accused_unit", lambda: act(session, library, petition.id, "transfer", {"unit": "housing"},
-                                              actor="clerk", on=D("2024-03-05")))
+                                              actor=CLERK, on=D("2024-03-05")))
     assert "第四十六条第五项" in err.message
 
 
@@ -356,22 +367,22 @@ def test_a_hearing_pauses_the_rereview_clock(session, library):
 def test_an_action_out_of_order_is_refused_with_the_actions_allowed_now(session, library):
     petition = new(session, library)
     err = refused("action_not_allowed", lambda: act(session, library, petition.id, "conclude", {"outcome": "support"},
-                                                    actor="clerk", on=D("2024-03-05")))
-    assert err.status == 409 and "registered" in err.message and "accept, refuse, transfer" in err.message
+                                                    actor=CLERK, on=D("2024-03-05")))
+    assert err.kind == "conflict" and "registered" in err.message and "accept, refuse, transfer" in err.message
     assert err.details == [{"stage": "registered", "allowed": ["accept", "refuse", "transfer", "migrate"]}]
     closed = run(session, library, petition, ("refuse", "2024-03-05", {"reason": "x"}), ("close", "2024-03-06", {}))
     err = refused("action_not_allowed", lambda: run(session, library, closed, ("accept", "2024-03-07", {})))
     assert "none" in err.message
-    refused("unknown_action", lambda: act(session, library, petition.id, "approve", {}, actor="c"))
+    refused("unknown_action", lambda: act(session, library, petition.id, "approve", {}, actor=CLERK))
 
 
 def test_a_stale_revision_is_refused_and_nothing_changes(session, library):
     petition = new(session, library)
     revision = petition.revision
     run(session, library, petition, ("transfer", "2024-03-05", {"unit": "housing"}))
-    err = refused("precondition_failed", lambda: act(session, library, petition.id, "accept", {}, actor="clerk",
+    err = refused("precondition_failed", lambda: act(session, library, petition.id, "accept", {}, actor=CLERK,
                                                      on=D("2024-03-06"), expected_revision=revision))
-    assert err.status == 412
+    assert err.kind == "stale"
     session.rollback()
     assert petition.stage == "transferred" and len(petition.events) == 2
 

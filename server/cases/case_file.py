@@ -16,7 +16,8 @@ from xinfang.config.inheritance import Merged, merge_chain
 from xinfang.config.procedure import OPEN_STAGES
 from xinfang.rules.escalation import escalation_schedule as rules_escalation_schedule
 from xinfang.server.store.case_tables import CaseDeadline, CaseEscalation, Petition
-from xinfang.server.web.errors import ApiError
+
+from .errors import Invalid, NotAllowedNow
 
 __all__ = ["FORM", "deadline_snapshot", "effective_or_error", "engine_input", "escalation_schedule",
            "pinned_effective", "sync_file"]
@@ -32,13 +33,13 @@ def engine_input(case_json: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def effective_or_error(library: RuleSetLibrary, code: str, day: dt.date) -> EffectiveRuleSet:
-    """The rule set in force in `code` on `day`, or a 422 saying why there is none."""
+    """The rule set in force in `code` on `day`, or the refusal saying why there is none."""
     try:
         return library.effective(code, day)
     except UnknownJurisdiction as err:
-        raise ApiError(422, "unknown_jurisdiction", str(err)) from None
+        raise Invalid("unknown_jurisdiction", str(err), [{"jurisdiction": code}]) from None
     except NoRuleSetInForce as err:
-        raise ApiError(422, "no_ruleset_in_force", str(err)) from None
+        raise Invalid("no_ruleset_in_force", str(err), [{"jurisdiction": code, "on": day.isoformat()}]) from None
 
 
 # (library, label) → the merged chain: one merge per chain, so rules.plan's cache (by merged data) is hit too.
@@ -50,7 +51,7 @@ def pinned_effective(library: RuleSetLibrary, label: str, code: str, day: dt.dat
     """The effective rule set made of exactly the versions `label` names (`000000@2022.1+...+371321@2024.1`).
 
     A case keeps the version pinned when it was received, even after a newer version was published
-    for that date; raises ApiError (409) when the library no longer holds a pinned version.
+    for that date; refuses (pinned_version_missing) when the library no longer holds a pinned version.
     """
     current = effective_or_error(library, code, day)
     if current.version_label == label:
@@ -67,20 +68,21 @@ def pinned_effective(library: RuleSetLibrary, label: str, code: str, day: dt.dat
             _merged[(id(library), label)] = hit
     _, chain, merged, bounds = hit
     if any(v.code not in above for v in chain):
-        raise ApiError(422, "invalid_ruleset_version", f"{label} names rule sets of other jurisdictions than {code} "
-                                                       f"and the levels above it")
+        raise Invalid("invalid_ruleset_version", f"{label} names rule sets of other jurisdictions than {code} "
+                                                 f"and the levels above it", [{"version": label}])
     return EffectiveRuleSet(library.tree.get(code), day, chain, merged, bounds)
 
 
 def _pinned_version(library: RuleSetLibrary, part: str, label: str, above: set[str]) -> RuleSetVersion:
     owner, _, version = part.partition("@")
     if owner not in above:
-        raise ApiError(422, "invalid_ruleset_version", f"{part} in {label} is no rule set of a level above or at "
-                                                       f"the case's jurisdiction")
+        raise Invalid("invalid_ruleset_version", f"{part} in {label} is no rule set of a level above or at "
+                                                 f"the case's jurisdiction", [{"version": label}])
     found = next((v for v in library.versions(owner) if v.version == version), None)
     if found is None:
-        raise ApiError(409, "pinned_version_missing", f"the case is pinned to {label}, but version {part} is not "
-                                                      f"loaded; load it again or migrate the case explicitly")
+        raise NotAllowedNow("pinned_version_missing", f"the case is pinned to {label}, but version {part} is not "
+                                                      f"loaded; load it again or migrate the case explicitly",
+                            [{"version": label, "missing": part}])
     return found
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import secrets
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -16,13 +17,15 @@ from sqlalchemy.orm import Session
 from xinfang.config import CHINA, RuleSetLibrary, today_in_china
 from xinfang.rules.calendar import calendar_for
 from xinfang.rules.plan import plan_for
+from xinfang.server.accounts import hash_password, system_actor
 from xinfang.server.store.case_tables import Petition
-from xinfang.server.web.errors import ApiError
+from xinfang.server.store.models import User
 
 from . import demo_texts as texts
 from .case_file import pinned_effective
+from .errors import CaseServiceError
 from .forms import form_definition
-from .registration import register_case
+from .registration import ensure_jurisdiction, register_case
 from .sweep import sweep
 from .workflow import act
 
@@ -30,7 +33,8 @@ __all__ = ["ACTOR", "DEFAULT_CASES", "DEFAULT_SEED", "DemoResult", "demo_period"
 
 DEFAULT_CASES = 1000  # ~25 ms of CPU each through the workflow (README, "Demo data")
 DEFAULT_SEED = 20220501  # the day 《信访工作条例》 came into force
-ACTOR = "演示数据"
+ACTOR = system_actor("演示数据", roles=("clerk",))  # registers and handles every generated case
+APPROVER = "demo_approver"  # approves the demo's extensions (Art. 34: not the requester); cannot sign in
 BATCH = 100  # cases per transaction: memory stays flat, progress is visible
 REFERRED = ("litigation", "arbitration", "party_appeal", "administrative")  # other procedures: refused, told where
 OUTCOMES = {"support": 38, "explain": 42, "not_support": 8, "mediated": 12}
@@ -80,11 +84,12 @@ def generate(session: Session, library: RuleSetLibrary, *, cases: int = DEFAULT_
     today = today or today_in_china()
     rng = random.Random(seed)
     result = DemoResult()
+    _ensure_approver(session, library)
     specs = _specs(rng, library, cases, *demo_period(today))
     for done, spec in enumerate(specs, 1):
         try:
             petition = register_case(session, library, spec.case, actor=ACTOR, jurisdiction_code=spec.code).petition
-        except ApiError as err:  # refused before anything is stored: reported, the demo goes on without it
+        except CaseServiceError as err:  # refused before anything is stored: reported, the demo goes on without it
             result.refused_actions.append(f"{spec.code} register {spec.case['received_on']}: {err.message}")
         else:
             _Handling(session, library, rng, petition, spec, today, result).run()
@@ -97,10 +102,19 @@ def generate(session: Session, library: RuleSetLibrary, *, cases: int = DEFAULT_
     result.cases = sum(result.stages.values())
     real_today = today_in_china()
     now = dt.datetime.now(CHINA) if today == real_today else dt.datetime.combine(today, dt.time(18), CHINA)
-    result.escalations = sweep(session, now, worker=ACTOR).fired
+    result.escalations = sweep(session, now, worker=ACTOR.username).fired
     session.commit()
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _ensure_approver(session: Session, library: RuleSetLibrary) -> None:
+    """The national approver the demo's extensions name; its password is random and never shown."""
+    if session.scalars(select(User).where(User.username == APPROVER)).first() is None:
+        ensure_jurisdiction(session, library, "000000")
+        session.add(User(username=APPROVER, display_name="演示数据审批人", jurisdiction_code="000000",
+                         password_hash=hash_password(secrets.token_urlsafe(32)), roles=["approver"]))
+        session.flush()
 
 
 @dataclass
@@ -223,7 +237,7 @@ class _Handling:
             return False
         try:
             act(self.session, self.library, self.petition.id, action, payload, actor=ACTOR, on=on)
-        except ApiError as err:  # a workflow refusal means the generator is wrong: reported, the case stops here
+        except CaseServiceError as err:  # a workflow refusal means the generator is wrong: reported, the case stops here
             self.session.expire(self.petition)  # back to its last stored state
             self.result.refused_actions.append(f"{self.petition.number} {action} {on}: {err.message}")
             return False
@@ -278,7 +292,7 @@ class _Handling:
         if bound is None or due is None or bound.days < 1:
             return
         on = self.last + dt.timedelta(days=max(0, int((due - self.last).days * 0.7)))
-        self.act("extend", on, days=self.rng.randint(max(1, bound.days // 2), bound.days), approver="分管负责人",
+        self.act("extend", on, days=self.rng.randint(max(1, bound.days // 2), bound.days), approver=APPROVER,
                  requester="承办人", reason="案情复杂，需进一步调查核实")
 
     def conclude(self) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import unicodedata
@@ -14,15 +13,18 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from xinfang.config import EffectiveRuleSet, RuleSetLibrary, jurisdiction_prefix, today_in_china
+from xinfang.config import EffectiveRuleSet, RuleSetLibrary, today_in_china
 from xinfang.rules.case_input import Case, CaseError, parse_case
 from xinfang.rules.decide import decide
+from xinfang.server.accounts import Actor
 from xinfang.server.store.case_tables import CaseEvent, CaseNumberCounter, IdempotencyRecord, Petition
 from xinfang.server.store.models import AuditLog, Jurisdiction
-from xinfang.server.web.errors import ApiError, known_jurisdiction
 
 from .case_file import deadline_snapshot, effective_or_error, engine_input, sync_file
+from .errors import Invalid, Problem
 from .forms import UnknownCategory, UnknownIntake, form_definition, form_problems
+from .permissions import REGISTER_ROLES, require_roles, require_scope
+from .queries import defined_below, same_matter
 
 __all__ = ["LATER_STAGE_FIELDS", "Registered", "case_error", "ensure_jurisdiction", "next_number", "petitioner_key",
            "register", "register_case", "request_hash"]
@@ -30,7 +32,6 @@ __all__ = ["LATER_STAGE_FIELDS", "Registered", "case_error", "ensure_jurisdictio
 # Recorded through actions once the case is on file, never at registration.
 LATER_STAGE_FIELDS = ("accepted_on", "extension_days", "answered_on", "review_requested_on", "review_answered_on",
                       "rereview_requested_on", "hearings")
-_IDENTITY_FIELDS = frozenset({"id_number", "name", "phone"})
 
 
 @dataclass(frozen=True)
@@ -41,9 +42,16 @@ class Registered:
     created: bool
 
 
-def case_error(err: CaseError) -> ApiError:
-    return ApiError(422, "invalid_case", f"the case has {len(err.problems)} problem(s): " + "; ".join(err.problems),
-                    err.problems)
+def case_error(err: CaseError) -> Invalid:
+    """The engine's refusal of a case (rules.case_input: "field: message" lines) as the service's."""
+    problems = [_problem(line) for line in err.problems]
+    return Invalid("invalid_case", f"the case has {len(problems)} problem(s): " + "; ".join(err.problems),
+                   problems=problems)
+
+
+def _problem(line: str, code: str = "invalid") -> Problem:
+    field, _, message = line.partition(": ")
+    return Problem(field, code, message) if message else Problem("case", code, line)
 
 
 def request_hash(jurisdiction_code: str, case_json: Any) -> str:
@@ -66,26 +74,34 @@ def petitioner_key(petitioner: Mapping | None) -> str | None:
     return None
 
 
-def register(db: Session, library: RuleSetLibrary, case_json: Mapping, *, actor: str, jurisdiction_code: str,
-             idempotency_key: str | None = None) -> Petition:
+def register(db: Session, library: RuleSetLibrary, case_json: Mapping, *, actor: Actor,
+             jurisdiction_code: str | None = None, idempotency_key: str | None = None) -> Petition:
     """Register a petition and return it (with an Idempotency-Key seen before: the first one). The caller commits."""
     return register_case(db, library, case_json, actor=actor, jurisdiction_code=jurisdiction_code,
                          idempotency_key=idempotency_key).petition
 
 
-def register_case(db: Session, library: RuleSetLibrary, case_json: Mapping, *, actor: str, jurisdiction_code: str,
-                  idempotency_key: str | None = None) -> Registered:
-    """register(), saying whether the case was created; raises ApiError (422) for what cannot be registered."""
-    code = known_jurisdiction(library, jurisdiction_code, 422).code
+def register_case(db: Session, library: RuleSetLibrary, case_json: Mapping, *, actor: Actor,
+                  jurisdiction_code: str | None = None, idempotency_key: str | None = None) -> Registered:
+    """register(), saying whether the case was created. `jurisdiction_code` defaults to the actor's own.
+
+    The actor must hold a registering role (a clerk) and the jurisdiction lie in its scope. Raises
+    CaseServiceError for what cannot be registered; nothing is stored then.
+    """
+    require_roles(actor, REGISTER_ROLES, "registering a petition")
+    code = _known(library, jurisdiction_code or actor.jurisdiction_code)
+    require_scope(actor, code, library.tree)
     digest = request_hash(code, case_json)
     if idempotency_key:
         record = db.get(IdempotencyRecord, idempotency_key)
         if record is not None:
             if record.request_hash != digest:
-                raise ApiError(422, "idempotency_key_reused",
-                               f"Idempotency-Key {idempotency_key!r} was used for a different request; "
-                               f"use a new key for a new petition")
-            return Registered(db.get(Petition, record.petition_id), False)
+                raise Invalid("idempotency_key_reused",
+                              f"Idempotency-Key {idempotency_key!r} was used for a different request; "
+                              f"use a new key for a new petition", [{"key": idempotency_key}])
+            petition = db.get(Petition, record.petition_id)
+            require_scope(actor, petition.jurisdiction_code, library.tree)
+            return Registered(petition, False)
 
     case = _parse(case_json)
     effective = effective_or_error(library, code, case.received_on)
@@ -96,7 +112,7 @@ def register_case(db: Session, library: RuleSetLibrary, case_json: Mapping, *, a
         raise case_error(err) from None
     key = petitioner_key(case_json.get("petitioner"))
     _check_daily_limit(db, effective, case, key)
-    original = _find_duplicate(db, effective, case_json, case, decision["category"], key)
+    original = _find_duplicate(db, effective, case_json, case, decision, key)
 
     ensure_jurisdiction(db, library, code)
     number = f"{code}-{case.received_on.year}-{next_number(db, code, case.received_on.year):06d}"
@@ -108,17 +124,17 @@ def register_case(db: Session, library: RuleSetLibrary, case_json: Mapping, *, a
         admissible=decision["admissible"], stage="registered", flags=flags, petitioner_key=key,
         duplicate_of_id=original.id if original else None, confidential=decision["kind"] == "accusation",
         accused_unit=case.accused_unit, case_json=json.loads(json.dumps(case_json)), decision=decision,
-        created_by=actor)
+        created_by=actor.username)
     db.add(petition)
     db.flush()
     sync_file(db, petition, effective, decision)
     detail: dict[str, Any] = {"number": number, "ruleset_version": petition.ruleset_version}
     if original:
         detail["duplicate_of"] = original.number
-    petition.events.append(CaseEvent(action="register", on=case.received_on, actor=actor, stage_before=None,
+    petition.events.append(CaseEvent(action="register", on=case.received_on, actor=actor.username, stage_before=None,
                                      stage_after="registered",
                                      detail={**detail, "deadlines": deadline_snapshot(petition)}))
-    db.add(AuditLog(actor=actor, action="case.register", object_type="petition", object_id=str(petition.id),
+    db.add(AuditLog(actor=actor.username, action="case.register", object_type="petition", object_id=str(petition.id),
                     detail=detail))
     if idempotency_key:
         db.add(IdempotencyRecord(key=idempotency_key, request_hash=digest, petition_id=petition.id))
@@ -143,6 +159,14 @@ def _parse(case_json: Mapping) -> Case:
     return case
 
 
+def _known(library: RuleSetLibrary, code: object) -> str:
+    from xinfang.config import UnknownJurisdiction
+    try:
+        return library.tree.get(code).code
+    except (UnknownJurisdiction, ValueError, TypeError) as err:
+        raise Invalid("unknown_jurisdiction", str(err), [{"jurisdiction": str(code)}]) from None
+
+
 def _check_form(effective: EffectiveRuleSet, case: Case, case_json: Mapping) -> None:
     """The clerk's form of the pinned version, enforced on the server too (server/cases/forms.py)."""
     try:
@@ -150,8 +174,10 @@ def _check_form(effective: EffectiveRuleSet, case: Case, case_json: Mapping) -> 
     except (UnknownIntake, UnknownCategory) as err:
         raise case_error(CaseError([f"{'intake' if isinstance(err, UnknownIntake) else 'category'}: {err}"])) from None
     problems = form_problems(definition, case_json)
-    if problems:
-        raise case_error(CaseError([f"{p['field']}: {p['message']}" for p in problems]))
+    if problems:  # the rule set's form, in its own words
+        found = [Problem(p["field"], "form", p["message"]) for p in problems]
+        raise Invalid("invalid_case", f"the case has {len(found)} problem(s): " + "; ".join(map(str, found)),
+                      problems=found)
 
 
 def _insert(db: Session, model):
@@ -178,47 +204,29 @@ def next_number(db: Session, code: str, year: int) -> int:
     return db.execute(stmt).scalar_one()
 
 
-def _defined_below(effective: EffectiveRuleSet, dotted: str) -> str:
-    """The code prefix of the jurisdiction whose rule set sets `dotted`: the setting counts cases there and below."""
-    source = effective.source_of(dotted)
-    return jurisdiction_prefix(source.jurisdiction if source else effective.jurisdiction.code)
-
-
 def _check_daily_limit(db: Session, effective: EffectiveRuleSet, case: Case, key: str | None) -> None:
     """intake.online_daily_limit: the Nth+1 online petition of one petitioner on one day is refused."""
     spec = effective.get("intake.online_daily_limit")
     if not spec or case.intake != "online" or key is None:
         return
     limit = int(spec["per_petitioner"])
-    prefix = _defined_below(effective, "intake.online_daily_limit.per_petitioner")
+    prefix = defined_below(effective, "intake.online_daily_limit.per_petitioner")
     count = db.scalar(select(func.count()).select_from(Petition).where(
         Petition.petitioner_key == key, Petition.intake == "online", Petition.received_on == case.received_on,
         Petition.jurisdiction_code.like(prefix + "%")))
     if count >= limit:
         basis = f"（{spec['basis']}）" if spec.get("basis") else ""
-        raise ApiError(422, "online_daily_limit",
-                       f"this petitioner has already submitted {count} online petitions on {case.received_on}; "
-                       f"at most {limit} a day are accepted online{basis}",
-                       [{"limit": limit, "count": count, "on": case.received_on.isoformat()}])
+        raise Invalid("online_daily_limit",
+                      f"this petitioner has already submitted {count} online petitions on {case.received_on}; "
+                      f"at most {limit} a day are accepted online{basis}",
+                      [{"limit": limit, "count": count, "on": case.received_on.isoformat(), "basis": spec.get("basis")}])
 
 
-def _find_duplicate(db: Session, effective: EffectiveRuleSet, case_json: Mapping, case: Case, category: str,
+def _find_duplicate(db: Session, effective: EffectiveRuleSet, case_json: Mapping, case: Case, decision: Mapping,
                     key: str | None) -> Petition | None:
-    """intake.duplicates (智能判重): the earlier petition this one repeats within the window, else None."""
-    spec = effective.get("intake.duplicates")
-    if not spec or key is None:
+    """intake.duplicates (智能判重): the original petition this one repeats within the window, else None."""
+    found, _ = same_matter(db, effective, key=key, category=decision["category"], received_on=case.received_on,
+                           case_json=case_json, confidential=decision["kind"] == "accusation", limit=1)
+    if not found:
         return None
-    match = set(spec.get("match") or ())
-    if "id_number" in match and not (case.petitioner and case.petitioner.id_number):
-        return None
-    since = case.received_on - dt.timedelta(days=int(spec["window_days"]))
-    query = select(Petition).where(
-        Petition.petitioner_key == key, Petition.received_on >= since, Petition.received_on <= case.received_on,
-        Petition.jurisdiction_code.like(_defined_below(effective, "intake.duplicates.window_days") + "%"))
-    if "category" in match:
-        query = query.where(Petition.category == category)
-    others = match - _IDENTITY_FIELDS - {"category"}
-    for candidate in db.scalars(query.order_by(Petition.received_on.desc(), Petition.id.desc())):
-        if all(candidate.case_json.get(f) == case_json.get(f) for f in others):
-            return db.get(Petition, candidate.duplicate_of_id) if candidate.duplicate_of_id else candidate
-    return None
+    return db.get(Petition, found[0].duplicate_of_id) if found[0].duplicate_of_id else found[0]

@@ -5,15 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from xinfang.config import covers
+from xinfang.config import covers, procedure
 from xinfang.config.procedure import DUTY_STEPS
-from xinfang.server.accounts import has_role
+from xinfang.server.accounts import Actor, has_role
 from xinfang.server.store.case_tables import Petition
-from xinfang.server.store.models import User
 
-from .workflow import allowed_actions
-
-__all__ = ["MATERIAL", "is_accused_unit", "mask_address", "mask_id_number", "mask_phone", "may_see_material",
+__all__ = ["MATERIAL", "is_accused_unit", "names_accused", "mask_address", "mask_id_number", "mask_phone", "may_see_material",
            "may_see_personal", "visible_case"]
 
 # An accusation's petitioner identity and material (the form holds its facts and reasons): never to the
@@ -41,16 +38,18 @@ def mask_address(value: str) -> str:
     return value[:6] + "****" if len(value) > 6 else "****"
 
 
-def is_accused_unit(user: User | None, petition: Petition) -> bool:
-    """Whether the user works in the accused unit: its id or name and the accused unit contain one another."""
-    accused = (petition.accused_unit or "").strip()
-    if user is None or not accused:
-        return False
-    names = ((user.unit or "").strip(), (user.unit_name or "").strip())
-    return any(n and (n in accused or accused in n) for n in names)
+def names_accused(accused: str | None, *names: str | None) -> bool:
+    """Whether one of `names` (a unit's id or name) and the accused unit contain one another."""
+    accused = (accused or "").strip()
+    return bool(accused) and any(n and (n.strip() in accused or accused in n.strip()) for n in names if n and n.strip())
 
 
-def may_see_material(petition: Petition, user: User | None) -> bool:
+def is_accused_unit(user: Actor | None, petition: Petition) -> bool:
+    """Whether the user works in the accused unit (Art. 46(5)): it may neither see nor act on the case."""
+    return user is not None and names_accused(petition.accused_unit, user.unit, user.unit_name)
+
+
+def may_see_material(petition: Petition, user: Actor | None) -> bool:
     """An accusation's identity and material: discipline (or admin) in scope, and never anyone of the accused unit."""
     if user is None:
         return False
@@ -61,12 +60,12 @@ def may_see_material(petition: Petition, user: User | None) -> bool:
     return has_role(user, "discipline") and covers(user.jurisdiction_code, petition.jurisdiction_code)
 
 
-def may_see_personal(petition: Petition, user: User | None) -> bool:
+def may_see_personal(petition: Petition, user: Actor | None) -> bool:
     """ID number, phone and address whole, in the case view: to clerks and discipline (or admin) seeing the material."""
     return may_see_material(petition, user) and has_role(user, *PERSONAL_DATA_ROLES)
 
 
-def _petitioner(petition: Petition, user: User | None, in_list: bool) -> dict | None:
+def _petitioner(petition: Petition, user: Actor | None, in_list: bool) -> dict | None:
     found = petition.case_json.get("petitioner")
     if not found:
         return None
@@ -91,7 +90,7 @@ def _iso(value: dt.date | dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def visible_case(petition: Petition, user: User | None, *, in_list: bool) -> dict[str, Any]:
+def visible_case(petition: Petition, user: Actor | None, *, in_list: bool) -> dict[str, Any]:
     """The case as `user` may see it, in a list (`in_list`: personal data masked for all) or in the case view.
 
     An accusation's material is withheld (listed under `redacted`) unless may_see_material().
@@ -105,7 +104,7 @@ def visible_case(petition: Petition, user: User | None, *, in_list: bool) -> dic
         "intake": petition.intake, "kind": petition.kind, "category": petition.category, "channel": petition.channel,
         "track": petition.track, "route_unit": petition.route_unit, "admissible": petition.admissible,
         "stage": petition.stage, "outcome": petition.outcome, "flags": list(petition.flags),
-        "confidential": petition.confidential, "duplicate_of": petition.duplicate_of_id,
+        "confidential": petition.confidential, "duplicate_of": petition.duplicate_of_id if material else None,
         "petitioner": _petitioner(petition, user, in_list) if material else None,
         "revision": petition.revision, "redacted": redacted, "masked": in_list or not may_see_personal(petition, user),
     }
@@ -125,6 +124,6 @@ def visible_case(petition: Petition, user: User | None, *, in_list: bool) -> dic
         text=text, accused_unit=petition.accused_unit if material else None, case=case, decision=decision,
         deadlines=[{"step": d.step, "due_on": d.due_on.isoformat(), "provisional": d.provisional, "source": d.source,
                     "done_on": _iso(d.done_on)} for d in sorted(petition.deadlines, key=lambda d: (d.due_on, d.step))],
-        allowed_actions=allowed_actions(petition), created_by=petition.created_by,
+        allowed_actions=procedure.actions_allowed(petition.stage, petition.outcome), created_by=petition.created_by,
         created_at=_iso(petition.created_at), updated_at=_iso(petition.updated_at))
     return body

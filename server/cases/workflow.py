@@ -1,4 +1,4 @@
-"""The case workflow in the regulation's order (Art. 21-36): which action each stage allows, and what it records."""
+"""The case workflow in the regulation's order (Art. 21-36): who may take which action when, and what it records."""
 
 from __future__ import annotations
 
@@ -16,14 +16,17 @@ from xinfang.rules.case_input import CaseError, parse_case
 from xinfang.rules.calendar import parse_day
 from xinfang.rules.decide import decide
 from xinfang.rules.plan import plan_for
+from xinfang.server.accounts import Actor
 from xinfang.server.store.case_tables import CaseEvent, Petition
 from xinfang.server.store.models import AuditLog, utcnow
-from xinfang.server.web.errors import ApiError
 
 from .case_file import deadline_snapshot, effective_or_error, engine_input, pinned_effective, sync_file
+from .errors import CaseNotFound, Invalid, NotAllowedNow, Problem, Stale
+from .permissions import check_approver, require_action, require_scope
 from .registration import Registered, case_error, register, register_case
+from .visibility import names_accused
 
-__all__ = ["ACTIONS", "OUTCOMES", "Registered", "act", "allowed_actions", "get_petition", "register",
+__all__ = ["ACTIONS", "OUTCOMES", "Registered", "act", "allowed_actions", "get_case", "get_petition", "register",
            "register_case", "timeline"]
 
 OUTCOMES = ("support", "explain", "not_support", "mediated")  # Art. 32 (written decision), Art. 33 (mediation)
@@ -35,17 +38,21 @@ MAX_ID = 2**31 - 1
 
 def allowed_actions(petition: Petition) -> list[str]:
     """The actions the case's stage allows now, in the regulation's order (a mediated case has no review)."""
-    found = [a.name for a in procedure.ACTIONS if petition.stage in a.allowed_in]
-    if petition.outcome == "mediated":
-        found = [a for a in found if a != "request_review"]
-    return found
+    return procedure.actions_allowed(petition.stage, petition.outcome)
 
 
 def get_petition(db: Session, petition_id: int) -> Petition:
     # An id beyond the column's range (32-bit on PostgreSQL) names no case: the database is not asked.
     petition = db.get(Petition, petition_id) if 1 <= petition_id <= MAX_ID else None
     if petition is None:
-        raise ApiError(404, "case_not_found", f"no case has id {petition_id}")
+        raise CaseNotFound("case_not_found", f"no case has id {petition_id}", [{"id": petition_id}])
+    return petition
+
+
+def get_case(db: Session, library: RuleSetLibrary, actor: Actor | None, petition_id: int) -> Petition:
+    """The case, if it lies in the actor's scope (what of it the actor may see: visibility.visible_case)."""
+    petition = get_petition(db, petition_id)
+    require_scope(actor, petition.jurisdiction_code, library.tree)
     return petition
 
 
@@ -58,7 +65,7 @@ class _Act:
     petition: Petition
     payload: dict[str, Any]
     on: dt.date
-    actor: str
+    actor: Actor
     effective: EffectiveRuleSet
     case: dict[str, Any]
     detail: dict[str, Any] = field(default_factory=dict)
@@ -66,20 +73,25 @@ class _Act:
 
 
 def act(db: Session, library: RuleSetLibrary, petition_id: int, action: str, payload: Mapping[str, Any] | None, *,
-        actor: str, on: dt.date | None = None, expected_revision: int | None = None) -> Petition:
-    """Apply one action on legal date `on` (default today): check it, record the event, recompute the deadlines
-    with the pinned rule set. Raises ApiError; the caller commits, or rolls back after an error."""
+        actor: Actor, on: dt.date | None = None, expected_revision: int | None = None) -> Petition:
+    """Apply one action on legal date `on` (default today) as `actor`: check who may (permissions), that the stage
+    allows it and its payload, record the event, recompute the deadlines with the pinned rule set.
+
+    Raises CaseServiceError (server/cases/errors.py); the caller commits, or rolls back after an error.
+    """
     if action not in ACTIONS:
-        raise ApiError(404, "unknown_action", f"no action {action!r}; the actions are {', '.join(ACTIONS)}")
+        raise CaseNotFound("unknown_action", f"no action {action!r}; the actions are {', '.join(ACTIONS)}",
+                           [{"action": action, "actions": list(ACTIONS)}])
     petition = get_petition(db, petition_id)
+    require_action(actor, petition, action, library.tree)
     if expected_revision is not None and expected_revision != petition.revision:
         raise _stale(petition, expected_revision)
     allowed = allowed_actions(petition)
     if action not in allowed:
-        raise ApiError(409, "action_not_allowed",
-                       f"{action} is not allowed while the case is {petition.stage}; allowed now: "
-                       f"{', '.join(allowed) or 'none (the case is closed)'}",
-                       [{"stage": petition.stage, "allowed": allowed}])
+        raise NotAllowedNow("action_not_allowed",
+                            f"{action} is not allowed while the case is {petition.stage}; allowed now: "
+                            f"{', '.join(allowed) or 'none (the case is closed)'}",
+                            [{"stage": petition.stage, "allowed": allowed}])
     payload = _check_payload(action, payload)
     on = _check_on(petition, on)
     step = _Act(db, library, petition, payload, on, actor,
@@ -98,10 +110,10 @@ def act(db: Session, library: RuleSetLibrary, petition_id: int, action: str, pay
     petition.updated_at = utcnow()
     try:
         sync_file(db, petition, step.effective, decision, done=step.done, on=on)
-        petition.events.append(CaseEvent(action=action, on=on, actor=actor, stage_before=before,
+        petition.events.append(CaseEvent(action=action, on=on, actor=actor.username, stage_before=before,
                                          stage_after=petition.stage,
                                          detail={**step.detail, "deadlines": deadline_snapshot(petition)}))
-        db.add(AuditLog(actor=actor, action=f"case.{action}", object_type="petition", object_id=str(petition.id),
+        db.add(AuditLog(actor=actor.username, action=f"case.{action}", object_type="petition", object_id=str(petition.id),
                         detail={"number": petition.number, "on": on.isoformat(), "stage_before": before,
                                 "stage_after": petition.stage, **step.detail}))
         db.flush()
@@ -123,24 +135,25 @@ def timeline(db: Session, petition_id: int) -> list[dict[str, Any]]:
     return out
 
 
-def _stale(petition: Petition, expected: int | None) -> ApiError:
-    return ApiError(412, "precondition_failed",
-                    f"case {petition.number} changed since revision {expected}: reload it and apply the action "
-                    f"again (nothing was changed)")
+def _stale(petition: Petition, expected: int | None) -> Stale:
+    return Stale("precondition_failed", f"case {petition.number} changed since revision {expected}: reload it and "
+                                        f"apply the action again (nothing was changed)",
+                 [{"number": petition.number, "revision": expected}])
 
 
 def _check_payload(action: str, payload: Mapping[str, Any] | None) -> dict[str, Any]:
     if payload is None:
         payload = {}
     if not isinstance(payload, Mapping):
-        raise ApiError(422, "invalid_payload", f"the payload of {action} must be an object")
+        raise Invalid("invalid_payload", f"the payload of {action} must be an object",
+                      problems=[Problem("payload", "not_an_object", f"the payload of {action} must be an object")])
     required, optional = procedure.action(action).required, procedure.action(action).optional
-    known = set(required) | set(optional) | {"note"}
-    problems = [f"{k}: unknown field (the fields of {action} are: {', '.join(sorted(known))})"
-                for k in payload if k not in known]
-    problems += [f"{k}: required field is missing" for k in required if payload.get(k) in (None, "")]
+    known = sorted({*required, *optional, "note"})
+    problems = [Problem(k, "unknown", f"unknown field (the fields of {action} are: {', '.join(known)})",
+                        {"known": known}) for k in payload if k not in known]
+    problems += [Problem(k, "missing", "required field is missing") for k in required if payload.get(k) in (None, "")]
     if problems:
-        raise ApiError(422, "invalid_payload", f"{action}: " + "; ".join(problems), problems)
+        raise Invalid("invalid_payload", f"{action}: " + "; ".join(map(str, problems)), problems=problems)
     return dict(payload)
 
 
@@ -152,11 +165,13 @@ def _check_on(petition: Petition, on: dt.date | None) -> dt.date:
     last = max(recorded, default=petition.received_on)
     problems = []
     if on > today:
-        problems.append(f"on: {on} is in the future (today is {today} in Asia/Shanghai)")
+        problems.append(Problem("on", "in_the_future", f"{on} is in the future (today is {today} in Asia/Shanghai)",
+                                {"on": on.isoformat(), "today": today.isoformat()}))
     if on < last:
-        problems.append(f"on: {on} is before the file's last event on {last}")
+        problems.append(Problem("on", "before_last_event", f"{on} is before the file's last event on {last}",
+                                {"on": on.isoformat(), "last": last.isoformat()}))
     if problems:
-        raise ApiError(422, "invalid_date", "; ".join(problems), problems)
+        raise Invalid("invalid_date", "; ".join(map(str, problems)), problems=problems)
     return on
 
 
@@ -167,33 +182,56 @@ def _payload_date(step: _Act, name: str) -> dt.date:
     try:
         day = parse_day(raw.isoformat() if isinstance(raw, dt.date) else raw)
     except ValueError as err:
-        raise ApiError(422, "invalid_payload", f"{name}: {err}") from None
+        raise _invalid(Problem(name, "not_a_date", str(err))) from None
     if day < step.on:
-        raise ApiError(422, "invalid_payload", f"{name}: {day} is before the action's date {step.on}")
+        raise _invalid(Problem(name, "before_action", f"{day} is before the action's date {step.on}",
+                               {"on": step.on.isoformat()}))
     return day
+
+
+def _invalid(problem: Problem) -> Invalid:
+    return Invalid("invalid_payload", str(problem), problems=[problem])
 
 
 def _outcome(step: _Act, allowed: tuple[str, ...]) -> str:
     outcome = step.payload["outcome"]
     if outcome not in allowed:
-        raise ApiError(422, "invalid_payload", f"outcome: {outcome!r} is not one of {', '.join(allowed)}")
+        raise _invalid(Problem("outcome", "not_one_of", f"{outcome!r} is not one of {', '.join(allowed)}",
+                               {"allowed": list(allowed)}))
     step.detail["outcome"] = outcome
     if step.payload.get("opinion"):
         step.detail["opinion"] = step.payload["opinion"]
     return outcome
 
 
+def _limits(step: _Act):
+    """The limits in force for the case's track and tier under its pinned rule set (rules.plan)."""
+    decision = step.petition.decision or {}
+    tier = next((f.removeprefix("tier:") for f in decision.get("flags", ()) if f.startswith("tier:")), None)
+    return plan_for(step.effective).limits(decision.get("track"), tier)
+
+
+def _limit(step: _Act, name: str):
+    return _limits(step).table.get(name)
+
+
 def _deadline(petition: Petition, name: str) -> dict | None:
     return ((petition.decision or {}).get("deadlines") or {}).get(name)
 
 
-def _within(step: _Act, name: str, what: str, extra: str = "") -> None:
+def _within(step: _Act, name: str, what: str) -> None:
     """Refuse an action taken after the deadline of step `name`, naming the deadline and where it comes from."""
     found = _deadline(step.petition, name)
     if found is not None and step.on > dt.date.fromisoformat(found["date"]):
-        raise ApiError(422, "deadline_passed",
-                       f"{what} on {step.on} is too late: the period ended on {found['date']} ({found['source']})"
-                       f"{extra}", [{"step": name, "deadline": found["date"], "source": found["source"]}])
+        limit = _limit(step, name)
+        detail = {"step": name, "deadline": found["date"], "source": found["source"], "on": step.on.isoformat(),
+                  "basis": limit.basis if limit else ""}
+        rule = _missed_review_rule(step) if name.endswith("review_request") else {}
+        if rule:
+            detail["refusal"] = {"reason": rule.get("reason", ""), "basis": rule.get("basis", "")}
+        extra = f"; {rule.get('reason', '')}（{rule.get('basis', '')}）" if rule else ""
+        raise Invalid("deadline_passed", f"{what} on {step.on} is too late: the period ended on {found['date']} "
+                                         f"({found['source']}){extra}", [detail])
 
 
 # The handlers, one per action
@@ -206,7 +244,7 @@ def _accept(step: _Act) -> None:
 def _refuse(step: _Act) -> None:
     reason = step.payload.get("reason") or (step.petition.decision or {}).get("reason")
     if not reason:
-        raise ApiError(422, "invalid_payload", "reason: required field is missing (不予受理 must say why)")
+        raise _invalid(Problem("reason", "missing", "required field is missing (不予受理 must say why)"))
     step.detail.update(reason=reason, notice="不予受理告知书")
 
 
@@ -214,11 +252,10 @@ def _transfer(step: _Act) -> None:
     unit = str(step.payload["unit"]).strip()
     units = step.effective.get("units") or {}
     name = step.payload.get("unit_name") or (units.get(unit) or {}).get("name") or unit
-    accused = (step.petition.accused_unit or "").strip()
-    if step.petition.confidential and accused and any(n and (accused in n or n in accused) for n in (unit, name)):
-        raise ApiError(422, "accused_unit",
-                       f"an accusation is never transferred to the accused unit {accused} "
-                       f"(《信访工作条例》第三十条、第四十六条第五项)")
+    if step.petition.confidential and names_accused(step.petition.accused_unit, unit, name):
+        raise Invalid("accused_unit", f"an accusation is never transferred to the accused unit "
+                                      f"{step.petition.accused_unit} (《信访工作条例》第三十条、第四十六条第五项)",
+                      [{"unit": unit}])
     step.petition.route_unit = unit[:64]
     step.detail.update(unit=unit, unit_name=name, notice="转送告知")
 
@@ -231,23 +268,20 @@ def _object(step: _Act) -> None:
 
 def _extend(step: _Act) -> None:
     days, approver = step.payload["days"], str(step.payload["approver"]).strip()
-    requester = str(step.payload.get("requester") or step.actor).strip()
+    requester = str(step.payload.get("requester") or step.actor.username).strip()
     if not isinstance(days, int) or isinstance(days, bool) or days < 1:
-        raise ApiError(422, "invalid_payload", f"days: {days!r} is not a whole number of days (1 or more)")
-    if approver.casefold() == requester.casefold():
-        raise ApiError(422, "self_approval", f"{requester} cannot approve their own extension: an extension needs "
-                                             f"an approver other than the requester (《信访工作条例》第三十四条)")
-    decision = step.petition.decision
-    tier = next((f.removeprefix("tier:") for f in decision.get("flags", ()) if f.startswith("tier:")), None)
-    bound = plan_for(step.effective).limits(decision.get("track"), tier).extension
+        raise _invalid(Problem("days", "not_whole_number", f"{days!r} is not a whole number of days (1 or more)"))
+    check_approver(step.db, step.library.tree, approver, requester, step.petition)
+    bound = _limits(step).extension
     if bound is None:
-        raise ApiError(422, "extension_above_bound",
-                       f"the rule set {step.petition.ruleset_version} allows no extension of the handling period")
+        raise Invalid("extension_above_bound",
+                      f"the rule set {step.petition.ruleset_version} allows no extension of the handling period",
+                      [{"days": days, "bound": 0}])
     if days > bound.days:
-        raise ApiError(422, "extension_above_bound",
-                       f"an extension of {days} days is refused: at most {bound.days} days are allowed "
-                       f"({bound.source}; rule set {step.petition.ruleset_version})",
-                       [{"days": days, "bound": bound.days, "source": bound.source}])
+        raise Invalid("extension_above_bound",
+                      f"an extension of {days} days is refused: at most {bound.days} days are allowed "
+                      f"({bound.source}; rule set {step.petition.ruleset_version})",
+                      [{"days": days, "bound": bound.days, "source": bound.source, "basis": bound.basis}])
     step.case["extension_days"] = days
     step.detail.update(days=days, approver=approver, requester=requester, reason=step.payload["reason"],
                        bound=bound.days)
@@ -259,7 +293,8 @@ def _satisfaction(step: _Act) -> None:
     if rating is None:
         return
     if rating not in SATISFACTION:
-        raise ApiError(422, "invalid_payload", f"satisfaction: {rating!r} is not one of {', '.join(SATISFACTION)}")
+        raise _invalid(Problem("satisfaction", "not_one_of", f"{rating!r} is not one of {', '.join(SATISFACTION)}",
+                               {"allowed": list(SATISFACTION)}))
     step.detail["satisfaction"] = rating
 
 
@@ -273,14 +308,14 @@ def _conclude(step: _Act) -> None:
         step.detail["answered_on"] = answered.isoformat()
 
 
-def _missed_review(step: _Act) -> str:
+def _missed_review_rule(step: _Act) -> dict:
     """Where the rule set refuses a late request outright (SD Art. 33), the refusal says so."""
     rule = step.effective.get("admissibility.missed_review_deadline") or {}
-    return f"; {rule.get('reason', '')}（{rule.get('basis', '')}）" if rule.get("refuse") else ""
+    return dict(rule) if rule.get("refuse") else {}
 
 
 def _request_review(step: _Act) -> None:
-    _within(step, "review_request", "a review request", _missed_review(step))
+    _within(step, "review_request", "a review request")
     step.case["review_requested_on"] = step.on.isoformat()
     if step.payload.get("body"):
         step.detail["body"] = step.payload["body"]
@@ -294,7 +329,7 @@ def _review_opinion(step: _Act) -> None:
 
 
 def _request_rereview(step: _Act) -> None:
-    _within(step, "rereview_request", "a re-review request", _missed_review(step))
+    _within(step, "rereview_request", "a re-review request")
     step.case["rereview_requested_on"] = step.on.isoformat()
     if step.payload.get("body"):
         step.detail["body"] = step.payload["body"]
@@ -324,9 +359,9 @@ def _migrate(step: _Act) -> None:
     target = step.payload.get("to") or effective_or_error(step.library, petition.jurisdiction_code,
                                                           petition.received_on).version_label
     if not isinstance(target, str):
-        raise ApiError(422, "invalid_payload", "to: a version label is a string (000000@2022.1+...+371321@2024.1)")
+        raise _invalid(Problem("to", "not_a_version", "a version label is a string (000000@2022.1+...+371321@2024.1)"))
     if target == petition.ruleset_version:
-        raise ApiError(422, "nothing_to_migrate", f"the case is already pinned to {target}")
+        raise Invalid("nothing_to_migrate", f"the case is already pinned to {target}", [{"version": target}])
     step.effective = pinned_effective(step.library, target, petition.jurisdiction_code, petition.received_on)
     step.detail.update({"from": petition.ruleset_version, "to": target, "reason": step.payload["reason"]})
     petition.ruleset_version = target

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from flask import current_app, g, request, session
 from sqlalchemy import select
 
+from xinfang.server import accounts
 from xinfang.server.accounts import ROLES, has_role, verify_password
 from xinfang.server.rulesets.library_store import library_of
 from xinfang.server.store.db import get_session
@@ -79,14 +80,8 @@ def roles_required(*roles: str) -> Callable[[Callable], Callable]:
 
 
 def in_scope(user: User | None, jurisdiction_code: str) -> bool:
-    """A user acts on their own jurisdiction and the ones below it, never beside or above it."""
-    if user is None:
-        return False
-    tree = library_of(current_app).tree
-    try:
-        return any(j.code == user.jurisdiction_code for j in tree.ancestors(jurisdiction_code))
-    except (LookupError, ValueError):
-        return False
+    """A user acts on their own jurisdiction and the ones below it (server.accounts.in_scope)."""
+    return accounts.in_scope(user, jurisdiction_code, library_of(current_app).tree)
 
 
 def require_scope(jurisdiction_code: str) -> None:

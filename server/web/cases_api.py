@@ -1,4 +1,8 @@
-"""The case API under /api/v1: register, list, view, act on cases, read their file; evaluate without storing."""
+"""The case API under /api/v1: register, list, view, act on cases, read their file; evaluate without storing.
+
+A thin adapter over the case service (server/cases/): it reads the request, passes the signed-in user
+as the actor, and answers the service's refusals as JSON errors (server/web/errors.py).
+"""
 
 from __future__ import annotations
 
@@ -6,25 +10,24 @@ import datetime as dt
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, url_for
-from sqlalchemy import String, cast, exists, func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import selectinload
 
-from xinfang.config import NoRuleSetInForce, jurisdiction_prefix, procedure, today_in_china
+from xinfang.config import NoRuleSetInForce, today_in_china
 from xinfang.config.procedure import STAGE_NAMES
 from xinfang.rules.calendar import parse_day
 from xinfang.rules.case_input import CaseError
 from xinfang.rules.decide import evaluate
-from xinfang.server.accounts import has_role
+from xinfang.server.cases import queries, workflow
+from xinfang.server.cases.queries import CaseFilters
 from xinfang.server.cases.registration import case_error
-from xinfang.server.cases.visibility import is_accused_unit, visible_case
-from xinfang.server.cases.workflow import ACTIONS, act, allowed_actions, get_petition, register_case, timeline
+from xinfang.server.cases.visibility import visible_case
+from xinfang.server.cases.workflow import act, register_case, timeline
 from xinfang.server.rulesets.library_store import library_of
-from xinfang.server.store.case_tables import CaseDeadline, CaseEscalation, Petition
+from xinfang.server.store.case_tables import CaseEscalation, Petition
 from xinfang.server.store.db import get_session
-from xinfang.server.store.models import User
 
-from .auth import current_user, login_required, require_scope, roles_required
+from .auth import current_user, login_required
 from .errors import ApiError, known_jurisdiction
 
 bp = Blueprint("cases", __name__, url_prefix="/api/v1")
@@ -65,20 +68,13 @@ def _case_response(petition: Petition, status: int = 200, **extra: Any):
     return response
 
 
-def _scoped_case(case_id: int) -> Petition:
-    petition = get_petition(get_session(), case_id)
-    require_scope(petition.jurisdiction_code)
-    return petition
-
-
 @bp.post("/cases")
-@roles_required("clerk")
+@login_required
 def create_case():
     """Register a petition (Art. 21); the same Idempotency-Key and body answer 200 with the first case."""
     body = _body("jurisdiction", "case")
     user = current_user()
-    code = _code(body.get("jurisdiction") or user.jurisdiction_code)
-    require_scope(code)
+    code = _code(body["jurisdiction"]) if body.get("jurisdiction") else None
     if "case" not in body:
         raise ApiError(422, "invalid_payload", "case: required field is missing", ["case: required field is missing"])
     key = request.headers.get("Idempotency-Key")
@@ -87,8 +83,8 @@ def create_case():
     db = get_session()
     for attempt in range(1, _RETRIES + 1):
         try:
-            result = register_case(db, library_of(current_app), body["case"], actor=user.username,
-                                   jurisdiction_code=code, idempotency_key=key)
+            result = register_case(db, library_of(current_app), body["case"], actor=user, jurisdiction_code=code,
+                                   idempotency_key=key)
             db.commit()
             break
         except (IntegrityError, OperationalError):
@@ -98,53 +94,41 @@ def create_case():
         except Exception:
             db.rollback()
             raise
-    require_scope(result.petition.jurisdiction_code)
     response = _case_response(result.petition, 201 if result.created else 200)
     response.headers["Location"] = url_for(".get_case", case_id=result.petition.id)
     return response
+
+
+def _filters(args) -> tuple[CaseFilters, int, int]:
+    """The list's filters from the query string, refusing (400) what cannot be used."""
+    code = _code(args["jurisdiction"], 404) if "jurisdiction" in args else current_user().jurisdiction_code
+    stages: tuple[str, ...] = ()
+    if "stage" in args:
+        stages = tuple(args["stage"].split(","))
+        bad = [s for s in stages if s not in STAGE_NAMES]
+        if bad:
+            raise ApiError(400, "bad_stage", f"unknown stage(s) {', '.join(bad)}; stages are {', '.join(STAGE_NAMES)}")
+    overdue = {"true": True, "1": True, "false": False, "0": False, None: None}
+    if args.get("overdue") not in overdue:
+        raise ApiError(400, "bad_parameter", "overdue must be true or false")
+    filters = CaseFilters(
+        jurisdiction=code, at=_date(args.get("at"), "at") or today_in_china(), stages=stages,
+        track=args.get("track") or "", flag=args.get("flag") or "",
+        due_within=_int(args["due_within"], "due_within", 0, 3650) if args.get("due_within") else None,
+        overdue=overdue[args.get("overdue")])
+    return (filters, _int(args.get("page", "1"), "page", 1, 10**6),
+            _int(args.get("per_page", "50"), "per_page", 1, MAX_PER_PAGE))
 
 
 @bp.get("/cases")
 @login_required
 def list_cases():
     """Cases in scope, newest first; filters: jurisdiction (and below), stage, track, flag, due_within, overdue."""
-    args, user = request.args, current_user()
-    code = _code(args["jurisdiction"], 404) if "jurisdiction" in args else user.jurisdiction_code
-    require_scope(code)
-    query = select(Petition).where(Petition.jurisdiction_code.like(jurisdiction_prefix(code) + "%"))
-    if "stage" in args:
-        stages = args["stage"].split(",")
-        bad = [s for s in stages if s not in STAGE_NAMES]
-        if bad:
-            raise ApiError(400, "bad_stage", f"unknown stage(s) {', '.join(bad)}; stages are {', '.join(STAGE_NAMES)}")
-        query = query.where(Petition.stage.in_(stages))
-    if args.get("track"):
-        query = query.where(Petition.track == args["track"])
-    if args.get("flag"):
-        escaped = args["flag"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(cast(Petition.flags, String).like(f'%"{escaped}"%', escape="\\"))
-    at = _date(args.get("at"), "at") or today_in_china()
-    running = (CaseDeadline.petition_id == Petition.id) & CaseDeadline.done_on.is_(None) & CaseDeadline.step.in_(
-        procedure.DUTY_STEPS)
-    if args.get("due_within"):
-        days = _int(args["due_within"], "due_within", 0, 3650)
-        query = query.where(exists().where(running, CaseDeadline.due_on >= at,
-                                           CaseDeadline.due_on <= at + dt.timedelta(days=days)))
-    if args.get("overdue") in ("true", "1"):
-        query = query.where(exists().where(running, CaseDeadline.due_on < at))
-    elif args.get("overdue") in ("false", "0"):
-        query = query.where(~exists().where(running, CaseDeadline.due_on < at))
-    elif args.get("overdue") is not None:
-        raise ApiError(400, "bad_parameter", "overdue must be true or false")
-    page = _int(args.get("page", "1"), "page", 1, 10**6)
-    per_page = _int(args.get("per_page", "50"), "per_page", 1, MAX_PER_PAGE)
-    db = get_session()
-    total = db.scalar(select(func.count()).select_from(query.subquery()))
-    found = db.scalars(query.options(selectinload(Petition.deadlines))
-                       .order_by(Petition.received_on.desc(), Petition.id.desc())
-                       .offset((page - 1) * per_page).limit(per_page))
-    return jsonify(items=[visible_case(p, user, in_list=True) for p in found], page=page, per_page=per_page,
-                   total=total)
+    filters, page, per_page = _filters(request.args)
+    user = current_user()
+    found = queries.list_cases(get_session(), library_of(current_app), user, filters, page=page, per_page=per_page)
+    return jsonify(items=[visible_case(p, user, in_list=True) for p in found.items], page=found.page,
+                   per_page=found.per_page, total=found.total)
 
 
 def _int(raw: str, name: str, low: int, high: int) -> int:
@@ -155,6 +139,10 @@ def _int(raw: str, name: str, low: int, high: int) -> int:
     if not low <= value <= high:
         raise ApiError(400, "bad_parameter", f"{name} must be between {low} and {high}")
     return value
+
+
+def _scoped_case(case_id: int) -> Petition:
+    return workflow.get_case(get_session(), library_of(current_app), current_user(), case_id)
 
 
 @bp.get("/cases/<int:case_id>")
@@ -185,43 +173,20 @@ def _if_match() -> int | None:
 @login_required
 def case_action(case_id: int, action: str):
     """Take one action on a case; `on` in the body is its legal date (default today). If-Match guards the revision."""
-    if action not in ACTIONS:
-        raise ApiError(404, "unknown_action", f"no action {action!r}; the actions are {', '.join(ACTIONS)}")
-    user = current_user()
-    roles = procedure.action(action).roles
-    if not has_role(user, *roles):
-        raise ApiError(403, "forbidden", f"{action} needs the role {' or '.join(roles)}")
     expected = _if_match()
-    petition = _scoped_case(case_id)
-    if is_accused_unit(user, petition):
-        raise ApiError(403, "conflict_of_interest", "the case accuses your unit: you may not act on it "
-                                                   "(《信访工作条例》第四十六条第五项)")
     payload = request.get_json(silent=True) if request.content_length else {}
     if not isinstance(payload, dict):
         raise ApiError(400, "invalid_json", "the request body must be a JSON object")
     on = _date(payload.pop("on", None), "on")
-    if action == "extend" and action in allowed_actions(petition) and payload.get("approver"):
-        _check_approver(str(payload["approver"]), petition)
     db = get_session()
     try:
-        petition = act(db, library_of(current_app), case_id, action, payload, actor=user.username, on=on,
+        petition = act(db, library_of(current_app), case_id, action, payload, actor=current_user(), on=on,
                        expected_revision=expected)
         db.commit()
     except Exception:
         db.rollback()
         raise
     return _case_response(petition)
-
-
-def _check_approver(username: str, petition: Petition) -> None:
-    """Art. 34: the extension is approved by someone entitled to approve it, in scope (not the requester: workflow)."""
-    approver = get_session().scalars(select(User).where(User.username == username)).first()
-    if approver is None or not approver.active or not has_role(approver, "approver"):
-        raise ApiError(422, "invalid_approver", f"approver {username!r} is no active user with the role approver")
-    tree = library_of(current_app).tree
-    if approver.jurisdiction_code not in {j.code for j in tree.ancestors(petition.jurisdiction_code)}:
-        raise ApiError(422, "invalid_approver", f"approver {username!r} has no authority over "
-                                                f"jurisdiction {petition.jurisdiction_code}")
 
 
 @bp.get("/cases/<int:case_id>/events")

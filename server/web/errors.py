@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from xinfang.server.cases.errors import CaseServiceError
+
 
 class ApiError(Exception):
     """An error the client caused (or may retry); `details` lists field-level problems."""
@@ -20,6 +22,14 @@ def error_response(status: int, code: str, message: str, details: list | None = 
     return jsonify(error={"code": code, "message": message, "details": details or []}), status
 
 
+# The case service's kinds of refusal (server/cases/errors.py) as HTTP statuses.
+STATUS_OF_KIND = {"not_found": 404, "forbidden": 403, "conflict": 409, "invalid": 422, "stale": 412, "busy": 503}
+
+
+def from_domain(err: CaseServiceError) -> ApiError:
+    return ApiError(STATUS_OF_KIND[err.kind], err.code, err.message, err.details)
+
+
 def init_app(app: Flask) -> None:
     """JSON errors for the API; the HTML pages keep Flask's own error pages."""
 
@@ -28,6 +38,12 @@ def init_app(app: Flask) -> None:
         response, status = error_response(err.status, err.code, err.message, err.details)
         response.headers.update(err.headers)
         return response, status
+
+    @app.errorhandler(CaseServiceError)
+    def _refused(err: CaseServiceError):
+        if not request.path.startswith("/api/"):
+            raise err
+        return _api_error(from_domain(err))
 
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):

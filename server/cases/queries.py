@@ -1,0 +1,143 @@
+"""The case service's queries: case lists by filters, and earlier petitions of the same petitioner (智能判重).
+
+One query for each job, used by the API, the pages, exports and registration alike: the intake preview
+lists exactly the earlier petitions registration would mark, minus those the clerk may not see.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, String, cast, exists, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from xinfang.config import EffectiveRuleSet, RuleSetLibrary, jurisdiction_prefix
+from xinfang.config.procedure import DUTY_STEPS
+from xinfang.server.accounts import Actor, in_scope
+from xinfang.server.store.case_tables import CaseDeadline, Petition
+
+from .permissions import require_scope
+from .visibility import may_see_material
+
+__all__ = ["CaseFilters", "IDENTITY_FIELDS", "Page", "case_query", "count", "defined_below", "earlier_petitions",
+           "fetch", "list_cases", "same_matter"]
+
+IDENTITY_FIELDS = frozenset({"id_number", "name", "phone"})  # matched through the petitioner key, never read
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    """What a case list selects: a jurisdiction (and all below it), units, stages, track, flag, a number, and
+    the running duty deadlines (config.procedure.DUTY_STEPS) due within N days of `at`, or passed."""
+
+    jurisdiction: str
+    at: dt.date
+    units: tuple[str, ...] = ()
+    stages: tuple[str, ...] = ()
+    track: str = ""
+    flag: str = ""
+    number: str = ""  # a case number, or part of one
+    due_within: int | None = None
+    overdue: bool | None = None  # None: either
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Petition]
+    total: int
+    page: int
+    per_page: int
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def case_query(f: CaseFilters) -> Select:
+    """The cases the filters select, newest first."""
+    query = select(Petition).where(Petition.jurisdiction_code.like(jurisdiction_prefix(f.jurisdiction) + "%"))
+    if f.units:
+        query = query.where(Petition.route_unit.in_(f.units))
+    if f.stages:
+        query = query.where(Petition.stage.in_(f.stages))
+    if f.track:
+        query = query.where(Petition.track == f.track)
+    if f.flag:
+        query = query.where(cast(Petition.flags, String).like(f'%"{_like(f.flag)}"%', escape="\\"))
+    if f.number:
+        query = query.where(Petition.number.like(f"%{_like(f.number)}%", escape="\\"))
+    running = (CaseDeadline.petition_id == Petition.id) & CaseDeadline.done_on.is_(None) & CaseDeadline.step.in_(
+        DUTY_STEPS)
+    if f.due_within is not None:
+        last = f.at + dt.timedelta(days=f.due_within) if f.at < dt.date.max - dt.timedelta(f.due_within) else dt.date.max
+        query = query.where(exists().where(running, CaseDeadline.due_on >= f.at, CaseDeadline.due_on <= last))
+    if f.overdue is True:
+        query = query.where(exists().where(running, CaseDeadline.due_on < f.at))
+    elif f.overdue is False:
+        query = query.where(~exists().where(running, CaseDeadline.due_on < f.at))
+    return query.order_by(Petition.received_on.desc(), Petition.id.desc())
+
+
+def count(db: Session, query: Select) -> int:
+    return db.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+
+
+def fetch(db: Session, query: Select, *, offset: int = 0, limit: int = 50) -> list[Petition]:
+    return list(db.scalars(query.options(selectinload(Petition.deadlines)).offset(offset).limit(limit)))
+
+
+def list_cases(db: Session, library: RuleSetLibrary, actor: Actor | None, filters: CaseFilters, *, page: int = 1,
+               per_page: int = 50) -> Page:
+    """A page of the cases the filters select, within the actor's scope (refused beyond it)."""
+    require_scope(actor, filters.jurisdiction, library.tree)
+    query = case_query(filters)
+    return Page(fetch(db, query, offset=(page - 1) * per_page, limit=per_page), count(db, query), page, per_page)
+
+
+def defined_below(effective: EffectiveRuleSet, dotted: str) -> str:
+    """The code prefix of the jurisdiction whose rule set sets `dotted`: the setting counts cases there and below."""
+    source = effective.source_of(dotted)
+    return jurisdiction_prefix(source.jurisdiction if source else effective.jurisdiction.code)
+
+
+def same_matter(db: Session, effective: EffectiveRuleSet, *, key: str | None, category: str, received_on: dt.date,
+                case_json: Mapping[str, Any], confidential: bool,
+                limit: int | None = None) -> tuple[list[Petition], dict | None]:
+    """The earlier petitions a new one repeats under `intake.duplicates` (智能判重), newest first, and the rule.
+
+    The rule's window, the fields that must match, over the jurisdiction that set it and those below.
+    Without the rule, or without a petitioner to match by, nothing repeats. An accusation repeats only an
+    accusation and an ordinary petition only an ordinary one, so a repeat never links anyone's file to an
+    accuser's (Art. 46(5)).
+    """
+    rule = effective.get("intake.duplicates") or None
+    if rule is None or key is None:
+        return [], rule
+    match = set(rule.get("match") or ())
+    if "id_number" in match and not ((case_json.get("petitioner") or {}).get("id_number")):
+        return [], rule
+    since = received_on - dt.timedelta(days=int(rule["window_days"]))
+    query = select(Petition).where(
+        Petition.petitioner_key == key, Petition.confidential.is_(confidential),
+        Petition.received_on >= since, Petition.received_on <= received_on,
+        Petition.jurisdiction_code.like(defined_below(effective, "intake.duplicates.window_days") + "%"))
+    if "category" in match:
+        query = query.where(Petition.category == category)
+    others = match - IDENTITY_FIELDS - {"category"}
+    found = [p for p in db.scalars(query.order_by(Petition.received_on.desc(), Petition.id.desc()))
+             if all(p.case_json.get(f) == case_json.get(f) for f in others)]
+    return (found[:limit] if limit else found), rule
+
+
+def earlier_petitions(db: Session, library: RuleSetLibrary, actor: Actor, effective: EffectiveRuleSet, *,
+                      key: str | None, category: str, received_on: dt.date, case_json: Mapping[str, Any],
+                      confidential: bool, limit: int = 10) -> tuple[list[Petition], dict | None]:
+    """What registration would mark as repeated (same_matter), as far as `actor` may see it: in its scope, and
+    never an accusation's file to anyone but the discipline body (Art. 30, 46(5))."""
+    found, rule = same_matter(db, effective, key=key, category=category, received_on=received_on, case_json=case_json,
+                              confidential=confidential)
+    shown = [p for p in found if in_scope(actor, p.jurisdiction_code, library.tree) and may_see_material(p, actor)]
+    return shown[:limit], rule
