@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -199,7 +200,11 @@ def serve(host: str, port: int, demo_accounts: bool, demo_data: bool, rules: Pat
     from xinfang.server.store import db as database_module
     from xinfang.server.web.app import create_app
     library = library_or_exit(rules)
-    app = create_app({"RULES_DIR": str(rules) if rules else None, "DATABASE_URL": database})
+    # The development server speaks plain http: a Secure cookie would never come back, so it is off here
+    # unless XINFANG_SESSION_COOKIE_SECURE says otherwise (a production WSGI server keeps the default, on).
+    local_http = None if "XINFANG_SESSION_COOKIE_SECURE" in os.environ else False
+    app = create_app({"RULES_DIR": str(rules) if rules else None, "DATABASE_URL": database,
+                      "SESSION_COOKIE_SECURE": local_http})
     url = database_module.resolve_url(app.config.get("DATABASE_URL"), app.instance_path)
     prepare_database_or_exit(url, library)
     if demo_accounts:

@@ -17,6 +17,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(RULES_DIR=None, DATABASE_URL=os.environ.get("DATABASE_URL"), SECRET_KEY=None,
                             SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                            SESSION_COOKIE_SECURE=True,  # production is HTTPS; `xinfang serve` (local http) turns it off
                             SWEEP_INTERVAL_SECONDS=300)  # escalation sweeps in the server; 0 disables them
     app.config.from_prefixed_env("XINFANG")
     if test_config:
@@ -34,11 +35,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from xinfang.server.rulesets import library_store
     from xinfang.server.store import db
 
-    from . import cases_api, errors, forms_api, indicators_api, jurisdictions_api, openapi, rulesets_api, throttle
+    from . import cases_api, errors, forms_api, indicators_api, jurisdictions_api, openapi, rulesets_api, security_headers, throttle
     db.init_app(app)
     library_store.init_app(app, files)  # the database's published versions; these files until imported
     errors.init_app(app)
     throttle.init_app(app)  # failed sign-ins per account and per address
+    security_headers.init_app(app)  # CSP, no framing, nosniff, Referrer-Policy on every response
     for module in (jurisdictions_api, forms_api, indicators_api, openapi, cases_api, rulesets_api):
         app.register_blueprint(module.bp)
     init_admin_ui(app)  # the htmx pages (admin_ui/) and their CSRF protection

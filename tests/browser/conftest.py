@@ -95,22 +95,40 @@ def browser():
         playwright.stop()
 
 
+_CSP_PREFIX = "CSP violation:"
+# The details chromium's own console line lacks: which directive, what was blocked, where, on which element.
+_REPORT_CSP_VIOLATIONS = """document.addEventListener("securitypolicyviolation", (e) => console.log(
+  "%s " + e.violatedDirective + " blocked " + (e.blockedURI || "inline") + " at " + e.sourceFile + ":" +
+  e.lineNumber + ":" + e.columnNumber + " sample " + JSON.stringify(e.sample) + " on " +
+  (e.target && e.target.outerHTML ? e.target.outerHTML.slice(0, 160) : String(e.target))));""" % _CSP_PREFIX
+
+
 @pytest.fixture
 def new_page(browser, live_server):
-    """`new_page(java_script_enabled=True)`: a page in a context of its own (its own cookies), closed afterwards."""
+    """`new_page(java_script_enabled=True)`: a page in a context of its own (its own cookies), closed afterwards.
+
+    Every page is watched for Content-Security-Policy violations (chromium reports each on the console):
+    a test whose pages broke the policy fails, so the policy the server sends is one the pages satisfy.
+    """
     contexts = []
+    violations: list[str] = []
 
     def make(**options):
         options = {"base_url": live_server, "locale": "zh-CN", "timezone_id": "Asia/Shanghai",
                    "viewport": {"width": 1280, "height": 900}, **options}
         context = browser.new_context(**options)
         context.set_default_timeout(10_000)
+        context.add_init_script(_REPORT_CSP_VIOLATIONS)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("console", lambda message: violations.append(f"{page.url}: {message.text}")
+                if message.text.startswith(_CSP_PREFIX) else None)
+        return page
 
     yield make
     for context in contexts:
         context.close()
+    assert not violations, "pages broke the Content-Security-Policy:\n" + "\n".join(violations)
 
 
 @pytest.fixture
