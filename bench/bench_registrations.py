@@ -44,7 +44,7 @@ def cases(n: int, seed: int = 11) -> list[dict]:
 
 def prepared_app(url: str):
     """An app on a migrated database holding the bundled rule sets and one clerk of 沂南县."""
-    ensure_database(url, bundled_library())
+    ensure_database(url)
     app = create_app({"DATABASE_URL": url, "TESTING": True})
     with app.app_context():
         session = database_of(app).session()

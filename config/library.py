@@ -74,23 +74,28 @@ class RuleSetLibrary:
         return library
 
     @classmethod
-    def collect(cls, paths: Iterable[str | os.PathLike], background: Iterable[str | os.PathLike] = ()
+    def collect(cls, paths: Iterable[str | os.PathLike],
+                background: Iterable[str | os.PathLike] | RuleSetLibrary = ()
                 ) -> tuple[RuleSetLibrary, list[ConfigIssue]]:
         """Load what can be loaded and return it with every issue found in `paths`, in file and line order.
 
-        `background` rule sets (the bundled ones, say) supply the levels above and are not reported on;
-        a file in `paths` replaces a background version of the same jurisdiction and version.
+        `background` rule sets (the bundled ones, say, or a library: the versions published in a
+        database) supply the levels above and are not reported on; a file in `paths` replaces a
+        background version of the same jurisdiction and version.
         """
         paths = list(paths)
         files = find_ruleset_files(paths)
+        names = {display_name(f) for f in files}
         issues: list[ConfigIssue] = []
         if not files:
             issues.append(ConfigIssue(None, "no rule-set files (*.yaml) found in " + ", ".join(map(str, paths))))
-        chosen = {f.resolve() for f in files}
-        extra = [f for f in find_ruleset_files(background) if f.resolve() not in chosen]
         versions, load_issues = _load_versions(files)
-        more, _ = _load_versions(extra)
-        return cls._assemble(versions, more, {display_name(f) for f in files}, issues + load_issues)
+        if isinstance(background, RuleSetLibrary):
+            more = [v for v in background.all_versions() if v.file not in names]
+        else:
+            chosen = {f.resolve() for f in files}
+            more, _ = _load_versions([f for f in find_ruleset_files(background) if f.resolve() not in chosen])
+        return cls._assemble(versions, more, names, issues + load_issues)
 
     @classmethod
     def collect_texts(cls, texts: Iterable[tuple[str, str]],

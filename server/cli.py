@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import os
 import sys
@@ -22,12 +21,30 @@ from xinfang.config import (
 )
 
 
+def database_option(command):
+    """`--database URL` of the commands that work on a database (DESIGN.md, public contract)."""
+    return click.option("--database", "database", envvar="DATABASE_URL", default=None, metavar="URL",
+                        help="Database URL (default: the embedded SQLite file; DATABASE_URL also works).")(command)
+
+
 def common_options(command):
     """`--rules DIR` and `--database URL`, which every command takes (DESIGN.md, public contract)."""
-    command = click.option("--database", "database", envvar="DATABASE_URL", default=None, metavar="URL",
-                           help="Database URL (default: the embedded SQLite file; DATABASE_URL also works).")(command)
+    command = database_option(command)
     command = click.option("--rules", "rules", type=click.Path(exists=True, file_okay=False, path_type=Path),
                            default=None, metavar="DIR", help="Rule-set folder (default: the bundled config/).")(command)
+    return command
+
+
+def rule_source_options(command):
+    """`--rules DIR` and `--database URL` of the commands that read rule sets: one rule source (RuleSource)."""
+    command = click.option(
+        "--database", "database", envvar="DATABASE_URL", default=None, metavar="URL",
+        help="Read the versions published in this database, the ones the server decides with (DATABASE_URL "
+             "also works); with --rules, the files of DIR over them, as `xinfang import DIR` would publish them.")(command)
+    command = click.option(
+        "--rules", "rules", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+        metavar="DIR", help="Read the rule-set files of DIR (without --rules or --database: the bundled "
+                            "config/rulesets/).")(command)
     return command
 
 
@@ -65,20 +82,24 @@ class DateTimeType(click.ParamType):
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
-    """xinfang: petition (信访) procedure as versioned, validated rule sets."""
+    """xinfang: petition (信访) procedure as versioned, validated rule sets.
+
+    \b
+    Where validate, resolve, evaluate and test read the rule sets:
+      --rules DIR               the files of DIR
+      --database URL            the versions published in the database (or DATABASE_URL):
+                                what the server decides with, editor publications included
+      --rules DIR --database URL
+                                the files of DIR over the published versions, as
+                                `xinfang import DIR` would publish them (nothing is written)
+      neither                   the bundled files, config/rulesets/
+    serve, demo, import, export, sweep and db work on --database, by default the embedded
+    SQLite file (instance/xinfang.sqlite3); serve decides with its published versions.
+    """
 
 
 def rules_dir(rules: Path | None) -> Path:
     return rules if rules is not None else bundled_rules_dir()
-
-
-@functools.lru_cache(maxsize=4)
-def load_library(rules: Path | None) -> RuleSetLibrary:
-    """The rule sets of a folder, validated; any issue raises ConfigError."""
-    if rules is None:
-        from xinfang.config import bundled_library
-        return bundled_library()
-    return RuleSetLibrary.load([rules])
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -86,24 +107,37 @@ def fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
-def library_or_exit(rules: Path | None) -> RuleSetLibrary:
+def library_or_exit(rules: Path | None, database: str | None = None) -> RuleSetLibrary:
+    """The library of the rule source (server.rulesets.source.RuleSource), or exit 1 saying what is wrong."""
+    from xinfang.server.rulesets.draft_checks import NothingPublished
+    from xinfang.server.rulesets.import_export import ImportConflict
+    from xinfang.server.rulesets.source import RuleSource
+    from xinfang.server.store.db import DatabaseUnavailable
+    source = RuleSource(rules, database)
     try:
-        return load_library(rules)
+        return source.library()
     except ConfigError as err:
         click.echo(str(err), err=True)
-        fail(f"the rule sets in {rules_dir(rules)} are not valid ({len(err.issues)} issues above)")
+        fail(f"{source} are not valid ({len(err.issues)} issues above)")
+    except ImportConflict as err:
+        click.echo("\n".join(err.problems), err=True)
+        fail(f"{source} are refused, as `xinfang import {source.rules}` would refuse them "
+             f"({len(err.problems)} problems above)")
+    except (DatabaseUnavailable, NothingPublished) as err:
+        fail(str(err))
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@common_options
+@rule_source_options
 def validate(paths: tuple[Path, ...], rules: Path | None, database: str | None) -> None:
     """Validate rule-set files (or folders) against the schema and the levels above them.
 
-    The files are checked together with the rule sets of --rules, which supply the levels above;
-    a file replaces the --rules version of the same jurisdiction and version.
+    The files are checked together with the rule sets of --rules (or --database: the published
+    versions), which supply the levels above; a file replaces their version of the same
+    jurisdiction and version.
     """
-    issues = validation_issues(paths, rules_dir(rules))
+    issues = validation_issues(paths, library_or_exit(rules, database) if database else rules_dir(rules))
     for issue in issues:
         click.echo(str(issue))
     if issues:
@@ -111,18 +145,20 @@ def validate(paths: tuple[Path, ...], rules: Path | None, database: str | None) 
     click.echo(f"{len(paths)} path(s) valid", err=True)
 
 
-def validation_issues(paths, rules: Path):
-    _, issues = RuleSetLibrary.collect(paths, background=[rules])
+def validation_issues(paths, background: Path | RuleSetLibrary):
+    """The issues of the files under `paths`, over the rule sets of a folder or a library."""
+    _, issues = RuleSetLibrary.collect(paths, background=background if isinstance(background, RuleSetLibrary)
+                                       else [background])
     return issues
 
 
 @main.command()
 @click.argument("code")
 @click.option("--at", "at", type=DateType(), default=None, help="The date (YYYY-MM-DD); default: today in China.")
-@common_options
+@rule_source_options
 def resolve(code: str, at: dt.date | None, rules: Path | None, database: str | None) -> None:
     """Print the effective rule set of jurisdiction CODE on a date, with the source of every value."""
-    library = library_or_exit(rules)
+    library = library_or_exit(rules, database)
     try:
         effective = library.effective(code, at or today_in_china())
     except (UnknownJurisdiction, NoRuleSetInForce, ValueError) as err:
@@ -135,13 +171,13 @@ def resolve(code: str, at: dt.date | None, rules: Path | None, database: str | N
 @click.argument("case_file", metavar="CASE.json", type=click.File("rb"))
 @click.option("--at", "at", type=DateType(), default=None,
               help="Decide as of this date (YYYY-MM-DD): later stages are disregarded; default: all of them.")
-@common_options
+@rule_source_options
 def evaluate(code: str, case_file, at: dt.date | None, rules: Path | None, database: str | None) -> None:
     """Print the decision for the case in CASE.json (`-` reads stdin) under the rule set in force in CODE
     on the day the case was received."""
     from xinfang.rules.case_input import CaseError
     from xinfang.rules.decide import evaluate as evaluate_case
-    library = library_or_exit(rules)
+    library = library_or_exit(rules, database)
     from xinfang.rules.strict_json import JsonInputError, loads_strict
     try:
         case_json = loads_strict(case_file.read())
@@ -161,19 +197,20 @@ def evaluate(code: str, case_file, at: dt.date | None, rules: Path | None, datab
 
 @main.command("test")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
-@common_options
+@rule_source_options
 def run_scenario_tests(paths: tuple[Path, ...], rules: Path | None, database: str | None) -> None:
     """Run the rule sets' YAML scenario tests (docs/scenarios.md): one line per failure, then
     `N passed, N failed`; exit 1 when any failed or a file is invalid.
 
     PATH: scenario files, or folders whose `scenarios` folders are searched; default: every
-    `scenarios` folder under --rules.
+    `scenarios` folder under --rules, else under the bundled config/rulesets/ (also with --database).
     """
     from xinfang.rules.scenarios import run, scenario_files
-    library = library_or_exit(rules)
-    files = scenario_files(paths or [rules_dir(rules)])
+    library = library_or_exit(rules, database)
+    folders = list(paths) or [rules_dir(rules)]
+    files = scenario_files(folders)
     if not files:
-        fail(f"no scenario files under {', '.join(map(str, paths or [rules_dir(rules)]))}")
+        fail(f"no scenario files under {', '.join(map(str, folders))}")
     report = run(files, library)
     for line in report.lines:
         click.echo(line)
@@ -194,8 +231,11 @@ def serve(host: str, port: int, demo_accounts: bool, demo_data: bool, rules: Pat
           database: str | None) -> None:
     """Serve the API and admin pages (development server).
 
-    First creates or upgrades the database and imports the rule sets (of --rules, else the bundled
-    ones) that it lacks; on a database without cases, generates the demo cases (--no-demo-data skips it).
+    First creates or upgrades the database and imports the rule-set files (of --rules, else the bundled
+    ones) that it lacks; then decides with the versions published in the database. A file that differs
+    from its version already published is not imported: that version stays in force, with a warning
+    naming both (publish a change as a new version: the editor, or `xinfang import`). On a database
+    without cases, generates the demo cases (--no-demo-data skips it).
     """
     from xinfang.server.store import db as database_module
     from xinfang.server.web.app import create_app
@@ -206,7 +246,7 @@ def serve(host: str, port: int, demo_accounts: bool, demo_data: bool, rules: Pat
     app = create_app({"RULES_DIR": str(rules) if rules else None, "DATABASE_URL": database,
                       "SESSION_COOKIE_SECURE": local_http})
     url = database_module.resolve_url(app.config.get("DATABASE_URL"), app.instance_path)
-    prepare_database_or_exit(url, library)
+    prepare_database_or_exit(url, rules)
     if demo_accounts:
         seed_demo_accounts(url)
     if demo_data:
@@ -248,7 +288,7 @@ def demo_command(cases: int | None, seed: int | None, rules: Path | None, databa
     from xinfang.server.store import db as database_module
     library = library_or_exit(rules)
     url = database_module.resolve_url(database)
-    prepare_database_or_exit(url, library)
+    prepare_database_or_exit(url, rules)
     seed_demo_data(url, library, cases=cases, seed=seed)
 
 
@@ -289,16 +329,79 @@ def seed_demo_data(url: str, library: RuleSetLibrary, *, cases: int | None = Non
     return result
 
 
-def prepare_database_or_exit(url: str, library: RuleSetLibrary) -> None:
-    """Upgrade the database and import the rule sets it lacks, saying what was done."""
+def prepare_database_or_exit(url: str, rules: Path | None) -> None:
+    """Upgrade the database and import the rule-set files it lacks, saying what was done and what was kept out."""
     from xinfang.server.rulesets.import_export import ImportConflict, ensure_database
     try:
-        upgraded, imported = ensure_database(url, library)
+        upgraded, imported = ensure_database(url, [rules_dir(rules)])
     except ImportConflict as err:
         click.echo("\n".join(err.problems), err=True)
-        fail(f"the rule sets conflict with the versions published in the database ({len(err.problems)} above)")
+        fail(f"the rule sets in {rules_dir(rules)} cannot be published over the versions in the database "
+             f"({len(err.problems)} above)")
     click.echo(str(upgraded), err=True)
+    for conflict in imported.kept:
+        click.echo(f"xinfang: warning: {conflict.file}:{conflict.line}: not imported, the published "
+                   f"{conflict.published} stays in force: {conflict.message}", err=True)
     click.echo(str(imported), err=True)
+
+
+@main.command("import")
+@click.argument("paths", metavar="DIR", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@database_option
+def import_command(paths: tuple[Path, ...], database: str | None) -> None:
+    """Publish the rule-set files under DIR (folders or files) in the database, each with its exact text.
+
+    The files are checked over the versions already published (a county's folder alone will do); a
+    file already published with the same text is left alone. Nothing is imported when a file is not
+    valid, or would change a published version (a version never changes: give the file a new
+    version label and effective date); each problem names the file and line, and the version.
+    The database must exist at the newest schema (`xinfang db upgrade`).
+    """
+    from xinfang.server.rulesets.import_export import ImportConflict, import_files
+    from xinfang.server.store import db as database_module
+    url = database_module.resolve_url(database)
+    try:
+        with database_module.upgraded_session(url) as session, session.begin():
+            report = import_files(session, paths)
+    except database_module.DatabaseUnavailable as err:
+        fail(str(err))
+    except ImportConflict as err:
+        click.echo("\n".join(err.problems), err=True)
+        fail(f"nothing was imported into {database_module.display_url(url)} ({len(err.problems)} problems above)")
+    click.echo(str(report))
+
+
+@main.command("export")
+@click.argument("code")
+@click.option("--version", "version", default=None, metavar="V",
+              help="Only this version (its label, e.g. 2024.1); default: every published version of CODE.")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
+              help="Write the files under DIR, laid out as config/rulesets/ (371321_yinan/2024-01-01.yaml); "
+                   "default: the one version's text on stdout.")
+@database_option
+def export_command(code: str, version: str | None, out: Path | None, database: str | None) -> None:
+    """Write the versions of CODE published in the database back as YAML, byte for byte the text that was
+    imported or published in the editor.
+
+    Without --out, the text of one version goes to stdout (--version chooses it when CODE has several);
+    with --out, a file already there is left alone if it has the same bytes, and refused otherwise.
+    """
+    from xinfang.server.rulesets.import_export import ExportRefused, export_version, write_versions
+    from xinfang.server.store import db as database_module
+    url = database_module.resolve_url(database)
+    try:
+        with database_module.upgraded_session(url) as session:
+            if out is None:
+                text = export_version(session, code, version)
+            else:
+                written = write_versions(session, code, out, version)
+    except (database_module.DatabaseUnavailable, ExportRefused, ValueError) as err:
+        fail(str(err))
+    if out is None:
+        sys.stdout.buffer.write(text.encode("utf-8"))  # the bytes as published: no newline added
+        return
+    for path in written:
+        click.echo(str(path))
 
 
 @main.group()

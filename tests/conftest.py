@@ -109,6 +109,23 @@ def local_ruleset(tmp_path):
     return write
 
 
+@pytest.fixture(scope="session")
+def xinfang():
+    """`xinfang(*args, input=..., env=...)`: run the command line in-process, stdout and stderr kept apart
+    as a shell sees them; `env` adds to the environment (None unsets a variable).
+
+    Exceptions are not caught: a traceback fails the test instead of hiding in the output.
+    """
+    from click.testing import CliRunner
+
+    from xinfang.server.cli import main
+
+    def run(*args, input: str | bytes | None = None, env: dict[str, str | None] | None = None):
+        return CliRunner().invoke(main, [str(a) for a in args], input=input, env=env, catch_exceptions=False)
+
+    return run
+
+
 # Databases: each test that takes `database_url` runs on SQLite and on PostgreSQL.
 
 POSTGRES_ENV = "XINFANG_TEST_POSTGRES_URL"

@@ -10,9 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from xinfang.server.cli import main
 
 ISSUE_LINE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): (?P<message>\S.*)$")
 # The header of a new version of Yinan County's rule set; a test appends what it changes, from line 4.
@@ -21,21 +18,16 @@ YINAN_2025 = ('jurisdiction: {code: "371321", name: 沂南县, level: county}\n'
               "effective_from: 2025-01-01\n")
 
 
-def xinfang(*args: str):
-    """Run the CLI in-process; stdout and stderr are kept apart, as a shell sees them."""
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
 # --- xinfang validate PATH... --------------------------------------------------------------------
 
 
-def test_validate_accepts_the_bundled_rule_sets(rules_dir):
+def test_validate_accepts_the_bundled_rule_sets(xinfang, rules_dir):
     result = xinfang("validate", rules_dir)
     assert result.exit_code == 0, result.output
     assert result.stdout == "" and "valid" in result.stderr
 
 
-def test_validate_prints_one_file_line_col_line_per_issue(write_ruleset):
+def test_validate_prints_one_file_line_col_line_per_issue(xinfang, write_ruleset):
     county = write_ruleset("county.yaml", """\
         jurisdiction: {code: "371321", name: 沂南县, level: county}
         version: "2025.1"
@@ -64,7 +56,7 @@ def test_validate_prints_one_file_line_col_line_per_issue(write_ruleset):
     # a duplicate key
     ("time_limits:\n  route: {days: 1}\n  route: {days: 1}\n", 6, ["duplicate key 'route'"]),
 ], ids=["handling-90-days", "accusations-to-the-accused", "duplicate-key"])
-def test_validate_refuses_a_county_file_naming_file_and_line(write_ruleset, body, line, expected):
+def test_validate_refuses_a_county_file_naming_file_and_line(xinfang, write_ruleset, body, line, expected):
     county = write_ruleset("county.yaml", YINAN_2025 + body)
     result = xinfang("validate", county)
     assert result.exit_code == 1
@@ -73,14 +65,14 @@ def test_validate_refuses_a_county_file_naming_file_and_line(write_ruleset, body
     assert all(text in issue for text in expected), issue
 
 
-def test_validate_refuses_hostile_yaml(write_ruleset):
+def test_validate_refuses_hostile_yaml(xinfang, write_ruleset):
     bomb = write_ruleset("bomb.yaml", "a: &a [x, x]\nb: [*a, *a]\n")
     result = xinfang("validate", bomb)
     assert result.exit_code == 1
     assert result.stdout.startswith(f"{bomb}:1:") and "anchor '&a' is not allowed" in result.stdout
 
 
-def test_validate_checks_against_the_levels_above_in_rules_dir(write_ruleset, rules_dir, tmp_path):
+def test_validate_checks_against_the_levels_above_in_rules_dir(xinfang, write_ruleset, rules_dir, tmp_path):
     # Routing in 10 days breaks Linyi's bound of 7 (bundled), not the national 15 (a --rules folder without Linyi).
     county = write_ruleset("county.yaml", YINAN_2025 + "time_limits:\n  route: {days: 10, unit: calendar}\n")
     national_only = tmp_path / "rules"
@@ -94,7 +86,7 @@ def test_validate_checks_against_the_levels_above_in_rules_dir(write_ruleset, ru
 # --- xinfang resolve CODE [--at DATE] ------------------------------------------------------------
 
 
-def test_resolve_yinan_prints_its_effective_rule_set_with_sources():
+def test_resolve_yinan_prints_its_effective_rule_set_with_sources(xinfang):
     result = xinfang("resolve", "371321", "--at", "2024-06-01")
     assert result.exit_code == 0, result.stderr
     yinan = json.loads(result.stdout)
@@ -115,14 +107,14 @@ def test_resolve_yinan_prints_its_effective_rule_set_with_sources():
     assert conclude["max"] == 60 and "第三十四条" in conclude["basis"]
 
 
-def test_resolve_before_any_national_version_is_a_clear_error():
+def test_resolve_before_any_national_version_is_a_clear_error(xinfang):
     result = xinfang("resolve", "371321", "--at", "2004-06-01")
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.startswith("xinfang: no rule set is in force for 沂南县 (371321) on 2004-06-01")
     assert "2005-05-01" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_resolve_in_2020_gives_the_2005_national_values():
+def test_resolve_in_2020_gives_the_2005_national_values(xinfang):
     result = xinfang("resolve", "371321", "--at", "2020-01-01")
     assert result.exit_code == 0, result.stderr
     yinan = json.loads(result.stdout)
@@ -132,7 +124,7 @@ def test_resolve_in_2020_gives_the_2005_national_values():
     assert yinan["sources"]["time_limits.conclude.days"]["file"].endswith("000000_national/2005-05-01.yaml")
 
 
-def test_resolve_a_district_without_a_rule_set_of_its_own():
+def test_resolve_a_district_without_a_rule_set_of_its_own(xinfang):
     result = xinfang("resolve", "110101")
     assert result.exit_code == 0, result.stderr
     dongcheng = json.loads(result.stdout)
@@ -147,13 +139,13 @@ def test_resolve_a_district_without_a_rule_set_of_its_own():
     (["999999"], 1, "xinfang: no jurisdiction has code '999999'\n"),
     (["37132"], 1, "xinfang: '37132' is not a GB/T 2260 code: use 2, 4, 6 or 9 digits"),
 ], ids=["month-13", "words", "unknown-code", "not-a-code"])
-def test_resolve_explains_a_bad_date_or_code(args, code, message):
+def test_resolve_explains_a_bad_date_or_code(xinfang, args, code, message):
     result = xinfang("resolve", *args)
     assert result.exit_code == code and result.stdout == ""
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
-def test_resolve_reads_the_rule_sets_of_rules_dir(write_ruleset, rules_dir, tmp_path):
+def test_resolve_reads_the_rule_sets_of_rules_dir(xinfang, write_ruleset, rules_dir, tmp_path):
     rules = tmp_path / "rules"
     shutil.copytree(rules_dir / "000000_national", rules / "000000_national")
     write_ruleset("rules/371321_yinan/2025-01-01.yaml", YINAN_2025 + "time_limits:\n  route: {days: 2, unit: calendar}\n")
@@ -164,7 +156,7 @@ def test_resolve_reads_the_rule_sets_of_rules_dir(write_ruleset, rules_dir, tmp_
     assert yinan["ruleset"]["time_limits"]["route"]["days"] == 2
 
 
-def test_resolve_refuses_an_invalid_rules_dir(write_ruleset, rules_dir, tmp_path):
+def test_resolve_refuses_an_invalid_rules_dir(xinfang, write_ruleset, rules_dir, tmp_path):
     rules = tmp_path / "rules"
     shutil.copytree(rules_dir / "000000_national", rules / "000000_national")
     write_ruleset("rules/yinan.yaml", YINAN_2025 + "time_limits:\n  conclude: {days: 90, unit: calendar}\n")

@@ -317,9 +317,9 @@ def test_cli_db_upgrade_unreachable_database():
 
 
 def test_ensure_database_upgrades_and_imports_what_is_missing(database_url):
-    upgraded, report = ensure_database(database_url, bundled_library())
+    upgraded, report = ensure_database(database_url)
     assert upgraded.changed and len(report.versions_added) == len(bundled_library().all_versions())
-    upgraded, report = ensure_database(database_url, bundled_library())
+    upgraded, report = ensure_database(database_url)
     assert not upgraded.changed and not report.changed
 
 

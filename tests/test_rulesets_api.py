@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import textwrap
 
 import pytest
@@ -248,6 +249,39 @@ def test_publish_needs_a_second_officer_then_the_version_is_in_force_from_its_da
     after = api(None, "GET", f"/jurisdictions/371321/ruleset?at={start}").get_json()
     assert not before["ruleset_version"].endswith("371321@2099.1")
     assert after["ruleset_version"].endswith("371321@2099.1")
+
+
+def test_a_version_published_in_the_editor_is_what_the_command_line_reads_from_the_database(
+        api, app, database_url, xinfang, tmp_path):
+    # One rule source (DESIGN.md, contract additions): `--database` reads what the server decides with.
+    start = later(20)
+    draft = draft_with(api, 20, start)
+    path = f"/drafts/{draft['id']}"
+    submitted = api("yinan_officer", "POST", f"{path}/submit")
+    assert submitted.status_code == 200, submitted.get_json()
+    published = api("yinan_approver", "POST", f"{path}/approve", json={"effective_from": start.isoformat()})
+    assert published.status_code == 201, published.get_json()
+
+    resolved = xinfang("resolve", "371321", "--at", start, "--database", database_url)
+    assert resolved.exit_code == 0, resolved.stderr
+    yinan = json.loads(resolved.stdout)
+    assert yinan["ruleset_version"].endswith("371321@2099.1")
+    assert yinan["ruleset"]["tracks"]["normal"]["time_limits"]["conclude"]["days"] == 20
+    server = api(None, "GET", f"/jurisdictions/371321/ruleset?at={start}").get_json()
+    assert (yinan["ruleset"], yinan["sources"]) == (server["ruleset"], server["sources"])
+    assert json.loads(xinfang("resolve", "371321", "--at", start).stdout)["ruleset_version"].endswith("371321@2024.1")
+
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps({"received_on": start.isoformat(), "intake": "visit", "representatives": 3,
+                                "text": "村里征地拆迁补偿款至今未发放"}, ensure_ascii=False), "utf-8")
+    decided = xinfang("evaluate", "371321", case, "--database", database_url)
+    assert decided.exit_code == 0, decided.stderr
+    decision = json.loads(decided.stdout)
+    assert decision["track"] == "normal" and decision["ruleset_version"].endswith("371321@2099.1")
+    assert decision["deadlines"]["conclude"]["source"].startswith("db:371321@2099.1:")
+
+    exported = xinfang("export", "371321", "--version", "2099.1", "--database", database_url)
+    assert exported.exit_code == 0 and exported.stdout_bytes == draft["yaml_text"].encode("utf-8")
 
 
 def test_rollback_republishes_an_earlier_version_and_the_audit_tells_every_action(api, app):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -13,11 +15,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["Database", "UpgradeResult", "alembic_config", "current_revision", "default_instance_path",
-           "default_url", "display_url", "get_session", "head_revision", "init_app", "make_engine", "resolve_url",
-           "upgrade"]
+__all__ = ["Database", "DatabaseUnavailable", "UpgradeResult", "alembic_config", "current_revision",
+           "default_instance_path", "default_url", "display_url", "get_session", "head_revision", "init_app",
+           "make_engine", "resolve_url", "upgrade", "upgraded_session"]
 
 DATABASE_FILE = "xinfang.sqlite3"
 _EXTENSION = "xinfang.db"
@@ -90,6 +93,39 @@ def current_revision(engine: Engine) -> str | None:
     """The revision the database is at; None when it has never been migrated (empty)."""
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+class DatabaseUnavailable(Exception):
+    """A database a command cannot read: missing, unreachable, or not at the newest schema."""
+
+    code = "database_unavailable"
+
+
+@contextmanager
+def upgraded_session(url: str) -> Iterator[Session]:
+    """A session on the database at `url`, which must exist, answer and be at the newest schema (else
+    DatabaseUnavailable saying which and what to run); a reading command never creates or migrates one."""
+    where = display_url(url)
+    parsed = make_url(url)
+    if (parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:"
+            and not parsed.database.startswith("file:") and not Path(parsed.database).exists()):
+        raise DatabaseUnavailable(f"there is no database {where}: `xinfang db upgrade --database URL` creates it")
+    engine = make_engine(url)
+    try:
+        try:
+            revision = current_revision(engine)
+        except SQLAlchemyError as err:
+            cause = str(getattr(err, "orig", None) or err).strip().splitlines()
+            raise DatabaseUnavailable(f"cannot read the database {where}: {cause[0] if cause else type(err).__name__}"
+                                      ) from None
+        if revision != head_revision():
+            state = "has no xinfang tables" if revision is None else f"is at revision {revision}"
+            raise DatabaseUnavailable(f"the database {where} {state}, not at the newest schema "
+                                      f"({head_revision()}): run `xinfang db upgrade`")
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 @dataclass(frozen=True)
