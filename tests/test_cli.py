@@ -190,7 +190,7 @@ def test_the_xinfang_console_script_is_installed_and_runs():
     ("[" * 5000 + "]" * 5000, "case.json:1:65: nested deeper than 64 levels\n"),
     (b"\xff{}", "case.json: not UTF-8: byte 0 cannot be decoded\n"),
 ], ids=["received-9999", "answered-9999", "duplicate-key", "5000-deep", "not-utf8"])
-def test_evaluate_refuses_a_hostile_case_file_with_one_line_and_exit_1(tmp_path, text, message):
+def test_evaluate_refuses_a_hostile_case_file_with_one_line_and_exit_1(xinfang, tmp_path, text, message):
     path = tmp_path / "case.json"
     path.write_bytes(text if isinstance(text, bytes) else text.encode())
     result = xinfang("evaluate", "371321", path)
@@ -198,6 +198,6 @@ def test_evaluate_refuses_a_hostile_case_file_with_one_line_and_exit_1(tmp_path,
     assert result.stderr.endswith(message) and "Traceback" not in result.stderr
 
 
-def test_evaluate_refuses_an_at_date_beyond_the_counted_range():
+def test_evaluate_refuses_an_at_date_beyond_the_counted_range(xinfang):
     result = xinfang("evaluate", "371321", "-", "--at", "9999-01-01")
     assert result.exit_code == 2 and "'9999-01-01' is not a date from 1900-01-01 to 2999-12-31" in result.stderr
