@@ -318,15 +318,18 @@ def write_versions(session: Session, code: str, out: str | os.PathLike, version:
     return [path for path, _ in targets]
 
 
-def ensure_database(url: str, paths: Iterable[str | os.PathLike] = ()) -> tuple[db.UpgradeResult, ImportReport]:
+def ensure_database(url: str, rules: RuleSetLibrary | Iterable[str | os.PathLike] = ()
+                    ) -> tuple[db.UpgradeResult, ImportReport]:
     """What `xinfang serve` does first: upgrade the database to the newest schema, import the rule-set files
-    under `paths` (default: the bundled ones) that it lacks; a file that would change a published version
-    is left out, listed in the report's `kept` (import_files with keep_published)."""
+    under the paths `rules` (or those a library was read from; default: the bundled ones) that it lacks.
+    A file that would change a published version is left out, listed in the report's `kept`
+    (import_files with keep_published)."""
+    paths = [v.file for v in rules.all_versions()] if isinstance(rules, RuleSetLibrary) else list(rules)
     upgraded = db.upgrade(url)
     engine = db.make_engine(url)
     try:
         with Session(engine) as session, session.begin():
-            report = import_files(session, list(paths) or [bundled_rules_dir()], keep_published=True)
+            report = import_files(session, paths or [bundled_rules_dir()], keep_published=True)
     finally:
         engine.dispose()
     return upgraded, report
