@@ -9,6 +9,7 @@ from typing import Any
 
 from .errors import ConfigIssue
 from .inheritance import Merged, get_path, parse_path, walk_leaves
+from .limit_holders import limit_holders, own_limits_holder, split_at_holder
 from .versions import HEADER_KEYS, RuleSetVersion
 from .yaml_source import Path_, dump_path
 
@@ -18,16 +19,21 @@ LONGEST_HOLIDAY_RUN = 7
 
 @dataclass(frozen=True)
 class Bound:
-    """One entry of a `bounds` section, with the version that set it."""
+    """One entry of a `bounds` section, with the version that set it.
+
+    `places` are the path patterns it binds: its own, and for a bound on the rule set's own
+    `time_limits`, the same step in every holder the format has (tracks, mediation tiers: see
+    limit_holders.py). `unit` is the unit of the law that sets it: the bound's `unit`, else the unit
+    of the limit in force at the bounding level on that path (a floor of "5 working days" is written
+    next to a limit of 5 working days), else calendar days.
+    """
 
     dotted: str
     pattern: Path_
     spec: dict[str, Any]
     version: RuleSetVersion
-
-    @property
-    def unit(self) -> str:
-        return self.spec.get("unit", "calendar")
+    places: tuple[Path_, ...]
+    unit: str
 
     def origin(self) -> str:
         pos = self.version.key_position(("bounds", self.dotted))
@@ -35,26 +41,71 @@ class Bound:
                 f"{self.spec.get('basis', 'no basis given')}")
 
     def matches(self, path: Path_) -> bool:
-        return len(path) == len(self.pattern) and all(p in ("*", k) for p, k in zip(self.pattern, path))
+        return any(_matches(place, path) for place in self.places)
 
     def contains(self, path: Path_) -> bool:
-        """True when `path` is this bound's path or lies below it (a lock on a mapping locks all it holds)."""
-        return len(path) >= len(self.pattern) and all(p in ("*", k) for p, k in zip(self.pattern, path))
+        """True when `path` is a path this bound binds or lies below one (a lock on a mapping locks all it holds)."""
+        return any(_contains(place, path) for place in self.places)
 
     def overlaps(self, other: Bound) -> bool:
-        """True when some concrete path matches both bounds' patterns (`tracks.*.x` and `tracks.normal.x`)."""
-        return len(self.pattern) == len(other.pattern) and all(
-            a == b or "*" in (a, b) for a, b in zip(self.pattern, other.pattern))
+        """True when some concrete path is bound by both (`tracks.*.x` and `tracks.normal.x`; `time_limits.x`
+        and `tracks.normal.time_limits.x`)."""
+        return any(_overlap(a, b) for a in self.places for b in other.places)
 
     def covers(self, path: Path_) -> bool:
-        """True when `path` is this bound's path or lies above or below it (removing a parent removes the value)."""
+        """True when `path` is this bound's own path or lies above or below it (removing a parent removes the value).
+
+        Only the bound's own pattern: removing a track's limit leaves the bounded limit of the rule set in force.
+        """
         n = min(len(path), len(self.pattern))
-        return all(p in ("*", k) for p, k in zip(self.pattern[:n], path[:n]))
+        return _matches(self.pattern[:n], path[:n])
+
+
+def _matches(pattern: Path_, path: Path_) -> bool:
+    return len(path) == len(pattern) and all(p in ("*", k) for p, k in zip(pattern, path))
+
+
+def _contains(pattern: Path_, path: Path_) -> bool:
+    return len(path) >= len(pattern) and all(p in ("*", k) for p, k in zip(pattern, path))
+
+
+def _overlap(a: Path_, b: Path_) -> bool:
+    return len(a) == len(b) and all(x == y or "*" in (x, y) for x, y in zip(a, b))
+
+
+def bound_places(pattern: Path_) -> tuple[Path_, ...]:
+    """The path patterns a bound written at `pattern` binds, its own first: a bound on the rule set's own
+    `time_limits` binds the step wherever the format lets a limit be written; any other bound, its path."""
+    own = own_limits_holder()
+    if pattern[:len(own)] != own:
+        return (pattern,)
+    rest = pattern[len(own):]
+    return tuple(holder + rest for holder in limit_holders())
 
 
 def collect_bounds(chain: Sequence[RuleSetVersion]) -> list[Bound]:
-    return [Bound(dotted, parse_path(dotted), spec, version)
-            for version in chain for dotted, spec in version.own_bounds.items()]
+    """The bounds the versions of a chain (national first) set, in chain order."""
+    datas = [version.data for version in chain]
+    return [_bound(dotted, spec, version, datas[:i + 1])
+            for i, version in enumerate(chain) for dotted, spec in version.own_bounds.items()]
+
+
+def _bound(dotted: str, spec: dict[str, Any], version: RuleSetVersion, datas: Sequence[dict[str, Any]]) -> Bound:
+    """A bound of `version`; `datas` are the rule sets in force at its level, the nearest last (for its unit)."""
+    pattern = parse_path(dotted)
+    return Bound(dotted, pattern, spec, version, bound_places(pattern), _law_unit(spec, pattern, datas))
+
+
+def _law_unit(spec: dict[str, Any], pattern: Path_, datas: Sequence[dict[str, Any]]) -> str:
+    """The unit a bound counts in: its own, else that of the limit in force at its level on its path."""
+    if "unit" in spec:
+        return spec["unit"]
+    if pattern[-1:] == ("days",) and "*" not in pattern:
+        for data in reversed(datas):
+            unit = get_path(data, pattern[:-1] + ("unit",))
+            if unit is not None:
+                return unit
+    return "calendar"
 
 
 def longest_calendar_span(days: int, unit: str | None) -> int:
@@ -88,9 +139,9 @@ def check_version(version: RuleSetVersion, ancestor_bounds: list[Bound], inherit
                   when: str = "") -> list[ConfigIssue]:
     """Check one version against the bounds in force above it (and its own), given the merges with and without it."""
     issues: list[ConfigIssue] = []
-    own = collect_bounds([version])
+    own = [_bound(dotted, spec, version, [merged.data]) for dotted, spec in version.own_bounds.items()]
     suffix = f" (in force from {when})" if when else ""
-    issues += _check_locks(version, ancestor_bounds, inherited, suffix)
+    issues += _check_locks(version, ancestor_bounds, inherited, merged, suffix)
     issues += _check_limits(version, ancestor_bounds + own, merged, suffix)
     issues += _check_loosening(version, ancestor_bounds, own)
     return issues
@@ -102,14 +153,23 @@ def _own_leaves(version: RuleSetVersion) -> Iterator[tuple[Path_, Any]]:
             yield from walk_leaves(value, (key,))
 
 
-def _check_locks(version: RuleSetVersion, bounds: list[Bound], inherited: Merged, suffix: str) -> list[ConfigIssue]:
+# What a time limit means by a key it leaves out (a track's limit without `unit` counts calendar days).
+_LIMIT_DEFAULTS = {"unit": "calendar"}
+_MISSING = object()
+
+
+def _check_locks(version: RuleSetVersion, bounds: list[Bound], inherited: Merged, merged: Merged,
+                 suffix: str) -> list[ConfigIssue]:
     issues = []
     for bound in (b for b in bounds if b.spec.get("locked")):
         for path, value in _own_leaves(version):
-            if bound.contains(path) and get_path(inherited.data, path, value) != value:
-                issues.append(version.issue(path, (
-                    f"{dump_path(path)}: {_show(value)} changes a locked item; it is locked at "
-                    f"{_show(get_path(inherited.data, path))}, {bound.origin()}{suffix}")))
+            if bound.contains(path):
+                locked = _locked_value(bound, path, inherited.data, value)
+                if locked != value:
+                    issues.append(version.issue(path, (
+                        f"{dump_path(path)}: {_show(value)} changes a locked item; it is locked at "
+                        f"{_show(locked)}, {bound.origin()}{suffix}")))
+        issues += _locks_left_out(version, bound, inherited, merged, suffix)
         for index, dotted in enumerate(version.removals):
             if bound.covers(parse_path(dotted)):
                 issues.append(version.issue(("remove", index), (
@@ -117,66 +177,125 @@ def _check_locks(version: RuleSetVersion, bounds: list[Bound], inherited: Merged
     return issues
 
 
-def _check_limits(version: RuleSetVersion, bounds: list[Bound], merged: Merged, suffix: str) -> list[ConfigIssue]:
+def _locked_value(bound: Bound, path: Path_, inherited: dict[str, Any], default: Any) -> Any:
+    """The value a lock keeps at `path`: the inherited one, else (in a track or tier) the rule set's own
+    limit the lock was written on; `default` when neither exists (an item new here)."""
+    found = get_path(inherited, path, _MISSING)
+    if found is not _MISSING:
+        return found
+    split = split_at_holder(path)
+    if split is None or _contains(bound.pattern, path):
+        return default
+    return get_path(inherited, own_limits_holder() + split[1], default)
+
+
+def _locks_left_out(version: RuleSetVersion, bound: Bound, inherited: Merged, merged: Merged,
+                    suffix: str) -> list[ConfigIssue]:
+    """A limit this version writes in a track or tier without a locked key means the key's default there."""
     issues = []
-    for bound in (b for b in bounds if "max" in b.spec or "min" in b.spec):
-        for path in expand(merged.data, bound.pattern):
-            value = get_path(merged.data, path)
-            if not isinstance(value, (int, float)) or isinstance(value, bool):
+    for place in bound.places[1:]:  # the places in tracks and tiers of a lock on the rule set's own limit
+        key = place[-1]
+        if key not in _LIMIT_DEFAULTS:
+            continue
+        for limit in expand(version.data, place[:-1]):
+            if key in get_path(merged.data, limit, {}):
                 continue
-            source = merged.sources.get(path)
-            set_here = source is not None and (source.jurisdiction, source.version) == (version.code, version.version)
-            if not set_here and bound.version is not version:
-                continue  # an inherited value answers to the level that set it
-            message = _limit_violation(path, value, bound, get_path(merged.data, path[:-1] + ("unit",)))
-            if message:
-                at = path if set_here else ("bounds", bound.dotted)
-                inherited_note = "" if set_here else f" (inherited from {source.jurisdiction} {source.version})"
-                issues.append(version.issue(at, message + inherited_note + suffix, at_key=not set_here))
+            locked = _locked_value(bound, limit + (key,), inherited.data, _LIMIT_DEFAULTS[key])
+            if locked != _LIMIT_DEFAULTS[key]:
+                issues.append(version.issue(limit, (
+                    f"{dump_path(limit)}: leaving out {key} means {_show(_LIMIT_DEFAULTS[key])}, which changes a "
+                    f"locked item; {dump_path(limit + (key,))} is locked at {_show(locked)}, {bound.origin()}{suffix}"),
+                    at_key=True))
     return issues
 
 
-def _limit_violation(path: Path_, value: int | float, bound: Bound, value_unit: Any) -> str | None:
+def _check_limits(version: RuleSetVersion, bounds: list[Bound], merged: Merged, suffix: str) -> list[ConfigIssue]:
+    """Every value a bound binds, wherever the format lets it be written, against the bound.
+
+    A value two bounds of one level bind (`time_limits.conclude.days` and `tracks.*.time_limits.conclude.days`)
+    is told once per side, naming the bound written for its place when there is one.
+    """
+    issues = []
+    bound_at = [(place != bound.pattern, path, bound) for bound in bounds if "max" in bound.spec or "min" in bound.spec
+                for place in bound.places for path in expand(merged.data, place)]
+    told: set[tuple] = set()
+    for _, path, bound in sorted(bound_at, key=lambda entry: entry[0]):
+        value = get_path(merged.data, path)
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            continue
+        source = merged.sources.get(path)
+        set_here = source is not None and (source.jurisdiction, source.version) == (version.code, version.version)
+        if not set_here and bound.version is not version:
+            continue  # an inherited value answers to the level that set it
+        found = _limit_violation(path, value, bound, get_path(merged.data, path[:-1] + ("unit",)))
+        if found is None or (path, id(bound.version), found[0]) in told:
+            continue
+        told.add((path, id(bound.version), found[0]))
+        at = path if set_here else ("bounds", bound.dotted)
+        inherited_note = "" if set_here else f" (inherited from {source.jurisdiction} {source.version})"
+        issues.append(version.issue(at, found[1] + inherited_note + suffix, at_key=not set_here))
+    return issues
+
+
+def _limit_violation(path: Path_, value: int | float, bound: Bound, value_unit: Any) -> tuple[str, str] | None:
+    """("max" or "min", the message) when `value` breaks the bound, compared in the bound's unit."""
     is_days = path[-1] == "days"
-    unit = value_unit if is_days else None
-    noun = f" {unit or 'calendar'} days" if is_days else ""
+    unit = (value_unit or "calendar") if is_days else None
+
+    def shown(count: int | float, counted_in: str | None) -> str:
+        return _days(count, counted_in) if is_days else str(count)
+
     high, low = bound.spec.get("max"), bound.spec.get("min")
     if high is not None:
         measured = longest_calendar_span(value, unit) if is_days and bound.unit == "calendar" else value
         if measured > high:
-            span = f" (up to {measured} calendar days)" if measured != value else ""
-            return f"{dump_path(path)}: {value}{noun}{span} is above the bound of {high}, {bound.origin()}"
+            span = f" (up to {_days(measured, 'calendar')})" if measured != value else ""
+            return "max", (f"{dump_path(path)}: {shown(value, unit)}{span} is above the bound of "
+                           f"{shown(high, bound.unit)}, {bound.origin()}")
     if low is not None:
         measured = fewest_working_days(value, unit) if is_days and bound.unit == "working" else value
         if measured < low:
-            span = f" (as few as {measured} working days)" if measured != value else ""
-            return f"{dump_path(path)}: {value}{noun}{span} is below the bound of {low}, {bound.origin()}"
+            span = f" (as few as {_days(measured, 'working')})" if measured != value else ""
+            return "min", (f"{dump_path(path)}: {shown(value, unit)}{span} is below the bound of "
+                           f"{shown(low, bound.unit)}, {bound.origin()}")
     return None
 
 
+def _days(count: int | float, unit: str | None) -> str:
+    """`1 calendar day`, `5 working days`."""
+    return f"{count} {unit or 'calendar'} day{'' if count == 1 else 's'}"
+
+
 def _check_loosening(version: RuleSetVersion, ancestor_bounds: list[Bound], own: list[Bound]) -> list[ConfigIssue]:
-    """A bound of this version may tighten, never loosen, any bound above that covers the same paths.
+    """A bound of this version may tighten, never loosen, any bound above that binds some of the same paths.
 
     Days are compared as values are (see _limit_violation): a working-day max at its longest calendar span
     against a calendar-day max, a calendar-day min at its fewest working days against a working-day min.
+    Two bounds of one level on the same paths are answered once, naming the one written for the same place.
     """
     issues = []
     for mine in own:
         at = ("bounds", mine.dotted)
         is_days = mine.pattern[-1] == "days"
-        for theirs in (b for b in ancestor_bounds if b.overlaps(mine)):
+        told: set[tuple] = set()
+        above = sorted((b for b in ancestor_bounds if b.overlaps(mine)),
+                       key=lambda b: not _overlap(b.pattern, mine.pattern))  # the one on the same place first
+        for theirs in above:
             where = "" if theirs.dotted == mine.dotted else f" on {theirs.dotted}"
-            if "max" in mine.spec and "max" in theirs.spec:
+            level = id(theirs.version)
+            if "max" in mine.spec and "max" in theirs.spec and ("max", level) not in told:
                 high = mine.spec["max"]
                 measured = longest_calendar_span(high, mine.unit) if is_days and theirs.unit == "calendar" else high
                 if measured > theirs.spec["max"]:
+                    told.add(("max", level))
                     what = f"{high} working days (up to {measured} calendar days)" if measured != high else str(high)
                     issues.append(version.issue(at, f"bounds.{mine.dotted}: max {what} loosens the bound of "
                                                     f"{theirs.spec['max']}{where}, {theirs.origin()}", at_key=True))
-            if "min" in mine.spec and "min" in theirs.spec:
+            if "min" in mine.spec and "min" in theirs.spec and ("min", level) not in told:
                 low = mine.spec["min"]
                 measured = fewest_working_days(low, mine.unit) if is_days and theirs.unit == "working" else low
                 if measured < theirs.spec["min"]:
+                    told.add(("min", level))
                     what = f"{low} calendar days (as few as {measured} working days)" if measured != low else str(low)
                     issues.append(version.issue(at, f"bounds.{mine.dotted}: min {what} loosens the bound of "
                                                     f"{theirs.spec['min']}{where}, {theirs.origin()}", at_key=True))

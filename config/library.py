@@ -25,7 +25,7 @@ from .jurisdictions import (
 from .references import reference_problems
 from .validate_schema import schema_issues
 from .versions import RuleSetVersion, read_version
-from .yaml_source import load_yaml
+from .yaml_source import Path_, load_yaml
 
 RULESET_SUFFIXES = (".yaml", ".yml")
 # Scenario tests live beside the rule sets, in folders of this name; they are not rule sets.
@@ -277,15 +277,22 @@ class RuleSetLibrary:
         return sorted(days)
 
     def _new_reference_issues(self, version: RuleSetVersion, inherited: Merged, merged: Merged) -> list[ConfigIssue]:
-        """Reference problems this version brings in (those it inherits are the level above's to fix)."""
+        """Reference problems this version brings in (those it inherits are the level above's to fix), told at
+        the line of this version they rest on: the reference, else what it refers to (a unit's changed type)."""
         before = set(reference_problems(inherited.data)) if inherited.data else set()
+
+        def mine(path: Path_ | None) -> bool:
+            source = merged.sources.get(path) if path else None
+            return source is not None and (source.jurisdiction, source.version) == (version.code, version.version)
+
         issues = []
-        for path, message in reference_problems(merged.data):
-            if (path, message) in before:
+        for problem in reference_problems(merged.data):
+            if problem in before:
                 continue
-            source = merged.sources.get(path)
-            mine = source is not None and (source.jurisdiction, source.version) == (version.code, version.version)
-            at = path if mine else (("remove", 0) if version.removals else ("jurisdiction",))
+            path, message = problem.path, problem.message
+            if not mine(path) and mine(problem.cause):
+                path, message = problem.cause, problem.cause_message
+            at = path if mine(path) else (("remove", 0) if version.removals else ("jurisdiction",))
             issues.append(version.issue(at, f"{'.'.join(map(str, path))}: {message}"))
         return issues
 

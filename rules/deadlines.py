@@ -93,17 +93,23 @@ class Periods:
         return found
 
 
+def extended_end(periods: Periods, start: dt.date, limit: Limit, days: int, extension: Limit,
+                 pauses: tuple = ()) -> tuple[PeriodEnd, str]:
+    """A limit plus an approved extension of `days`, counted on from the limit's end (one period when units agree)."""
+    source = f"{limit.source} + extension {days} days: {extension.source}"
+    if extension.unit == limit.unit:
+        return periods.end(start, limit.days + days, limit.unit, pauses), source
+    first = periods.end(start, limit.days, limit.unit, pauses)
+    then = periods.end(first.date, days, extension.unit, pauses)
+    return PeriodEnd(then.date, first.provisional or then.provisional), source
+
+
 def conclusion(periods: Periods, case: Case, limit: Limit, extension: Limit | None) -> tuple[PeriodEnd, str]:
-    """Art. 34: the handling limit, plus an approved extension counted on from it (one period when units agree)."""
+    """Art. 34: the handling limit, plus an approved extension counted on from it."""
     start, days = case.accepted_on or case.received_on, case.extension_days
     if not days or extension is None:
         return periods.end(start, limit.days, limit.unit), limit.source
-    source = f"{limit.source} + extension {days} days: {extension.source}"
-    if extension.unit == limit.unit:
-        return periods.end(start, limit.days + days, limit.unit), source
-    first = periods.end(start, limit.days, limit.unit)
-    then = periods.end(first.date, days, extension.unit)
-    return PeriodEnd(then.date, first.provisional or then.provisional), source
+    return extended_end(periods, start, limit, days, extension)
 
 
 def steps(limits: Mapping[str, Limit], admissible: bool) -> tuple[StepGroup, ...]:

@@ -65,6 +65,17 @@ def line_of():
     return find
 
 
+@pytest.fixture(scope="session")
+def national_bound(line_of, rules_dir):
+    """`national_bound("time_limits.conclude.days")`: where the 2022 national baseline sets that bound, `FILE:LINE`."""
+    national = "000000_national/2022-05-01.yaml"
+
+    def where(path: str) -> str:
+        return f"{national}:{line_of(rules_dir / national, f'  {path}:')}"
+
+    return where
+
+
 @pytest.fixture
 def issues_against_bundled(rules_dir):
     """`issues_against_bundled(*paths)`: what `xinfang validate PATHS` prints, one `FILE:LINE:COL: message` a line.

@@ -33,16 +33,6 @@ def only_issue(lines: list[str], file: str, line: int) -> str:
     return issue
 
 
-@pytest.fixture
-def national_bound(line_of):
-    """`national_bound("time_limits.conclude.days")`: where the national baseline sets that bound, `FILE:LINE`."""
-
-    def where(path: str) -> str:
-        return f"{NATIONAL}:{line_of(NATIONAL_FILE, f'  {path}:')}"
-
-    return where
-
-
 # --- the bundled rule sets ----------------------------------------------------------------------
 
 
