@@ -10,9 +10,13 @@ from typing import Any
 from .errors import ConfigIssue
 from .inheritance import Merged, get_path, parse_path, walk_leaves
 from .limit_holders import limit_holders, own_limits_holder, split_at_holder
+from .procedure import EXTENSIONS
 from .versions import HEADER_KEYS, RuleSetVersion
 from .yaml_source import Path_, dump_path
 
+# The levels whose rule sets state law that may provide an extension: the national regulation and a province's
+# (a 地方性法规 such as 《北京市信访条例》, whose Art. 40 lets review be extended by 30 days).
+LAW_GIVING_LEVELS = frozenset({"national", "province"})
 # The longest run of rest days a working-day period can meet besides weekends (Spring Festival, National Day).
 LONGEST_HOLIDAY_RUN = 7
 
@@ -144,6 +148,7 @@ def check_version(version: RuleSetVersion, ancestor_bounds: list[Bound], inherit
     issues += _check_locks(version, ancestor_bounds, inherited, merged, suffix)
     issues += _check_limits(version, ancestor_bounds + own, merged, suffix)
     issues += _check_loosening(version, ancestor_bounds, own)
+    issues += _check_new_extensions(version, ancestor_bounds)
     return issues
 
 
@@ -302,6 +307,29 @@ def _check_loosening(version: RuleSetVersion, ancestor_bounds: list[Bound], own:
             if theirs.spec.get("locked") and mine.spec.get("locked") is False:
                 issues.append(version.issue(at, f"bounds.{mine.dotted}: cannot unlock an item locked "
                                                 f"{theirs.origin()}", at_key=True))
+    return issues
+
+
+def _check_new_extensions(version: RuleSetVersion, ancestor_bounds: list[Bound]) -> list[ConfigIssue]:
+    """Below the province, an extension of a step is admitted only where a law above provides and bounds one.
+
+    An extension lengthens the limit the law sets; the national regulation provides one for handling
+    (Art. 34, `time_limits.extension`), a province's law may provide others (BJ Art. 40: review). A
+    city, county or township writing an extension no level above bounds would loosen the step.
+    """
+    if version.level in LAW_GIVING_LEVELS:
+        return []
+    issues = []
+    for path, _ in _own_leaves(version):
+        split = split_at_holder(path)
+        if split is None or split[1][-2:] != ("extension", "days"):
+            continue
+        if not any("max" in bound.spec and bound.matches(path) for bound in ancestor_bounds):
+            step = EXTENSIONS.get(split[1][0], split[1][0])
+            issues.append(version.issue(path, (
+                f"{dump_path(path)}: no level above provides an extension of {step}, so none may be written here: "
+                f"an extension is provided, and bounded, by the national regulation or a province's law "
+                f"(《信访工作条例》第三十四条: handling; 《北京市信访条例》第四十条: review)")))
     return issues
 
 

@@ -64,11 +64,17 @@ class Case:
     accepted_on: dt.date | None = None
     history: History = History()
     extension_days: int | None = None
+    extensions: tuple[tuple[str, int], ...] = ()  # approved extensions of other steps: (step, days), BJ Art. 40
     answered_on: dt.date | None = None
     review_requested_on: dt.date | None = None
     review_answered_on: dt.date | None = None
     rereview_requested_on: dt.date | None = None
     hearings: tuple[tuple[dt.date, dt.date], ...] = ()
+
+    @property
+    def extended(self) -> dict[str, int]:
+        """Step → the approved extension of its period, in days (the handling period's is extension_days)."""
+        return dict(self.extensions)
 
 
 @functools.cache
@@ -178,6 +184,7 @@ def parse_case(obj: Mapping) -> Case:
         accepted_on=_date(obj.get("accepted_on")),
         history=History(**history),
         extension_days=_int(obj.get("extension_days")),
+        extensions=tuple((step, int(days)) for step, days in (obj.get("extensions") or {}).items()),
         answered_on=_date(obj.get("answered_on")),
         review_requested_on=_date(obj.get("review_requested_on")),
         review_answered_on=_date(obj.get("review_answered_on")),

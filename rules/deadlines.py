@@ -21,6 +21,7 @@ class Limit:
     where: str  # FILE:LINE of `days`
     basis: str
     paused_by_hearings: bool = False
+    extension: Limit | None = None  # how much longer the step may be made, where a law provides it (BJ Art. 40)
     source: str = ""  # "FILE:LINE (basis)", filled in from where and basis
 
     def __post_init__(self) -> None:
@@ -28,7 +29,8 @@ class Limit:
 
 
 # Step → the case field whose date starts it, in the order the procedure runs (config.procedure).
-# `extension` is no step of its own: it lengthens `conclude`.
+# `extension` is no step of its own: it lengthens `conclude`; any other step is lengthened by its own
+# `extension` (Limit.extension, BJ Art. 40: review) when the case has one approved.
 STARTS = tuple((s.name, s.starts) for s in STEPS if s.starts is not None)
 # A case that is not accepted still has to be registered and its petitioner told (Art. 22, 23).
 NOT_ADMISSIBLE_STEPS = frozenset(s.name for s in STEPS if s.when_refused)
@@ -146,6 +148,18 @@ def deadlines(periods: Periods, case: Case, plan: tuple[StepGroup, ...],
             continue
         start = getattr(case, field)
         if start is None:
+            continue
+        if case.extensions and any(step in case.extended for step, _ in group.steps):
+            pauses = case.hearings if group.paused else ()
+            for step, limit in group.steps:
+                held = pauses if limit.paused_by_hearings else ()
+                days = case.extended.get(step)
+                if days and limit.extension is not None:
+                    end, source = extended_end(periods, start, limit, days, limit.extension, held)
+                else:
+                    end, source = periods.end(start, limit.days, limit.unit, held), limit.source
+                out[step] = {"date": end.date.isoformat(), "provisional": end.provisional, "source": source}
+                provisional = provisional or end.provisional
             continue
         for step, text, ended_provisional, source in periods.group_ends(group, start, case.hearings):
             out[step] = {"date": text, "provisional": ended_provisional, "source": source}

@@ -55,6 +55,8 @@ def decide(effective: EffectiveRuleSet, case: Case, *, at: dt.date | None = None
             trace.insert(1 + outcome.route_entries, {"rule": "route:guard", "source": plan.source("route:guard")})
     if case.extension_days:
         _check_extension(case, outcome.limits.extension)
+    if case.extensions:
+        _check_step_extensions(case, outcome.limits.table)
     found, provisional = deadlines(plan.periods, case, outcome.steps, outcome.limits.extension)
 
     if case.intake == "visit" and case.representatives is not None and case.representatives >= 2:
@@ -190,6 +192,24 @@ def _check_extension(case: Case, bound: Limit | None) -> None:
     if days > bound.days:
         cited = f"{bound.basis}, {bound.where}" if bound.basis else bound.where
         raise CaseError([f"extension_days: {days} is more than the {bound.days} days allowed ({cited})"])
+
+
+def _check_step_extensions(case: Case, table: Mapping[str, Limit]) -> None:
+    """An extension of another step than handling (BJ Art. 40: review), only where the rule set provides one
+    for that step, and at most as long."""
+    problems = []
+    for step, days in case.extensions:
+        limit = table.get(step)
+        bound = limit.extension if limit is not None else None
+        if not days:
+            continue
+        if bound is None:
+            problems.append(f"extensions.{step}: the rule set allows no extension of {step}")
+        elif days > bound.days:
+            cited = f"{bound.basis}, {bound.where}" if bound.basis else bound.where
+            problems.append(f"extensions.{step}: {days} is more than the {bound.days} days allowed ({cited})")
+    if problems:
+        raise CaseError(problems)
 
 
 def _reason(plan: Plan, rule: str, case: Case) -> str:

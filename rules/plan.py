@@ -172,9 +172,16 @@ def _absolute(level: str | None, own: str) -> str:
 
 
 def _limits(effective: EffectiveRuleSet, table: Mapping[str, Any], prefix: str) -> dict[str, Limit]:
-    return {step: Limit(int(spec["days"]), spec.get("unit", "calendar"), _where(effective, f"{prefix}.{step}.days"),
-                        str(spec.get("basis") or ""), bool(spec.get("paused_by_hearings", False)))
-            for step, spec in (table or {}).items()}
+    """Step → Limit of one holder of time limits (a step written in a track or tier replaces the whole step,
+    its extension included)."""
+    return {step: _limit(effective, spec, f"{prefix}.{step}") for step, spec in (table or {}).items()}
+
+
+def _limit(effective: EffectiveRuleSet, spec: Mapping[str, Any], path: str) -> Limit:
+    extension = spec.get("extension")
+    return Limit(int(spec["days"]), spec.get("unit", "calendar"), _where(effective, f"{path}.days"),
+                 str(spec.get("basis") or ""), bool(spec.get("paused_by_hearings", False)),
+                 _limit(effective, extension, f"{path}.extension") if extension else None)
 
 
 def _calendar(data: Mapping[str, Any]) -> LegalCalendar:

@@ -76,6 +76,21 @@ def national_bound(line_of, rules_dir):
     return where
 
 
+@pytest.fixture(scope="session")
+def beijing_review_extension() -> str:
+    """The body of a 北京市 rule set whose review may be extended by 30 days (《北京市信访条例》第四十条), bounded
+    for the levels below; no header (local_ruleset writes one)."""
+    return textwrap.dedent("""\
+        time_limits:
+          review:
+            days: 30
+            extension: {days: 30, basis: 《北京市信访条例》第四十条}
+            basis: 《北京市信访条例》第四十条
+        bounds:
+          time_limits.review.extension.days: {max: 30, basis: 《北京市信访条例》第四十条}
+        """)
+
+
 @pytest.fixture
 def issues_against_bundled(rules_dir):
     """`issues_against_bundled(*paths)`: what `xinfang validate PATHS` prints, one `FILE:LINE:COL: message` a line.

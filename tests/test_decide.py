@@ -148,6 +148,58 @@ def test_rereview_paused_by_hearings(bundled):
     assert dates(both)["review"] == "2024-07-03"
 
 
+# --- BJ Art. 40: review may be extended by 30 days where Beijing's law provides it -----------------
+
+@pytest.fixture
+def beijing(local_ruleset, beijing_review_extension):
+    library, issues = local_ruleset(beijing_review_extension, code="110000", name="北京市", level="province")
+    assert issues == []
+    return library
+
+
+def test_bj_art_40_review_extended_by_an_approved_extension(beijing):
+    # 2024-04-20 + 30 = 05-20; extended by 30 days, 60 days: 06-19 (a Wednesday).
+    plain = evaluate(beijing, "110101", case(review_requested_on="2024-04-20"))
+    extended = evaluate(beijing, "110101", case(review_requested_on="2024-04-20", extensions={"review": 30}))
+    assert dates(plain)["review"] == "2024-05-20" and dates(extended)["review"] == "2024-06-19"
+    assert "extension 30 days" in extended["deadlines"]["review"]["source"]
+    assert "《北京市信访条例》第四十条" in extended["deadlines"]["review"]["source"]
+    # Only review is extended: the other steps keep their dates.
+    assert {k: v for k, v in dates(extended).items() if k != "review"} == \
+        {k: v for k, v in dates(plain).items() if k != "review"}
+
+
+def test_bj_art_40_a_review_extension_above_30_days_is_refused(beijing):
+    with pytest.raises(CaseError, match=r"extensions.review: 31 is more than the 30 days allowed "
+                                        r"\(《北京市信访条例》第四十条, "):
+        evaluate(beijing, "110101", case(review_requested_on="2024-04-20", extensions={"review": 31}))
+
+
+def test_art_35_no_review_extension_under_the_national_regulation_alone(bundled):
+    # 《信访工作条例》第三十五条 provides no extension of review.
+    with pytest.raises(CaseError, match="extensions.review: the rule set allows no extension of review"):
+        evaluate(bundled, NATIONAL, case(review_requested_on="2024-04-20", extensions={"review": 10}))
+
+
+def test_the_handling_extension_is_extension_days_not_extensions(bundled):
+    # Art. 34: the handling period keeps its own field; `extensions` names the other steps.
+    with pytest.raises(CaseError, match="extensions: the string 'conclude' is not one of"):
+        evaluate(bundled, NATIONAL, case(extensions={"conclude": 10}))
+
+
+def test_bj_art_40_rereview_extension_skips_hearing_days(local_ruleset):
+    # Art. 36: hearing days do not count in re-review, its extension included: 2024-06-03 + 30 + 10 = 07-13 (Sat),
+    # five hearing days later 07-18.
+    library, issues = local_ruleset("""
+        time_limits:
+          rereview: {days: 30, paused_by_hearings: true, extension: {days: 10, basis: 省条例}}
+        """, code="110000", name="北京市", level="province")
+    assert issues == []
+    decision = evaluate(library, "110101", case(rereview_requested_on="2024-06-03", extensions={"rereview": 10},
+                                                hearings=[{"start": "2024-06-10", "end": "2024-06-14"}]))
+    assert dates(decision)["rereview"] == "2024-07-18"
+
+
 # --- DESIGN.md, Periods: a year with no known calendar is provisional, never an error ------------
 
 def test_provisional_deadlines_into_2027(bundled):
@@ -576,3 +628,11 @@ def test_cli_evaluate_reads_stdin_and_prints_one_line_per_problem():
     result = CliRunner().invoke(main, ["evaluate", "000000", "-"], input=too_long, catch_exceptions=False)
     assert result.exit_code == 1
     assert result.stderr.startswith("extension_days: 31 is more than the 30 days allowed (《信访工作条例》第三十四条, ")
+
+
+def test_the_steps_a_case_may_extend_are_the_deadline_steps_of_the_procedure_table():
+    # config/procedure.py: every step with a clock, but handling, whose extension is extension_days (Art. 34).
+    from xinfang.config.procedure import EXTENSIONS, STEPS
+    from xinfang.rules.case_input import case_schema
+    extendable = case_schema()["properties"]["extensions"]["propertyNames"]["enum"]
+    assert extendable == [s.name for s in STEPS if s.starts and s.name not in EXTENSIONS.values()]

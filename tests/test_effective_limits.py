@@ -2,7 +2,8 @@
 
 Hypothesis writes county rule sets with time limits in random places the format allows (the rule set's
 own time_limits, a track's, a mediation tier's: config/limit_holders.py), in calendar or working days.
-Validation must refuse exactly the limits outside the national bounds, each at its line; and for a rule
+Validation must refuse exactly the limits outside the national bounds and the extensions of steps no law
+provides (BJ Art. 40 is a province's), each at its line; and for a rule
 set it accepts, every deadline the engine computes (rules/plan.py limits per track and tier, and a case
 decided end to end) ends no later than the national deadline from the same day (no earlier, for the
 petitioner's windows that are floors: the objection period, the review and re-review request windows).
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from xinfang.config import RuleSetLibrary, bundled_rules_dir
 from xinfang.config.bounds import fewest_working_days, longest_calendar_span
 from xinfang.config.limit_holders import limit_holders
+from xinfang.config.procedure import EXTENSIONS
 from xinfang.rules.case_input import parse_case
 from xinfang.rules.decide import decide
 from xinfang.rules.deadlines import extended_end
@@ -59,7 +61,7 @@ def outside_the_law(step: str, days: int, unit: str) -> bool:
 
 @st.composite
 def county_rule_sets(draw):
-    """(YAML text, {line of each limit's days: (step, days, unit)})."""
+    """(YAML text, {line of each limit: (step, days, unit, days of its extension or None)})."""
     holders = limit_holders()
     steps = sorted(national_law())
     places = draw(st.lists(st.tuples(st.sampled_from(holders), st.sampled_from(steps)), min_size=1, max_size=8,
@@ -71,7 +73,10 @@ def county_rule_sets(draw):
         loosen = draw(st.sampled_from([False, False, False, False, True]))
         bound = national_law()[step][1]
         days = draw(st.sampled_from([d for d in range(3 * bound + 10) if outside_the_law(step, d, unit) == loosen]))
-        by_holder.setdefault(holder, []).append((step, days, unit))
+        # Now and then an extension of the step, which no law above a county provides (only handling's, Art. 34).
+        extended = step not in EXTENSIONS and step not in EXTENSIONS.values() and draw(
+            st.sampled_from([False, False, False, False, False, True]))
+        by_holder.setdefault(holder, []).append((step, days, unit, draw(st.integers(1, 30)) if extended else None))
     lines = HEADER.splitlines()
     where: dict[int, tuple[str, int, str]] = {}
     for holder, limits in by_holder.items():
@@ -79,9 +84,10 @@ def county_rule_sets(draw):
         lines += owner if owner else ()
         depth = (len(owner[-1]) - len(owner[-1].lstrip())) // 2 if owner else 0
         lines.append("  " * depth + "time_limits:")
-        for step, days, unit in limits:
-            lines.append("  " * (depth + 1) + f"{step}: {{days: {days}, unit: {unit}}}")
-            where[len(lines)] = (step, days, unit)
+        for step, days, unit, extension in limits:
+            more = f", extension: {{days: {extension}}}" if extension else ""
+            lines.append("  " * (depth + 1) + f"{step}: {{days: {days}, unit: {unit}{more}}}")
+            where[len(lines)] = (step, days, unit, extension)
     return "\n".join(lines) + "\n", where
 
 
@@ -96,7 +102,9 @@ def test_no_effective_limit_ever_exceeds_the_national_one(generated, start):
     library, issues = RuleSetLibrary.collect_texts([("county.yaml", text)], background=national())
     # Refused: exactly the limits outside the law, each at its line, with the article.
     refused = {issue.position.line for issue in issues}
-    assert refused == {line for line, limit in where.items() if outside_the_law(*limit)}, [str(i) for i in issues]
+    expected = {line for line, (step, days, unit, extension) in where.items()
+                if outside_the_law(step, days, unit) or extension}
+    assert refused == expected, [str(i) for i in issues]
     assert all("《信访工作条例》" in issue.message for issue in issues)
     event("refused" if issues else "accepted")
     if issues:

@@ -258,3 +258,51 @@ def test_art_30_a_routing_rule_to_a_unit_retyped_here_is_refused_at_its_type(wri
     (issue,) = issues_against_bundled(county.parent)
     assert "county.yaml:5:" in issue and "units.city_discipline.type: 'bureau' is not a discipline body" in issue
     assert "routing rule 'graft' can send accusations to this unit (routing.rules.graft.unit)" in issue
+
+
+# --- an extension per step, where a province's law provides one (BJ Art. 40) -----------------------
+
+@pytest.fixture
+def beijing(write_ruleset, beijing_review_extension):
+    """`beijing(county_text)`: the county rule set, written beside 北京市's (review extendable by 30 days)."""
+    header = 'jurisdiction: {code: "110000", name: 北京市, level: province}\nversion: "2022.1"\neffective_from: 2022-05-01\n'
+
+    def write(text: str):
+        write_ruleset("rules/110000.yaml", header + beijing_review_extension)
+        return write_ruleset("rules/county.yaml", text)
+
+    return write
+
+
+@pytest.mark.parametrize("holder", HOLDERS, ids=HOLDER_IDS)
+def test_bj_art_40_a_review_extension_is_bounded_by_the_province_wherever_it_is_written(beijing, issues_against_bundled,
+                                                                                       holder):
+    # 《北京市信访条例》第四十条: 复查期限……可以适当延长，延长期限不得超过30日
+    text, line = limit_at(holder, "review", {"days": 30, "extension": "{days: 45}"})
+    (issue,) = issues_against_bundled(beijing(text).parent)
+    assert f"county.yaml:{line + 1}:" in issue and "extension.days: 45 calendar days is above the bound of 30" in issue
+    assert "北京市 (110000@2022.1) at " in issue and issue.endswith("《北京市信访条例》第四十条")
+    assert issues_against_bundled(beijing(text.replace("{days: 45}", "{days: 20}")).parent) == []
+
+
+@pytest.mark.parametrize("holder", HOLDERS, ids=HOLDER_IDS)
+def test_art_35_no_review_extension_where_no_law_above_provides_one(write_ruleset, issues_against_bundled, holder):
+    # 《信访工作条例》第三十五条 gives review 30 days and no extension: a county may not add one.
+    text, _ = limit_at(holder, "review", {"days": 20, "extension": "{days: 10}"})
+    (issue,) = issues_against_bundled(write_ruleset("county.yaml", text))
+    assert "review.extension.days: no level above provides an extension of review" in issue
+
+
+def test_the_handling_extension_stays_time_limits_extension(write_ruleset, issues_against_bundled):
+    # 《信访工作条例》第三十四条: the handling period's extension is written where it always was.
+    county = write_ruleset("county.yaml", HEADER + "time_limits:\n  conclude: {days: 30, extension: {days: 10}}\n")
+    (issue,) = issues_against_bundled(county)
+    assert "county.yaml:5:" in issue and "extension is written time_limits.extension (Art. 34), not inside" in issue
+
+
+def test_the_schema_keeps_one_place_for_the_handling_extension():
+    # config/procedure.py EXTENSIONS: `time_limits.extension` lengthens `conclude`; neither holds an extension inside.
+    from xinfang.config.procedure import EXTENSIONS
+    limits = load_schema()["$defs"]["timeLimits"]["properties"]
+    for key, step in EXTENSIONS.items():
+        assert limits[key]["not"] == limits[step]["not"] == {"required": ["extension"]}
