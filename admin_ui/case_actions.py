@@ -7,10 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from xinfang.config import EffectiveRuleSet, RuleSetLibrary, procedure
-from xinfang.server.cases import permissions
+from xinfang.config import EffectiveRuleSet, JurisdictionTree, procedure
 from xinfang.server.cases.permissions import may_act
 from xinfang.server.cases.workflow import OPINION_OUTCOMES, OUTCOMES, SATISFACTION, allowed_actions
 from xinfang.server.store.case_tables import Petition
@@ -46,23 +43,33 @@ def _choices(values: tuple[str, ...], table: Mapping[str, str]) -> tuple[tuple[s
 _OPINION = Field("opinion", "textarea", hint="写入处理意见书")
 _ANSWERED = Field("answered_on", "date", hint="信访人收到书面意见之日，复查（复核）请求期限自次日起算；不填为办理日期")
 _SATISFACTION = Field("satisfaction", "select", _choices(SATISFACTION, SATISFACTION_LABELS))
-ACTION_HELP = {
-    "accept": "出具受理告知书（《信访工作条例》第二十三条）",
-    "refuse": "出具不予受理告知书，写明理由（《信访工作条例》第二十三条）",
-    "transfer": "转送有权处理的机关、单位（《信访工作条例》第二十二条）",
-    "extend": "经审批延长办理期限（《信访工作条例》第三十四条）",
-    "conclude": "出具信访处理意见书（《信访工作条例》第三十二条）",
+# What each action does, in the regulation's words (its article is the procedure table's).
+_DOES = {
+    "transfer": "转送有权处理的机关、单位，并告知信访人", "assign": "交办承办单位，承办单位按期反馈办理情况",
+    "separate": "涉法涉诉事项交政法机关依法处理，退出信访程序", "object": "承办单位认为不属本单位办理的，提出异议退回",
+    "accept": "出具受理告知书", "refuse": "出具不予受理告知书，写明理由", "report": "向交办机关反馈办理情况",
+    "supervise": "发督办函，督促承办单位依法办理", "answer_supervision": "书面反馈督办事项的办理情况",
+    "request_extension": "说明理由，申请延长办理期限", "approve_extension": "由申请人以外的审批人批准延期",
+    "deny_extension": "不予批准延期，按原期限办结", "conclude": "出具信访处理意见书",
 }
+ACTION_HELP = {a.name: f"{_DOES[a.name]}（{a.article}）" for a in procedure.ACTIONS if a.name in _DOES}
 
 
-def fields_of(action: str, effective: EffectiveRuleSet, approvers: list[tuple[str, str]]) -> list[Field]:
+def fields_of(action: str, effective: EffectiveRuleSet) -> list[Field]:
     """The inputs of an action's form (besides the legal date and a note every action takes)."""
-    units = tuple((k, v.get("name", k)) for k, v in (effective.get("units") or {}).items())
+    units = tuple((k, v.get("name", k)) for k, v in (effective.get("units") or {}).items()
+                  if v.get("type") != "petition_office")
     return {
-        "refuse": [Field("reason", "textarea", hint="不填则用规则集判定的不予受理理由")],
         "transfer": [Field("unit", "select", units)],
+        "assign": [Field("unit", "select", units)],
+        "separate": [Field("reason", "textarea", hint="告知信访人依法向人民法院、人民检察院或者公安机关提出")],
+        "refuse": [Field("reason", "textarea", hint="不填则用规则集判定的不予受理理由")],
         "object": [Field("reason", "textarea")],
-        "extend": [Field("days", "number"), Field("approver", "select", tuple(approvers)), Field("reason", "textarea")],
+        "report": [Field("progress", "textarea")],
+        "supervise": [Field("reason", "textarea", hint="写入督办函")],
+        "answer_supervision": [Field("answer", "textarea")],
+        "request_extension": [Field("days", "number"), Field("reason", "textarea")],
+        "deny_extension": [Field("reason", "textarea")],
         "conclude": [Field("outcome", "select", _choices(OUTCOMES, OUTCOME_LABELS)), _OPINION, _ANSWERED,
                      _SATISFACTION],
         "request_review": [Field("body", "textarea")],
@@ -75,14 +82,11 @@ def fields_of(action: str, effective: EffectiveRuleSet, approvers: list[tuple[st
     }.get(action, [])
 
 
-def available(user: User | None, petition: Petition) -> list[str]:
-    """The actions the stage allows that this user may take."""
-    return [a for a in allowed_actions(petition) if may_act(user, petition, a)]
-
-
-def approvers_for(db: Session, library: RuleSetLibrary, code: str) -> list[tuple[str, str]]:
-    """(username, name) of the active approvers with authority over jurisdiction `code` (it or a level above)."""
-    return [(u.username, u.display_name) for u in permissions.approvers_for(db, library.tree, code)]
+def available(user: User | None, petition: Petition, tree: JurisdictionTree,
+              effective: EffectiveRuleSet | None) -> list[str]:
+    """The actions the stage allows that this user may take (server.cases.permissions decides, as on posting)."""
+    units = (effective.get("units") or {}) if effective is not None else {}
+    return [a for a in allowed_actions(petition) if may_act(user, petition, a, tree, units)]
 
 
 def payload_from(action: str, form: Mapping[str, str]) -> tuple[dict[str, Any], dt.date | None, list[str]]:

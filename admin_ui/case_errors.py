@@ -14,7 +14,7 @@ PAYLOAD_FIELDS = {
     "reason": "理由", "unit": "转送单位", "unit_name": "单位名称", "days": "延长天数", "approver": "审批人",
     "requester": "申请人", "outcome": "办理结果", "answered_on": "送达日期", "opinion": "处理意见",
     "satisfaction": "满意度评价", "body": "请求内容", "to": "规则集版本", "note": "备注", "on": "办理日期",
-    "payload": "填写的内容",
+    "payload": "填写的内容", "progress": "办理情况", "answer": "督办反馈",
 }
 
 # Problem code → how a field's problem reads (the field's Chinese name is put first).
@@ -27,6 +27,7 @@ _PROBLEMS: dict[str, Callable[[str, Mapping[str, Any]], str]] = {
     "not_whole_number": lambda name, v: f"{name}应为不小于1的整数",
     "not_an_object": lambda name, v: "提交的内容格式有误",
     "not_a_version": lambda name, v: f"{name}格式有误",
+    "not_a_unit": lambda name, v: f"{name}不是本辖区可以转送、交办的单位",
     "in_the_future": lambda name, v: f"{name} {v.get('on')} 晚于今天（{v.get('today')}）",
     "before_last_event": lambda name, v: f"{name} {v.get('on')} 早于案卷中最后一项记录的日期 {v.get('last')}",
 }
@@ -80,18 +81,29 @@ def _daily_limit(err: CaseServiceError, what: str) -> str:
             f"本件不予登记{basis}")
 
 
+_WHOSE = {"office": "信访工作机构", "unit": "承办单位", "holder": "当前承办的机关、单位",
+          "approver": "申请人以外的审批人", "above": "上一级机关"}
+
+
+def _not_yours(err: CaseServiceError, what: str) -> str:
+    return f"{what}应由{_WHOSE.get(err.first.get('acts_as'), '有权的机关、单位')}办理"
+
+
 _MESSAGES: dict[str, Callable[[CaseServiceError, str], str]] = {
     "deadline_passed": _deadline_passed,
     "action_not_allowed": _not_allowed,
     "extension_above_bound": _extension,
     "invalid_approver": _approver,
     "online_daily_limit": _daily_limit,
-    "self_approval": lambda e, w: "延期须由申请人以外的审批人批准，申请人不能批准自己的延期（《信访工作条例》第三十四条）",
+    "self_approval": lambda e, w: "延期须由申请人以外的审批人批准，申请人不能审批自己的延期申请（《信访工作条例》第三十四条）",
     "accused_unit": lambda e, w: "检举控告事项不得转送被检举控告的单位（《信访工作条例》第三十条、第四十六条第五项），请选择其他单位",
     "precondition_failed": lambda e, w: "案卷在您打开之后已被他人更新，本次操作未执行：请查看最新案卷后重新操作",
     "nothing_to_migrate": lambda e, w: "本案已适用施行中的规则集版本，无须改用",
     "pinned_version_missing": lambda e, w: "本案适用的规则集版本已不在库中：请重新载入该版本，或改用新版",
     "invalid_ruleset_version": lambda e, w: "所选规则集版本不属于本案所在的行政区划或其上级",
+    "not_yours": _not_yours,
+    "litigation_separated": lambda e, w: "涉法涉诉事项应诉访分离，交政法机关依法处理，不予受理为信访事项"
+                                         "（《信访工作条例》第二十二条第二款、第二十八条第二款）",
     "conflict_of_interest": lambda e, w: "本案检举控告您所在的单位，您不能办理（《信访工作条例》第四十六条第五项）",
     "out_of_scope": lambda e, w: "本案不属于您管辖的行政区划：您只能办理本级和下级的信访事项",
     "forbidden": lambda e, w: f"您没有{w}的权限",

@@ -97,11 +97,10 @@ def context(db: Session, library: RuleSetLibrary, petition: Petition, user: User
                  for d in view["deadlines"]]
     escalations = db.scalars(select(CaseEscalation).where(CaseEscalation.petition_id == petition.id)
                              .order_by(CaseEscalation.due_on, CaseEscalation.step))
-    approvers = case_actions.approvers_for(db, library, petition.jurisdiction_code)
     actions = [{"action": a, "label": case_actions.action_label(a), "help": case_actions.ACTION_HELP.get(a, ""),
-                "fields": case_actions.fields_of(a, effective, approvers) if effective else []}
-               for a in case_actions.available(user, petition)]
-    original = db.get(Petition, petition.duplicate_of_id) if petition.duplicate_of_id else None
+                "fields": case_actions.fields_of(a, effective) if effective else []}
+               for a in case_actions.available(user, petition, library.tree, effective)]
+    original = db.get(Petition, view["duplicate_of"]) if view["duplicate_of"] else None  # shown with the material
     return {
         "petition": petition, "view": view, "material": material, "effective": effective, "today": today,
         "category_name": _get(effective, f"classification.categories.{petition.category}").get("name", ""),

@@ -8,11 +8,12 @@ to the schema's `step` enum (config/schema/ruleset.schema.json) and a line to do
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
 __all__ = [
-    "ACTIONS", "ALL_STEPS", "CLOSING_STEP", "DUTY_STEPS", "EXTENSIONS", "HANDLING_ROLES", "LIMIT_KEYS", "MEASURES",
+    "ACTIONS", "ACTS_AS", "ALL_STEPS", "CLOSING_STEP", "DUTY_STEPS", "EXTENSIONS", "HANDLING_ROLES", "LIMIT_KEYS", "MEASURES",
     "OPEN_STAGES", "STAGE_NAMES", "STAGES", "STEPS", "TARGETS", "TIMINGS", "Action", "Measure", "Stage", "Step", "Timing",
     "action", "actions_allowed", "stage", "step",
 ]
@@ -50,7 +51,8 @@ STEPS: tuple[Step, ...] = (
     Step("rereview_request", "申请复核", "review_answered_on", "window", "petitioner", f"{N22}第三十六条"),
     Step("rereview_acceptance", "复核受理", "rereview_requested_on", "duty", "office", f"{SD}第四十四条"),
     Step("rereview", "复核", "rereview_requested_on", "duty", "office", f"{N22}第三十六条"),
-    Step("supervision_feedback", "督办反馈", None, "duty", "unit", f"{N22}第四十条"),
+    Step("feedback", "交办反馈", "assigned_on", "duty", "unit", f"{N22}第二十二条"),
+    Step("supervision_feedback", "督办反馈", "supervised_on", "duty", "unit", f"{N22}第四十条"),
 )
 _STEPS = {s.name: s for s in STEPS}
 ALL_STEPS = tuple(s.name for s in STEPS)
@@ -71,11 +73,14 @@ class Stage:
     open: bool
 
 
-STAGES: tuple[Stage, ...] = (
+STAGES: tuple[Stage, ...] = (  # 登记 → 转送/交办 → 受理 → 办理 → 答复 → 复查 → 复核
     Stage("registered", "已登记", True),
+    Stage("transferred", "已转送", True),
+    Stage("assigned", "已交办", True),
+    Stage("separated", "诉访分离", False),
     Stage("accepted", "已受理", True),
     Stage("refused", "不予受理", False),
-    Stage("transferred", "已转送", True),
+    Stage("extension_requested", "申请延期", True),
     Stage("extended", "已延期", True),
     Stage("concluded", "已办结", False),
     Stage("review_requested", "申请复查", True),
@@ -91,13 +96,25 @@ OPEN_STAGES = tuple(s.name for s in STAGES if s.open)
 
 HANDLING_ROLES = ("clerk", "discipline")  # who handles cases; admin may do everything
 
+# Who, besides holding one of the roles, takes an action (server/cases/permissions.py checks it):
+ACTS_AS = {
+    "office": "the receiving petition office (信访工作机构): a clerk whose unit is of type petition_office, or none",
+    "unit": "the unit the case is routed to (承办单位): a clerk of that unit",
+    "holder": "whoever holds the case now: the office before it is routed, the unit after",
+    "approver": "an approver with authority over the case, other than who asked (Art. 34)",
+    "above": "a body of a level above the case's jurisdiction (复查、复核, Art. 35, 36)",
+    "anyone": "whoever holds the roles, in scope",
+}
+
 
 @dataclass(frozen=True)
 class Action:
-    """One workflow action: the stages it is allowed in, the stage it leads to, what it records and stops.
+    """One workflow action: the stages it is allowed in, the stage it leads to, who takes it, what it records and stops.
 
     `sets` is the Case JSON field the action dates (accept → accepted_on): the engine reads a case's
     progress from those fields, the server from its file, and both stop the same clocks (`completes`).
+    `acts_as` says whose action it is (ACTS_AS); `needs_flag`, that the case must carry a flag (a
+    feedback is owed only on an assigned case); `adds_flag` and `drops_flag` keep such flags.
     """
 
     name: str
@@ -110,37 +127,62 @@ class Action:
     sets: str | None = None
     completes: tuple[str, ...] = ()
     roles: tuple[str, ...] = HANDLING_ROLES
+    acts_as: str = "anyone"
+    needs_flag: str | None = None
+    adds_flag: str | None = None
+    drops_flag: str | None = None
+    reopens: tuple[str, ...] = ()  # steps whose clock starts again (a new 督办 after an answered one)
 
 
-_DECIDING = ("registered", "transferred")
+_ROUTING = ("registered",)
+_DECIDING = ("registered", "transferred", "assigned")
+_HANDLING = ("accepted", "extension_requested", "extended")
+_SUPERVISED = ("transferred", "assigned", *_HANDLING)
 ACTIONS: tuple[Action, ...] = (  # in the regulation's order, as the case file offers them
+    Action("transfer", "转送", _ROUTING, "transferred", f"{N22}第二十二条、第二十三条第三款", required=("unit",),
+           optional=("unit_name",), completes=("route", "notify"), acts_as="office"),
+    Action("assign", "交办", _ROUTING, "assigned", f"{N22}第二十二条", required=("unit",), optional=("unit_name",),
+           sets="assigned_on", completes=("route", "notify"), acts_as="office", adds_flag="assigned"),
+    Action("separate", "诉访分离", _ROUTING, "separated", f"{N22}第二十二条第二款、第二十八条第二款",
+           optional=("reason", "unit"), completes=ALL_STEPS, acts_as="office"),
+    Action("object", "对转送提出异议", ("transferred", "assigned"), "registered", f"{N22}第二十三条第三款",
+           required=("reason",), completes=("objection",), acts_as="unit"),
     Action("accept", "受理", _DECIDING, "accepted", f"{N22}第二十三条", sets="accepted_on",
-           completes=("route", "notify", "objection")),
-    Action("refuse", "不予受理", _DECIDING, "refused", f"{N22}第二十三条", optional=("reason",), completes=ALL_STEPS),
-    Action("transfer", "转送", _DECIDING, "transferred", f"{N22}第二十二条、第二十三条第三款", required=("unit",),
-           optional=("unit_name",), completes=("route", "notify")),
-    Action("object", "对转送提出异议", ("transferred",), None, f"{N22}第二十三条第三款", required=("reason",),
-           optional=("unit",), completes=("objection",)),
-    Action("extend", "延长办理期限", ("accepted",), "extended", f"{N22}第三十四条",
-           required=("days", "approver", "reason"), optional=("requester",), sets="extension_days"),
+           completes=("route", "notify", "objection"), acts_as="unit"),
+    Action("refuse", "不予受理", _DECIDING, "refused", f"{N22}第二十三条", optional=("reason",), completes=ALL_STEPS,
+           acts_as="holder"),
+    Action("report", "反馈办理情况", _HANDLING, None, f"{N22}第二十二条", required=("progress",),
+           sets="feedback_on", completes=("feedback",), acts_as="unit", needs_flag="assigned"),
+    Action("supervise", "督办", _SUPERVISED, None, f"{N22}第四十条", required=("reason",), sets="supervised_on",
+           roles=("clerk", "supervisor"), acts_as="office", adds_flag="supervised",
+           reopens=("supervision_feedback",)),
+    Action("answer_supervision", "督办反馈", _SUPERVISED, None, f"{N22}第四十条", required=("answer",),
+           sets="supervision_answered_on", completes=("supervision_feedback",), acts_as="unit",
+           needs_flag="supervised", drops_flag="supervised"),
+    Action("request_extension", "申请延期", ("accepted",), "extension_requested", f"{N22}第三十四条",
+           required=("days", "reason"), acts_as="unit"),
+    Action("approve_extension", "批准延期", ("extension_requested",), "extended", f"{N22}第三十四条",
+           sets="extension_days", roles=("approver",), acts_as="approver"),
+    Action("deny_extension", "不予批准延期", ("extension_requested",), "accepted", f"{N22}第三十四条",
+           required=("reason",), roles=("approver",), acts_as="approver"),
     Action("conclude", "办结", ("accepted", "extended"), "concluded", f"{N22}第三十二条至第三十四条",
            required=("outcome",), optional=("answered_on", "opinion", "satisfaction"), sets="answered_on",
-           completes=("route", "notify", "objection", "conclude")),
+           completes=("route", "notify", "objection", "conclude", "feedback"), acts_as="unit"),
     Action("request_review", "申请复查", ("concluded",), "review_requested", f"{N22}第三十五条", optional=("body",),
            sets="review_requested_on", completes=("review_request",)),
     Action("review_opinion", "出具复查意见", ("review_requested",), "reviewed", f"{N22}第三十五条",
            required=("outcome",), optional=("answered_on", "opinion"), sets="review_answered_on",
-           completes=("review_acceptance", "review")),
+           completes=("review_acceptance", "review"), acts_as="above"),
     Action("request_rereview", "申请复核", ("reviewed",), "rereview_requested", f"{N22}第三十六条", optional=("body",),
            sets="rereview_requested_on", completes=("rereview_request",)),
-    Action("hearing_start", "开始听证", ("rereview_requested",), "hearing", f"{N22}第三十六条"),
-    Action("hearing_end", "结束听证", ("hearing",), "rereview_requested", f"{N22}第三十六条"),
+    Action("hearing_start", "开始听证", ("rereview_requested",), "hearing", f"{N22}第三十六条", acts_as="above"),
+    Action("hearing_end", "结束听证", ("hearing",), "rereview_requested", f"{N22}第三十六条", acts_as="above"),
     Action("rereview_opinion", "出具复核意见", ("rereview_requested",), "rereviewed", f"{N22}第三十六条",
            required=("outcome",), optional=("opinion",), sets="history.rereview_concluded",
-           completes=("rereview_acceptance", "rereview")),
+           completes=("rereview_acceptance", "rereview"), acts_as="above"),
     Action("close", "结案", ("refused", "concluded", "reviewed", "rereviewed"), "closed", f"{N22}第三十四条",
            optional=("satisfaction",), completes=ALL_STEPS),
-    Action("migrate", "改用新版规则集", tuple(s.name for s in STAGES if s.name != "closed"), None,
+    Action("migrate", "改用新版规则集", tuple(s.name for s in STAGES if s.name not in ("closed", "separated")), None,
            "规则集版本的显式迁移（留痕）", required=("reason",), optional=("to",), roles=("policy_officer",)),
 )
 _ACTIONS = {a.name: a for a in ACTIONS}
@@ -190,10 +232,11 @@ MEASURES: tuple[Measure, ...] = (
 TARGETS = {"petition_office": "信访工作机构", "level_above": "上一级", "joint_conference": "联席会议", "leader": "领导"}
 
 
-def actions_allowed(stage: str, outcome: str | None = None) -> list[str]:
-    """The actions a case's stage allows, in the regulation's order; a mediation agreement (Art. 33) is no
-    written decision, so it has no review request."""
-    found = [a.name for a in ACTIONS if stage in a.allowed_in]
+def actions_allowed(stage: str, outcome: str | None = None, flags: Iterable[str] = ()) -> list[str]:
+    """The actions a case's stage (and flags) allow, in the regulation's order; a mediation agreement (Art. 33)
+    is no written decision, so it has no review request."""
+    flags = set(flags)
+    found = [a.name for a in ACTIONS if stage in a.allowed_in and (a.needs_flag is None or a.needs_flag in flags)]
     return [a for a in found if a != "request_review"] if outcome == "mediated" else found
 
 

@@ -20,6 +20,10 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 # The stages of a case in the order they happen: each given date may not precede an earlier given one.
 STAGES = ("received_on", "accepted_on", "answered_on", "review_requested_on", "review_answered_on",
           "rereview_requested_on")
+# The office's own dates beside the stages (交办, its feedback, 督办 and its answer): each on or after the day
+# received, and an answer on or after what it answers; a new 督办 may come after an answered one.
+OFFICE_DATES = ("assigned_on", "feedback_on", "supervised_on", "supervision_answered_on")
+_ANSWERS = (("feedback_on", "assigned_on"),)
 _TYPE_NAMES = {"integer": "an integer", "string": "a string", "boolean": "true or false", "object": "an object",
                "array": "a list", "number": "a number", "null": "null"}
 
@@ -70,6 +74,10 @@ class Case:
     review_answered_on: dt.date | None = None
     rereview_requested_on: dt.date | None = None
     hearings: tuple[tuple[dt.date, dt.date], ...] = ()
+    assigned_on: dt.date | None = None
+    feedback_on: dt.date | None = None
+    supervised_on: dt.date | None = None
+    supervision_answered_on: dt.date | None = None
 
     @property
     def extended(self) -> dict[str, int]:
@@ -190,6 +198,7 @@ def parse_case(obj: Mapping) -> Case:
         review_answered_on=_date(obj.get("review_answered_on")),
         rereview_requested_on=_date(obj.get("rereview_requested_on")),
         hearings=tuple((d(h["start"]), d(h["end"])) for h in obj.get("hearings") or ()),
+        **{name: _date(obj.get(name)) for name in OFFICE_DATES},
     )
 
 
@@ -261,7 +270,7 @@ def is_iso_date(value: Any) -> bool:
 
 
 def _date_fields(obj: dict) -> list[tuple[str, Any]]:
-    fields = [(name, obj[name]) for name in STAGES if name in obj]
+    fields = [(name, obj[name]) for name in (*STAGES, *OFFICE_DATES) if name in obj]
     hearings = obj.get("hearings")
     if isinstance(hearings, list):
         for i, hearing in enumerate(hearings):
@@ -296,6 +305,13 @@ def _order_problems(obj: dict) -> list[str]:
             if previous is not None and day < previous[1]:
                 problems.append(f"{name}: {day} is before {previous[0]} {previous[1]}")
             previous = (name, day)
+    received = obj.get("received_on")
+    for name in OFFICE_DATES:
+        if is_iso_date(obj.get(name)) and is_iso_date(received) and obj[name] < received:
+            problems.append(f"{name}: {obj[name]} is before received_on {received}")
+    for later, earlier in _ANSWERS:
+        if is_iso_date(obj.get(later)) and is_iso_date(obj.get(earlier)) and obj[later] < obj[earlier]:
+            problems.append(f"{later}: {obj[later]} is before {earlier} {obj[earlier]}")
     hearings = obj.get("hearings")
     for i, hearing in enumerate(hearings if isinstance(hearings, list) else ()):
         if isinstance(hearing, dict) and is_iso_date(hearing.get("start")) and is_iso_date(hearing.get("end")):

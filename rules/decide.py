@@ -9,7 +9,7 @@ from typing import Any
 
 from xinfang.config import EffectiveRuleSet, RuleSetLibrary
 
-from .case_input import STAGES, Case, CaseError, parse_case
+from .case_input import OFFICE_DATES, STAGES, Case, CaseError, parse_case
 from .deadlines import Limit, deadlines, request_late
 from .escalation import completed_steps, due_escalations, escalation_flags
 from .guard import names_accused
@@ -57,7 +57,10 @@ def decide(effective: EffectiveRuleSet, case: Case, *, at: dt.date | None = None
         _check_extension(case, outcome.limits.extension)
     if case.extensions:
         _check_step_extensions(case, outcome.limits.table)
-    found, provisional = deadlines(plan.periods, case, outcome.steps, outcome.limits.extension)
+    # Art. 22 ¶2, 28 ¶2 (诉访分离): a matter for the courts leaves the petition procedure once routed; only the
+    # office's duty to register, route and tell runs, as for a matter not accepted.
+    steps = outcome.limits.refused_steps if channel == "litigation" else outcome.steps
+    found, provisional = deadlines(plan.periods, case, steps, outcome.limits.extension)
 
     if case.intake == "visit" and case.representatives is not None and case.representatives >= 2:
         flags.append("group_visit")  # Art. 20: 多人采用走访形式
@@ -104,7 +107,7 @@ def _as_of(case: Case, at: dt.date) -> Case:
     """The case as it stood on `at`: a stage dated later has not happened, a hearing not yet begun is dropped."""
     if case.received_on > at:
         raise CaseError([f"received_on: {case.received_on} is after the evaluation date {at}"])
-    later = {name: None for name in STAGES if (getattr(case, name) or at) > at}
+    later = {name: None for name in (*STAGES, *OFFICE_DATES) if (getattr(case, name) or at) > at}
     hearings = tuple(h for h in case.hearings if h[0] <= at)
     if not later and hearings == case.hearings:
         return case

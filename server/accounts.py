@@ -109,6 +109,8 @@ DEMO_USERS = (
     dict(username="yinan_approver", display_name="沂南县审批人", jurisdiction_code="371321", roles=["approver"]),
     dict(username="yinan_clerk", display_name="沂南县登记员", jurisdiction_code="371321", roles=["clerk"],
          unit="petition_office", unit_name="沂南县信访局"),
+    dict(username="yinan_ziran", display_name="沂南县自然资源和规划局承办人", jurisdiction_code="371321",
+         roles=["clerk"], unit="natural_resources", unit_name="沂南县自然资源和规划局"),
     dict(username="yinan_supervisor", display_name="沂南县督查员", jurisdiction_code="371321", roles=["supervisor"]),
     dict(username="yinan_discipline", display_name="沂南县纪委监委", jurisdiction_code="371321",
          roles=["discipline", "supervisor"], unit="discipline", unit_name="沂南县纪委监委"),

@@ -22,7 +22,7 @@ from xinfang.server.store import db as database_module
 from xinfang.server.store.db import get_session
 from xinfang.server.web.app import create_app
 
-CLERK = system_actor("clerk", roles=("clerk",))  # registers and handles cases anywhere
+CLERK = system_actor("clerk")  # an admin: registers and handles cases anywhere, in any role
 
 TODAY = today_in_china()
 PHONE, ID_NUMBER = "13905390000", "371321198503124526"
@@ -103,7 +103,21 @@ class User:
 
 @pytest.fixture(scope="module")
 def clerk(app, seeded):
+    """The petition office's clerk (沂南县信访局): registers and routes."""
     return User(app, "yinan_clerk")
+
+
+@pytest.fixture(scope="module")
+def unit(app, seeded):
+    """A clerk of 沂南县自然资源和规划局, where land cases are routed: accepts, handles, answers."""
+    return User(app, "ziranziyuan_clerk")
+
+
+def transferred(app, clerk, case=LAND, received_on=None) -> int:
+    """A land case registered `received_on` (default yesterday) and transferred to the land bureau."""
+    case_id, _ = register(app, case, received_on or days_ago(1))
+    assert clerk.act(case_id, "transfer", unit="natural_resources").status_code == 303
+    return case_id
 
 
 def numbers(html: str) -> set[str]:
@@ -206,8 +220,9 @@ def test_the_case_file_shows_decision_deadlines_and_timeline(clerk, seeded):
     assert "登记转送" in html and re.search(r"超期\d+天", html)
     assert 'data-action="register"' in html
     assert PHONE in html and "YN-2024-031" in html  # a clerk sees the petitioner whole in the file
-    for action in ("accept", "refuse", "transfer"):
+    for action in ("transfer", "assign", "separate", "refuse"):  # the office routes (Art. 22)
         assert f'data-action="{action}"' in html
+    assert 'data-action="accept"' not in html  # accepting is the unit's (Art. 23)
 
 
 def test_a_supervisor_sees_personal_data_masked_in_the_file(app, seeded):
@@ -233,11 +248,12 @@ def test_an_accusation_is_kept_from_all_but_discipline(app, clerk, seeded):
 
 # Actions and notices
 
-def test_accepting_issues_a_notice_printable_as_pdf(app, clerk):
-    case_id, number = register(app, LAND, days_ago(1))
-    response = clerk.act(case_id, "accept")
+def test_accepting_issues_a_notice_printable_as_pdf(app, clerk, unit):
+    case_id = transferred(app, clerk)
+    response = unit.act(case_id, "accept")
     assert response.status_code == 303
     html = clerk.page(f"/cases/{case_id}")
+    number = re.search(r"371321-\d{4}-\d{6}", html).group(0)
     assert "已受理" in html and 'data-action="accept"' in html and "受理告知书" in html
     notice = clerk.page(f"/cases/{case_id}/notices/accept")
     assert "受理告知书" in notice and number in notice and "沂南县信访局" in notice and "予以受理" in notice
@@ -248,52 +264,57 @@ def test_accepting_issues_a_notice_printable_as_pdf(app, clerk):
     assert clerk.get(f"/cases/{case_id}/notices/opinion").status_code == 404  # not concluded yet
 
 
-def test_refusal_and_opinion_notices(app, clerk):
+def test_refusal_and_opinion_notices(app, clerk, unit):
     refused, _ = register(app, HEATING, days_ago(1))
     assert clerk.act(refused, "refuse", reason="该事项已由人民法院受理").status_code == 303
     notice = clerk.page(f"/cases/{refused}/notices/refuse")
     assert "不予受理告知书" in notice and "该事项已由人民法院受理" in notice and "决定不予受理" in notice
-    concluded, number = register(app, LAND, days_ago(3))
-    assert clerk.act(concluded, "accept", on=days_ago(2)).status_code == 303
-    assert clerk.act(concluded, "conclude", outcome="support", opinion="按补偿协议发放补偿款").status_code == 303
+    concluded = transferred(app, clerk, received_on=days_ago(3))
+    assert unit.act(concluded, "accept").status_code == 303
+    assert unit.act(concluded, "conclude", outcome="support", opinion="按补偿协议发放补偿款").status_code == 303
     notice = clerk.page(f"/cases/{concluded}/notices/opinion")
     assert "信访处理意见书" in notice and "予以支持" in notice and "按补偿协议发放补偿款" in notice
     assert "复查" in notice and "30日" in notice and "《信访工作条例》第三十五条" in notice
     assert clerk.get(f"/cases/{concluded}/notices/opinion.pdf").get_data().startswith(b"%PDF")
 
 
-def test_an_action_out_of_time_is_refused_naming_the_deadline(app, clerk):
+def test_an_action_out_of_time_is_refused_naming_the_deadline(app, clerk, unit):
     case_id, _ = register(app, LAND, "2024-06-03")
     assert clerk.act(case_id, "transfer", unit="natural_resources", on="2024-06-04").status_code == 303
-    response = clerk.act(case_id, "object", reason="应由县住建局处理")
+    response = unit.act(case_id, "object", reason="应由县住建局处理")
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert re.search(r"对转送提出异议已超过期限：提出异议期限已于2024年6月\d+日届满（《信访工作条例》第二十三条第三款）", html)
 
 
-def test_an_action_the_stage_does_not_allow_is_refused_in_chinese(app, clerk):
+def test_an_action_the_stage_does_not_allow_is_refused_in_chinese(app, clerk, unit):
     case_id, _ = register(app, LAND, days_ago(1))
-    html = clerk.act(case_id, "conclude", outcome="support").get_data(as_text=True)
-    assert "当前阶段为“已登记”，不能办结；现在可以：受理、不予受理、转送" in html
+    html = unit.act(case_id, "conclude", outcome="support").get_data(as_text=True)
+    assert "当前阶段为“已登记”，不能办结；现在可以：转送、交办、诉访分离、受理、不予受理" in html
+    response = clerk.act(case_id, "accept")
+    assert response.status_code == 403 and "受理应由承办单位办理" in response.get_data(as_text=True)
     html = clerk.act(case_id, "transfer").get_data(as_text=True)
     assert "转送单位为必填项" in html
 
 
-def test_an_extension_needs_an_approver(app, clerk):
-    case_id, _ = register(app, LAND, days_ago(1))
-    assert clerk.act(case_id, "accept").status_code == 303
-    html = clerk.act(case_id, "extend", days="10", reason="需要现场勘测").get_data(as_text=True)
-    assert "审批人为必填项" in html
-    html = clerk.act(case_id, "extend", days="40", reason="需要现场勘测", approver="yinan_approver").get_data(as_text=True)
+def test_an_extension_is_asked_for_by_the_unit_and_granted_by_the_approver(app, clerk, unit):
+    # Art. 34: the unit asks with its reasons; an approver, another person, grants it in an action of their own.
+    case_id = transferred(app, clerk)
+    assert unit.act(case_id, "accept").status_code == 303
+    html = unit.act(case_id, "request_extension", days="40", reason="需要现场勘测").get_data(as_text=True)
     assert re.search(r"延长40日超过上限：最多延长15日", html)
-    assert clerk.act(case_id, "extend", days="10", reason="需要现场勘测",
-                     approver="yinan_approver").status_code == 303
+    assert unit.act(case_id, "request_extension", days="10", reason="需要现场勘测").status_code == 303
+    assert unit.act(case_id, "approve_extension").status_code == 403
+    approver = User(app, "yinan_approver")
+    assert 'data-action="approve_extension"' in approver.page(f"/cases/{case_id}")
+    assert approver.act(case_id, "approve_extension").status_code == 303
+    assert "已延期" in clerk.page(f"/cases/{case_id}")
 
 
-def test_actions_need_the_csrf_token_and_answer_htmx_with_the_fragment(app, clerk):
-    case_id, _ = register(app, LAND, days_ago(1))
-    assert clerk.client.post(f"/cases/{case_id}/actions/accept").status_code == 400
-    response = clerk.client.post(f"/cases/{case_id}/actions/accept", data={"csrf_token": clerk.token},
-                                 headers={"HX-Request": "true"})
+def test_actions_need_the_csrf_token_and_answer_htmx_with_the_fragment(app, clerk, unit):
+    case_id = transferred(app, clerk)
+    assert unit.client.post(f"/cases/{case_id}/actions/accept").status_code == 400
+    response = unit.client.post(f"/cases/{case_id}/actions/accept", data={"csrf_token": unit.token},
+                                headers={"HX-Request": "true"})
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in html and 'id="case-file"' in html and "已受理。" in html

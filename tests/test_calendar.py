@@ -5,8 +5,16 @@ from functools import cache
 import chinese_calendar
 import pytest
 
-from xinfang.rules.calendar import (LAST_DAY, MAX_PERIOD_DAYS, DayOutOfRange, HolidayTable, LegalCalendar,
-                                    PeriodEnd, calendar_for, parse_day)
+from xinfang.rules.calendar import (
+    LAST_DAY,
+    MAX_PERIOD_DAYS,
+    DayOutOfRange,
+    HolidayTable,
+    LegalCalendar,
+    PeriodEnd,
+    calendar_for,
+    parse_day,
+)
 
 D = date
 

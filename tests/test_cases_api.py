@@ -86,6 +86,15 @@ def register(api: Api, code="371321", **fields) -> dict:
     return response.json
 
 
+def accept(as_, created: dict, on: str = "2024-03-05") -> dict:
+    """Art. 22, 23: the office transfers the case to 沂南县住建局, which accepts it the same day."""
+    path = f"/cases/{created['id']}/actions"
+    assert as_("yinan_clerk").post(f"{path}/transfer", {"on": on, "unit": "housing"}).status_code == 200
+    accepted = as_("housing_clerk").post(f"{path}/accept", {"on": on})
+    assert accepted.status_code == 200, accepted.json
+    return accepted.json
+
+
 def error(response, status: int, code: str) -> dict:
     assert response.status_code == status, response.json
     assert response.json["error"]["code"] == code, response.json
@@ -142,36 +151,40 @@ def test_actions_follow_the_revision_and_a_stale_if_match_is_refused_losing_noth
     etag = clerk.get(f"/cases/{created['id']}").headers["ETag"]
     moved = clerk.post(f"{path}/transfer", {"on": "2024-03-05", "unit": "housing"}, **{"If-Match": etag})
     assert moved.status_code == 200 and moved.json["stage"] == "transferred" and moved.headers["ETag"] != etag
-    error(clerk.post(f"{path}/accept", {"on": "2024-03-06"}, **{"If-Match": etag}), 412, "precondition_failed")
+    unit = as_("housing_clerk")
+    error(unit.post(f"{path}/accept", {"on": "2024-03-06"}, **{"If-Match": etag}), 412, "precondition_failed")
     view = clerk.get(f"/cases/{created['id']}").json
     assert view["stage"] == "transferred" and view["revision"] == moved.json["revision"]
-    accepted = clerk.post(f"{path}/accept", {"on": "2024-03-06"}, **{"If-Match": moved.headers["ETag"]})
-    assert accepted.status_code == 200 and accepted.json["allowed_actions"] == ["extend", "conclude", "migrate"]
-    error(clerk.post(f"{path}/accept", {}, **{"If-Match": "nonsense"}), 400, "bad_if_match")
+    accepted = unit.post(f"{path}/accept", {"on": "2024-03-06"}, **{"If-Match": moved.headers["ETag"]})
+    assert accepted.status_code == 200
+    assert accepted.json["allowed_actions"] == ["supervise", "request_extension", "conclude", "migrate"]
+    error(unit.post(f"{path}/accept", {}, **{"If-Match": "nonsense"}), 400, "bad_if_match")
 
 
 def test_an_action_out_of_order_is_refused_with_the_allowed_list(as_):
-    clerk = as_("yinan_clerk")
-    created = register(clerk)
+    created = register(as_("yinan_clerk"))
+    clerk = as_("housing_clerk")  # the unit the case is routed to, before it is transferred there
     err = error(clerk.post(f"/cases/{created['id']}/actions/conclude", {"on": "2024-03-05", "outcome": "support"}),
                 409, "action_not_allowed")
-    assert err["details"] == [{"stage": "registered", "allowed": ["accept", "refuse", "transfer", "migrate"]}]
+    assert err["details"] == [{"stage": "registered",
+                               "allowed": ["transfer", "assign", "separate", "accept", "refuse", "migrate"]}]
     error(clerk.post(f"/cases/{created['id']}/actions/approve", {}), 404, "unknown_action")
     error(clerk.post(f"/cases/{created['id']}/actions/accept", {"on": "2024-3-5"}), 400, "bad_date")
 
 
-def test_an_extension_needs_an_approver_with_the_role_in_scope(as_):
-    # Art. 34: approved by someone entitled to, never the requester.
-    clerk = as_("yinan_clerk")
-    created = register(clerk)
+def test_an_extension_is_requested_by_the_unit_and_granted_by_an_approver(as_):
+    # Art. 34: asked for by the unit with its reasons, approved by someone entitled to, in an action of their own.
+    created = register(as_("yinan_clerk"))
+    accept(as_, created)
     path = f"/cases/{created['id']}/actions"
-    clerk.post(f"{path}/accept", {"on": "2024-03-05"})
+    unit = as_("housing_clerk")
     body = {"on": "2024-03-20", "days": 10, "reason": "情况复杂"}
-    error(clerk.post(f"{path}/extend", body | {"approver": "yinan_supervisor"}), 422, "invalid_approver")
-    error(clerk.post(f"{path}/extend", body | {"approver": "yinan_clerk"}), 422, "self_approval")
-    error(clerk.post(f"{path}/extend", body | {"approver": "yinan_approver", "days": 16}), 422,
-          "extension_above_bound")
-    extended = clerk.post(f"{path}/extend", body | {"approver": "yinan_approver"})
+    error(unit.post(f"{path}/request_extension", body | {"days": 16}), 422, "extension_above_bound")
+    requested = unit.post(f"{path}/request_extension", body)
+    assert requested.status_code == 200 and requested.json["stage"] == "extension_requested"
+    error(unit.post(f"{path}/approve_extension", {"on": "2024-03-21"}), 403, "forbidden")
+    error(as_("yinan_supervisor").post(f"{path}/approve_extension", {"on": "2024-03-21"}), 403, "forbidden")
+    extended = as_("yinan_approver").post(f"{path}/approve_extension", {"on": "2024-03-21"})
     assert extended.status_code == 200 and extended.json["stage"] == "extended"
     conclude = next(d for d in extended.json["deadlines"] if d["step"] == "conclude")
     assert conclude["due_on"] == "2024-05-14"  # 2024-03-05 + 60 + 10 days
@@ -210,7 +223,7 @@ def test_list_filters_and_pagination(as_):
     clerk = as_("yinan_clerk")
     first = register(clerk)
     second = register(clerk, received_on="2024-03-05", text="拖欠工资三个月")  # the urgent track (Yinan)
-    clerk.post(f"/cases/{first['id']}/actions/accept", {"on": "2024-03-05"})
+    accept(as_, first)
 
     def ids(**params):
         response = clerk.get("/cases", **params)
@@ -219,6 +232,7 @@ def test_list_filters_and_pagination(as_):
 
     assert ids() == [second["id"], first["id"]]
     assert ids(stage="accepted") == [first["id"]] and ids(stage="registered,accepted") == [second["id"], first["id"]]
+    assert as_("housing_clerk").get("/cases").json["total"] == 2  # the county's cases, its own among them
     assert ids(track="urgent") == [second["id"]]
     assert ids(flag="nothing") == []
     # As of 2024-03-06: the second case's route deadline (same day, 2024-03-05) has passed.
@@ -247,12 +261,12 @@ def test_duplicates_can_be_listed_by_flag(as_):
 def test_the_file_lists_events_with_deadlines(as_):
     clerk = as_("yinan_clerk")
     created = register(clerk)
-    clerk.post(f"/cases/{created['id']}/actions/accept", {"on": "2024-03-05"})
+    accept(as_, created)
     events = clerk.get(f"/cases/{created['id']}/events").json
     assert events["number"] == created["number"]
-    assert [(e["action"], e["stage_after"]) for e in events["items"]] == [("register", "registered"),
-                                                                          ("accept", "accepted")]
-    assert events["items"][1]["deadlines"]["conclude"]["due_on"] == "2024-05-06"  # 60 days, Labour Day moved it
+    assert [(e["action"], e["stage_after"]) for e in events["items"]] == [
+        ("register", "registered"), ("transfer", "transferred"), ("accept", "accepted")]
+    assert events["items"][2]["deadlines"]["conclude"]["due_on"] == "2024-05-06"  # 60 days, Labour Day moved it
     view = clerk.get(f"/cases/{created['id']}").json
     assert {e["step"] for e in view["escalations"]} >= {"conclude_yellow", "conclude_red", "backlog_leader"}
 

@@ -531,11 +531,14 @@ def test_tier_lowest_level_first_with_its_limits(local_ruleset):
     assert not [f for f in evaluate(library, "110101", case(category="12"))["flags"] if f.startswith("tier:")]
     assert [e["rule"] for e in both["trace"]][-3:] == ["tier:village", "tier:county", "tier:township"]
     assert all(e["source"]["file"].endswith("110101_local/2024-01-01.yaml") for e in both["trace"][-3:])
-    # Accusations (Art. 30) and litigation (Art. 22 ¶2) are not mediated: the national 60 days apply.
-    for text in ("举报邻里纠纷调解员受贿", "不服法院关于邻里纠纷的判决"):
-        decision = evaluate(library, "110101", case(text=text))
-        assert not [f for f in decision["flags"] if f.startswith("tier:")], text
-        assert dates(decision)["conclude"] == "2024-04-30", text
+    # Accusations (Art. 30) and litigation (Art. 22 ¶2) are not mediated: the national 60 days apply to an
+    # accusation, and a matter for the courts leaves the petition procedure with no handling period at all.
+    accusation = evaluate(library, "110101", case(text="举报邻里纠纷调解员受贿"))
+    litigation = evaluate(library, "110101", case(text="不服法院关于邻里纠纷的判决"))
+    for decision in (accusation, litigation):
+        assert not [f for f in decision["flags"] if f.startswith("tier:")]
+    assert dates(accusation)["conclude"] == "2024-04-30"
+    assert "conclude" not in dates(litigation) and set(dates(litigation)) == {"route", "notify"}
 
 
 # --- Input is checked before the engine sees it -----------------------------------------------

@@ -91,7 +91,8 @@ def test_texts_petitioners_and_forms_are_filled(year):
 def test_the_workflow_went_its_whole_way(year):
     session, result = year
     actions = Counter(session.scalars(select(CaseEvent.action)))
-    for action in ("register", "accept", "refuse", "transfer", "conclude", "extend", "request_review"):
+    for action in ("register", "transfer", "assign", "separate", "accept", "refuse", "request_extension",
+                   "approve_extension", "supervise", "answer_supervision", "conclude", "request_review"):
         assert actions[action] > 0, action
     assert {"concluded", "refused", "accepted"} <= set(result.stages)
     rated = Counter(session.scalars(select(CaseEvent.detail["satisfaction"].as_string())

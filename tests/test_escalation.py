@@ -151,7 +151,7 @@ def test_the_stages_of_a_case_complete_steps():
     # Art. 23: acceptance is registered, routed and told (受理告知书), and no transfer is left to object to.
     case = parse_case({"received_on": "2024-03-01", "intake": "letter", "text": "供暖",
                        "accepted_on": "2024-03-05", "answered_on": "2024-05-20"})
-    assert completed_steps(case) == {"route", "notify", "objection", "conclude"}
+    assert completed_steps(case) == {"route", "notify", "objection", "conclude", "feedback"}
     assert completed_steps(case, at=D("2024-05-19")) == {"route", "notify", "objection"}  # not yet answered
 
 

@@ -13,14 +13,14 @@ from sqlalchemy.orm import Session
 
 from xinfang.config import RuleSetLibrary, bundled_library, bundled_rules_dir
 from xinfang.rules.decide import evaluate
-from xinfang.server.accounts import create_user, system_actor
+from xinfang.server.accounts import system_actor
 from xinfang.server.cases.errors import CaseServiceError
 from xinfang.server.cases.workflow import act, allowed_actions, register, register_case, timeline
 from xinfang.server.store import db
 from xinfang.server.store.case_tables import CaseDeadline, CaseEscalation, CaseEvent, IdempotencyRecord, Petition
 from xinfang.server.store.models import AuditLog, Jurisdiction, utcnow
 
-CLERK = system_actor("clerk", roles=("clerk",))  # registers and handles cases anywhere
+CLERK = system_actor("clerk")  # an admin: registers and handles cases anywhere, in any role
 OFFICER = system_actor("officer", roles=("policy_officer",))  # migrates a case to a new version
 
 D = dt.date.fromisoformat
@@ -30,14 +30,9 @@ PERSON = {"name": "张三", "id_number": "370101199001011234", "phone": "1381234
 
 @pytest.fixture
 def session(database_url):
-    """A migrated database with a national approver, 科长, who may approve extensions anywhere (Art. 34)."""
     db.upgrade(database_url)
     engine = db.make_engine(database_url)
     with Session(engine) as session:
-        session.add(Jurisdiction(code="000000", name="全国", level="national"))
-        create_user(session, "科长", "unused-password", display_name="科长", jurisdiction_code="000000",
-                    roles=["approver"])
-        session.commit()
         yield session
     engine.dispose()
 
@@ -238,17 +233,17 @@ def test_transfer_routes_to_the_unit_and_an_objection_in_time_is_recorded(sessio
     # Art. 23 ¶3: the unit objects within 5 working days (from 2024-03-04: until 2024-03-11).
     petition = run(session, library, new(session, library), ("transfer", "2024-03-05", {"unit": "natural_resources"}),
                    ("object", "2024-03-11", {"reason": "不属于本单位职权"}))
-    assert petition.stage == "transferred" and petition.route_unit == "natural_resources"
-    assert "objection" in petition.flags
+    # The objection sends the case back to the office, to route it again.
+    assert petition.stage == "registered" and "objection" in petition.flags
     assert petition.events[-2].detail["unit_name"] == "沂南县自然资源和规划局"
-    assert allowed_actions(petition) == ["accept", "refuse", "transfer", "object", "migrate"]
+    assert allowed_actions(petition) == ["transfer", "assign", "separate", "accept", "refuse", "migrate"]
 
 
 def test_an_objection_after_the_period_is_refused_naming_the_deadline(session, library):
     petition = run(session, library, new(session, library), ("transfer", "2024-03-05", {"unit": "housing"}))
     err = refused("deadline_passed", lambda: act(session, library, petition.id, "object", {"reason": "晚了"},
                                                  actor=CLERK, on=D("2024-03-12")))
-    assert "2024-03-11" in err.message and "第二十三条第三款" in err.message
+    assert "2024-03-11" in err.message and err.first["basis"] == "《信访工作条例》第二十三条第三款"
 
 
 def test_an_accusation_is_never_transferred_to_the_accused_unit(session, library):
@@ -266,29 +261,55 @@ def accepted(session, library, code=YINAN, **fields) -> Petition:
     return run(session, library, new(session, library, code, **fields), ("accept", "2024-03-05", {}))
 
 
-def extend(days, approver="科长", **more) -> tuple:
-    return ("extend", "2024-03-20", {"days": days, "approver": approver, "reason": "情况复杂"} | more)
+APPROVER = system_actor("科长", roles=("approver",))  # a national approver: any case is in scope
+
+
+def extend(session, library, petition, days, on="2024-03-20") -> Petition:
+    """Art. 34: the unit asks for `days` more, with its reasons; the approver, another person, grants it."""
+    petition = run(session, library, petition, ("request_extension", on, {"days": days, "reason": "情况复杂"}))
+    petition = act(session, library, petition.id, "approve_extension", {}, actor=APPROVER, on=D(on))
+    session.commit()
+    return petition
 
 
 def test_an_extension_within_the_bound_moves_the_handling_deadline(session, library):
-    petition = run(session, library, accepted(session, library), extend(15))
+    # Art. 34: requested by the unit, approved by another person in an action of its own.
+    petition = run(session, library, accepted(session, library),
+                   ("request_extension", "2024-03-20", {"days": 15, "reason": "情况复杂"}))
+    assert petition.stage == "extension_requested" and "extension_days" not in petition.case_json
+    assert due(petition)["conclude"] == "2024-05-06"  # nothing moves until it is approved
+    petition = act(session, library, petition.id, "approve_extension", {}, actor=APPROVER, on=D("2024-03-21"))
     assert petition.stage == "extended" and petition.case_json["extension_days"] == 15
     assert due(petition)["conclude"] == "2024-05-20"  # 2024-03-05 + 75 days = 05-19 Sunday → 05-20
+    assert petition.events[-1].detail == petition.events[-1].detail | {"requester": "clerk", "approver": "科长"}
+
+
+def test_an_extension_refused_by_the_approver_keeps_the_deadline(session, library):
+    # Art. 34: without approval the handling period stays as it was.
+    petition = run(session, library, accepted(session, library),
+                   ("request_extension", "2024-03-20", {"days": 10, "reason": "情况复杂"}))
+    petition = act(session, library, petition.id, "deny_extension", {"reason": "理由不充分"}, actor=APPROVER,
+                   on=D("2024-03-21"))
+    assert petition.stage == "accepted" and due(petition)["conclude"] == "2024-05-06"
 
 
 def test_an_extension_above_the_pinned_bound_is_refused_naming_bound_and_article(session, library):
     petition = accepted(session, library)
-    err = refused("extension_above_bound", lambda: run(session, library, petition, extend(16)))
+    err = refused("extension_above_bound", lambda: extend(session, library, petition, 16))
     assert "at most 15 days" in err.message and "第三十四条" in err.message
     ganzhou = accepted(session, library, GANZHOU)  # the national 30 days
-    run(session, library, ganzhou, extend(30))
-    refused("extension_above_bound", lambda: run(session, library, accepted(session, library, GANZHOU), extend(31)))
+    extend(session, library, ganzhou, 30)
+    refused("extension_above_bound", lambda: extend(session, library, accepted(session, library, GANZHOU), 31))
 
 
 def test_an_extension_approved_by_its_requester_is_refused(session, library):
-    petition = accepted(session, library)
-    refused("self_approval", lambda: run(session, library, petition, extend(5, approver="clerk")))
-    refused("self_approval", lambda: run(session, library, petition, extend(5, approver="王五", requester="王五")))
+    # Art. 34: an approver other than the requester; nor may someone without the role approve.
+    petition = run(session, library, accepted(session, library),
+                   ("request_extension", "2024-03-20", {"days": 5, "reason": "情况复杂"}))
+    asker = system_actor("clerk", roles=("clerk", "approver"), jurisdiction_code=YINAN)
+    refused("self_approval", lambda: act(session, library, petition.id, "approve_extension", {}, actor=asker))
+    unit = system_actor("王五", roles=("clerk",), jurisdiction_code=YINAN, unit=petition.route_unit)
+    refused("forbidden", lambda: act(session, library, petition.id, "approve_extension", {}, actor=unit))
 
 
 # Conclusion (Art. 32, 33), review and re-review (Art. 35, 36)
@@ -368,8 +389,9 @@ def test_an_action_out_of_order_is_refused_with_the_actions_allowed_now(session,
     petition = new(session, library)
     err = refused("action_not_allowed", lambda: act(session, library, petition.id, "conclude", {"outcome": "support"},
                                                     actor=CLERK, on=D("2024-03-05")))
-    assert err.kind == "conflict" and "registered" in err.message and "accept, refuse, transfer" in err.message
-    assert err.details == [{"stage": "registered", "allowed": ["accept", "refuse", "transfer", "migrate"]}]
+    assert err.kind == "conflict" and "registered" in err.message and "transfer, assign, separate" in err.message
+    assert err.details == [{"stage": "registered",
+                            "allowed": ["transfer", "assign", "separate", "accept", "refuse", "migrate"]}]
     closed = run(session, library, petition, ("refuse", "2024-03-05", {"reason": "x"}), ("close", "2024-03-06", {}))
     err = refused("action_not_allowed", lambda: run(session, library, closed, ("accept", "2024-03-07", {})))
     assert "none" in err.message
@@ -400,16 +422,17 @@ def test_unknown_payload_fields_are_refused(session, library):
 
 
 def test_timeline_lists_each_event_with_the_deadlines_after_it(session, library):
-    petition = run(session, library, accepted(session, library), extend(10))
+    petition = extend(session, library, accepted(session, library), 10)
     events = timeline(session, petition.id)
-    assert [e["action"] for e in events] == ["register", "accept", "extend"]
+    assert [e["action"] for e in events] == ["register", "accept", "request_extension", "approve_extension"]
     # From receipt (03-04 + 60 = 05-03) and from acceptance (03-05 + 60 = 05-04), both in the Labour Day holiday
     # → 05-06; extended by 10 days: 03-05 + 70 = 05-14.
-    assert [e["deadlines"]["conclude"]["due_on"] for e in events] == ["2024-05-06", "2024-05-06", "2024-05-14"]
+    assert [e["deadlines"]["conclude"]["due_on"] for e in events] == ["2024-05-06", "2024-05-06", "2024-05-06",
+                                                                      "2024-05-14"]
     assert events[1]["deadlines"]["route"]["done_on"] == "2024-03-05"
-    assert events[2]["detail"] | {} == {"days": 10, "approver": "科长", "requester": "clerk", "reason": "情况复杂",
-                                        "bound": 15}
-    assert session.scalar(select(func.count()).select_from(CaseEvent)) == 3
+    assert events[2]["detail"] == {"days": 10, "reason": "情况复杂", "bound": 15}
+    assert events[3]["detail"] == {"days": 10, "approver": "科长", "requester": "clerk"}
+    assert session.scalar(select(func.count()).select_from(CaseEvent)) == 4
 
 
 def test_escalations_follow_the_deadlines_and_fired_ones_are_kept(session, library):
@@ -419,7 +442,7 @@ def test_escalations_follow_the_deadlines_and_fired_ones_are_kept(session, libra
     assert rows["conclude_yellow"].due_on == D("2024-05-06")
     rows["conclude_warning"].fired_at = utcnow()
     session.commit()
-    petition = run(session, library, petition, extend(10))
+    petition = extend(session, library, petition, 10)
     rows = {e.step: e for e in session.scalars(select(CaseEscalation))}
     # The extended deadline moves the yellow card; the warning already fired (05-06 − 3) stays as it was.
     assert rows["conclude_yellow"].due_on == D("2024-05-14") and rows["conclude_warning"].due_on == D("2024-05-03")

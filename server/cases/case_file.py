@@ -101,8 +101,9 @@ def escalation_schedule(effective: EffectiveRuleSet, deadlines: Mapping[str, dt.
 
 
 def sync_file(db: Session, petition: Petition, effective: EffectiveRuleSet, decision: dict, *,
-              done: Iterable[str] = (), on: dt.date | None = None) -> None:
-    """Store a (re)computed decision: its flags, deadline rows (marking `done` steps on `on`), escalation rows.
+              done: Iterable[str] = (), on: dt.date | None = None, reopened: Iterable[str] = ()) -> None:
+    """Store a (re)computed decision: its flags, deadline rows (marking `done` steps on `on`, clearing the mark of
+    `reopened` ones, whose clock starts again), escalation rows.
 
     Flags other than the engine's (duplicate, objection, a sweep's) are kept; escalations already
     fired are history and never touched; the rest follow the new schedule.
@@ -116,7 +117,7 @@ def sync_file(db: Session, petition: Petition, effective: EffectiveRuleSet, deci
     if petition.stage == "registered":
         petition.route_unit = (decision.get("route") or {}).get("unit")
 
-    done = set(done)
+    done, reopened = set(done), set(reopened)
     rows = {row.step: row for row in petition.deadlines}
     for step, found in decision["deadlines"].items():
         row = rows.pop(step, None)
@@ -125,6 +126,8 @@ def sync_file(db: Session, petition: Petition, effective: EffectiveRuleSet, deci
             petition.deadlines.append(row)
         row.due_on = dt.date.fromisoformat(found["date"])
         row.provisional, row.source = found["provisional"], found["source"]
+        if step in reopened:
+            row.done_on = None
         if step in done and row.done_on is None:
             row.done_on = on
     for row in rows.values():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import secrets
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -17,15 +16,14 @@ from sqlalchemy.orm import Session
 from xinfang.config import CHINA, RuleSetLibrary, today_in_china
 from xinfang.rules.calendar import calendar_for
 from xinfang.rules.plan import plan_for
-from xinfang.server.accounts import hash_password, system_actor
+from xinfang.server.accounts import system_actor
 from xinfang.server.store.case_tables import Petition
-from xinfang.server.store.models import User
 
 from . import demo_texts as texts
 from .case_file import pinned_effective
 from .errors import CaseServiceError
 from .forms import form_definition
-from .registration import ensure_jurisdiction, register_case
+from .registration import register_case
 from .sweep import sweep
 from .workflow import act
 
@@ -33,8 +31,9 @@ __all__ = ["ACTOR", "DEFAULT_CASES", "DEFAULT_SEED", "DemoResult", "demo_period"
 
 DEFAULT_CASES = 1000  # ~25 ms of CPU each through the workflow (README, "Demo data")
 DEFAULT_SEED = 20220501  # the day 《信访工作条例》 came into force
-ACTOR = system_actor("演示数据", roles=("clerk",))  # registers and handles every generated case
-APPROVER = "demo_approver"  # approves the demo's extensions (Art. 34: not the requester); cannot sign in
+ACTOR = system_actor("演示数据")  # registers every generated case and plays the office and each unit
+APPROVER = system_actor("演示数据审批人", roles=("approver",))  # approves the extensions (Art. 34: not who asked)
+ASSIGNED = 0.3  # the share the office assigns (交办, with feedback) rather than transfers (转送)
 BATCH = 100  # cases per transaction: memory stays flat, progress is visible
 REFERRED = ("litigation", "arbitration", "party_appeal", "administrative")  # other procedures: refused, told where
 OUTCOMES = {"support": 38, "explain": 42, "not_support": 8, "mediated": 12}
@@ -84,7 +83,6 @@ def generate(session: Session, library: RuleSetLibrary, *, cases: int = DEFAULT_
     today = today or today_in_china()
     rng = random.Random(seed)
     result = DemoResult()
-    _ensure_approver(session, library)
     specs = _specs(rng, library, cases, *demo_period(today))
     for done, spec in enumerate(specs, 1):
         try:
@@ -106,15 +104,6 @@ def generate(session: Session, library: RuleSetLibrary, *, cases: int = DEFAULT_
     session.commit()
     result.seconds = time.perf_counter() - started
     return result
-
-
-def _ensure_approver(session: Session, library: RuleSetLibrary) -> None:
-    """The national approver the demo's extensions name; its password is random and never shown."""
-    if session.scalars(select(User).where(User.username == APPROVER)).first() is None:
-        ensure_jurisdiction(session, library, "000000")
-        session.add(User(username=APPROVER, display_name="演示数据审批人", jurisdiction_code="000000",
-                         password_hash=hash_password(secrets.token_urlsafe(32)), roles=["approver"]))
-        session.flush()
 
 
 @dataclass
@@ -230,13 +219,13 @@ class _Handling:
         return next((d.due_on for d in self.petition.deadlines
                      if d.step == step and not (running and d.done_on)), None)
 
-    def act(self, action: str, on: dt.date, **payload) -> bool:
+    def act(self, action: str, on: dt.date, *, actor=ACTOR, **payload) -> bool:
         """Apply the action if its day has come; False (the case waits) when it is after today."""
         on = max(on, self.last)
         if on > self.today:
             return False
         try:
-            act(self.session, self.library, self.petition.id, action, payload, actor=ACTOR, on=on)
+            act(self.session, self.library, self.petition.id, action, payload, actor=actor, on=on)
         except CaseServiceError as err:  # a workflow refusal means the generator is wrong: reported, the case stops here
             self.session.expire(self.petition)  # back to its last stored state
             self.result.refused_actions.append(f"{self.petition.number} {action} {on}: {err.message}")
@@ -249,6 +238,9 @@ class _Handling:
 
     def run(self) -> None:
         p, rng = self.petition, self.rng
+        if p.channel == "litigation":  # 诉访分离 (Art. 22 ¶2): to the political-legal organs, out of the procedure
+            self.act("separate", p.received_on + self.days(0, 2), reason=texts.REFUSAL_REASONS["litigation"])
+            return
         if p.channel in REFERRED or not p.admissible:
             reason = texts.REFUSAL_REASONS.get(p.channel) or (p.decision or {}).get("reason")
             self.act("refuse", p.received_on + self.days(0, 4), reason=reason)
@@ -256,17 +248,28 @@ class _Handling:
         if rng.random() < 0.02:
             self.act("refuse", p.received_on + self.days(1, 6), reason=texts.REFUSAL_REASONS["petition"])
             return
-        if p.channel == "discipline" or rng.random() < 0.12:
-            unit = "discipline" if p.channel == "discipline" else p.route_unit or "competent"
-            if not self.act("transfer", p.received_on + self.days(0, 1), unit=unit):
-                return
-        if not self.accept():
+        if not self.route() or not self.accept():
             return
+        if "assigned" in p.flags:
+            self.within("feedback", 2, 10, "report", progress="已调查核实，正在依法依规办理。")
         if rng.random() < 0.025:  # stuck: never concluded (overdue, escalated by the sweep)
             return
         self.extend()
         if self.conclude():
             self.review()
+
+    def route(self) -> bool:
+        """The office transfers the case to its unit, or assigns it with feedback; what the office handles itself
+        needs neither (沂南县 routes within a day: 问题流转不过夜)."""
+        p = self.petition
+        effective = pinned_effective(self.library, p.ruleset_version, p.jurisdiction_code, p.received_on)
+        units = effective.get("units") or {}
+        if (units.get(p.route_unit or "") or {}).get("type") == "petition_office":
+            return True
+        unit = p.route_unit if p.route_unit in units else next(u for u, s in units.items()
+                                                                if s.get("type") == "competent")
+        action = "assign" if p.channel != "discipline" and self.rng.random() < ASSIGNED else "transfer"
+        return self.act(action, p.received_on + self.days(0, 1), unit=unit)
 
     def accept(self) -> bool:
         """Mostly within the routing and notice periods (沂南县 routes within a day); a few late."""
@@ -292,8 +295,9 @@ class _Handling:
         if bound is None or due is None or bound.days < 1:
             return
         on = self.last + dt.timedelta(days=max(0, int((due - self.last).days * 0.7)))
-        self.act("extend", on, days=self.rng.randint(max(1, bound.days // 2), bound.days), approver=APPROVER,
-                 requester="承办人", reason="案情复杂，需进一步调查核实")
+        if self.act("request_extension", on, days=self.rng.randint(max(1, bound.days // 2), bound.days),
+                    reason="案情复杂，需进一步调查核实"):
+            self.act("approve_extension", on + self.days(0, 2), actor=APPROVER)
 
     def conclude(self) -> bool:
         p, rng, due = self.petition, self.rng, self.due("conclude")
@@ -302,6 +306,9 @@ class _Handling:
             on = self.last
         elif late:
             on = due + self.days(1, 25)
+            if rng.random() < 0.5:  # the office supervises the late unit, which answers in writing (Art. 40)
+                if self.act("supervise", due + self.days(1, 3), reason="超期未办结，督促依法办理"):
+                    self.act("answer_supervision", self.last + self.days(1, 5), answer="已加快办理，近期答复信访人。")
         else:
             on = self.last + dt.timedelta(days=round((due - self.last).days * rng.uniform(0.25, 0.95)))
         outcome = _weighted(rng, OUTCOMES if p.kind != "accusation" else {"support": 40, "explain": 60})

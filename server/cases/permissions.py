@@ -6,21 +6,18 @@ the case service calls them itself: none of them can be bypassed by calling the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from xinfang.config import JurisdictionTree, procedure
 from xinfang.server.accounts import Actor, has_role, in_scope
 from xinfang.server.store.case_tables import Petition
-from xinfang.server.store.models import User
 
-from .errors import Forbidden, Invalid
+from .errors import Forbidden
 from .visibility import is_accused_unit
 
-__all__ = ["REGISTER_ROLES", "approvers_for", "check_approver", "may_act", "require_action", "require_roles",
-           "require_scope"]
+__all__ = ["REGISTER_ROLES", "check_approver", "is_office", "is_route_unit", "may_act",
+           "require_action", "require_roles", "require_scope"]
 
 REGISTER_ROLES = ("clerk",)  # who registers petitions (Art. 21); admin may do everything
 
@@ -39,40 +36,67 @@ def require_scope(actor: Actor | None, code: str, tree: JurisdictionTree) -> Non
                         [{"jurisdiction": code, "scope": actor.jurisdiction_code if actor else None}])
 
 
-def may_act(actor: Actor | None, petition: Petition, action: str) -> bool:
-    """The action's roles (config.procedure), and not a member of the unit the case accuses (Art. 46(5))."""
-    return has_role(actor, *procedure.action(action).roles) and not is_accused_unit(actor, petition)
+def is_office(actor: Actor | None, units: Mapping[str, Any]) -> bool:
+    """The receiving petition office (信访工作机构): a clerk of no unit, or of a unit of type petition_office."""
+    if actor is None:
+        return False
+    return actor.unit is None or (units.get(actor.unit) or {}).get("type") == "petition_office"
 
 
-def require_action(actor: Actor | None, petition: Petition, action: str, tree: JurisdictionTree) -> None:
-    """Scope, then the action's roles, then the accused-unit rule; refuses with the first that fails."""
+def is_route_unit(actor: Actor | None, petition: Petition, units: Mapping[str, Any]) -> bool:
+    """The unit the case is routed to; when that is the petition office itself, the office."""
+    if actor is None:
+        return False
+    if (units.get(petition.route_unit or "") or {}).get("type") == "petition_office":
+        return is_office(actor, units)
+    return actor.unit is not None and actor.unit == petition.route_unit
+
+
+def _above(actor: Actor, petition: Petition, tree: JurisdictionTree) -> bool:
+    return actor.jurisdiction_code in {j.code for j in tree.ancestors(petition.jurisdiction_code)[:-1]}
+
+
+def _whose(actor: Actor | None, petition: Petition, action: str, tree: JurisdictionTree,
+           units: Mapping[str, Any]) -> bool:
+    """Whether the actor is the one the action belongs to (config.procedure.ACTS_AS); admin always is."""
+    if actor is not None and "admin" in actor.roles:
+        return True
+    acts_as = procedure.action(action).acts_as
+    if acts_as == "office":
+        return is_office(actor, units)
+    if acts_as == "unit":
+        return is_route_unit(actor, petition, units)
+    if acts_as == "holder":
+        return is_office(actor, units) if petition.stage == "registered" else is_route_unit(actor, petition, units)
+    if acts_as == "above":
+        return actor is not None and _above(actor, petition, tree)
+    return True  # approver (checked with the request), anyone
+
+
+def may_act(actor: Actor | None, petition: Petition, action: str, tree: JurisdictionTree,
+            units: Mapping[str, Any]) -> bool:
+    """The action's roles and its owner (config.procedure), and never a member of the unit the case accuses."""
+    return (has_role(actor, *procedure.action(action).roles) and _whose(actor, petition, action, tree, units)
+            and not is_accused_unit(actor, petition))
+
+
+def require_action(actor: Actor | None, petition: Petition, action: str, tree: JurisdictionTree,
+                   units: Mapping[str, Any]) -> None:
+    """Scope, the action's roles, the accused-unit rule, then whose action it is; refuses with the first that fails."""
     require_scope(actor, petition.jurisdiction_code, tree)
     require_roles(actor, procedure.action(action).roles, action)
     if is_accused_unit(actor, petition):
         raise Forbidden("conflict_of_interest", "the case accuses your unit: you may not act on it "
                                                 "(《信访工作条例》第四十六条第五项)")
+    if not _whose(actor, petition, action, tree, units):
+        acts_as = procedure.action(action).acts_as
+        raise Forbidden("not_yours", f"{action} is for {procedure.ACTS_AS[acts_as]}",
+                        [{"action": action, "acts_as": acts_as, "unit": petition.route_unit}])
 
 
-def approvers_for(db: Session, tree: JurisdictionTree, code: str) -> list[User]:
-    """The active approvers with authority over jurisdiction `code`: its own and those of the levels above."""
-    above = [j.code for j in tree.ancestors(code)]
-    users = db.scalars(select(User).where(User.active.is_(True), User.jurisdiction_code.in_(above))
-                       .order_by(User.username))
-    return [u for u in users if has_role(u, "approver") and "admin" not in u.roles]
-
-
-def check_approver(db: Session, tree: JurisdictionTree, username: str, requester: str, petition: Petition) -> User:
-    """Art. 34: an extension is approved by someone entitled to approve it, in scope, other than the requester."""
-    if username.casefold() == requester.casefold():
-        raise Invalid("self_approval", f"{requester} cannot approve their own extension: an extension needs an "
-                                       f"approver other than the requester (《信访工作条例》第三十四条)",
-                      [{"approver": username, "requester": requester}])
-    approver = db.scalars(select(User).where(User.username == username)).first()
-    if approver is None or not approver.active or not has_role(approver, "approver"):
-        raise Invalid("invalid_approver", f"approver {username!r} is no active user with the role approver",
-                      [{"approver": username, "reason": "not_an_approver"}])
-    if approver.jurisdiction_code not in {j.code for j in tree.ancestors(petition.jurisdiction_code)}:
-        raise Invalid("invalid_approver", f"approver {username!r} has no authority over jurisdiction "
-                                          f"{petition.jurisdiction_code}",
-                      [{"approver": username, "reason": "out_of_scope"}])
-    return approver
+def check_approver(approver: Actor, requester: str) -> None:
+    """Art. 34: an extension is approved by someone other than who asked for it (roles and scope: require_action)."""
+    if approver.username.casefold() == requester.casefold():
+        raise Forbidden("self_approval", f"{requester} cannot approve their own extension: an extension needs an "
+                                         f"approver other than the requester (《信访工作条例》第三十四条)",
+                        [{"approver": approver.username, "requester": requester}])

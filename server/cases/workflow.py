@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from xinfang.config import EffectiveRuleSet, RuleSetLibrary, procedure, today_in_china
-from xinfang.rules.case_input import CaseError, parse_case
 from xinfang.rules.calendar import parse_day
+from xinfang.rules.case_input import CaseError, parse_case
 from xinfang.rules.decide import decide
 from xinfang.rules.plan import plan_for
 from xinfang.server.accounts import Actor
@@ -38,7 +38,7 @@ MAX_ID = 2**31 - 1
 
 def allowed_actions(petition: Petition) -> list[str]:
     """The actions the case's stage allows now, in the regulation's order (a mediated case has no review)."""
-    return procedure.actions_allowed(petition.stage, petition.outcome)
+    return procedure.actions_allowed(petition.stage, petition.outcome, petition.flags)
 
 
 def get_petition(db: Session, petition_id: int) -> Petition:
@@ -83,10 +83,12 @@ def act(db: Session, library: RuleSetLibrary, petition_id: int, action: str, pay
         raise CaseNotFound("unknown_action", f"no action {action!r}; the actions are {', '.join(ACTIONS)}",
                            [{"action": action, "actions": list(ACTIONS)}])
     petition = get_petition(db, petition_id)
-    require_action(actor, petition, action, library.tree)
+    require_scope(actor, petition.jurisdiction_code, library.tree)  # before anything of the case is read
+    effective = pinned_effective(library, petition.ruleset_version, petition.jurisdiction_code, petition.received_on)
+    require_action(actor, petition, action, library.tree, effective.get("units") or {})
     if expected_revision is not None and expected_revision != petition.revision:
         raise _stale(petition, expected_revision)
-    allowed = allowed_actions(petition)
+    allowed = allowed_actions(petition)  # asked after who: a stranger learns nothing of the stage
     if action not in allowed:
         raise NotAllowedNow("action_not_allowed",
                             f"{action} is not allowed while the case is {petition.stage}; allowed now: "
@@ -94,11 +96,14 @@ def act(db: Session, library: RuleSetLibrary, petition_id: int, action: str, pay
                             [{"stage": petition.stage, "allowed": allowed}])
     payload = _check_payload(action, payload)
     on = _check_on(petition, on)
-    step = _Act(db, library, petition, payload, on, actor,
-                pinned_effective(library, petition.ruleset_version, petition.jurisdiction_code, petition.received_on),
-                copy.deepcopy(petition.case_json), {k: payload[k] for k in ("note",) if k in payload})
+    step = _Act(db, library, petition, payload, on, actor, effective, copy.deepcopy(petition.case_json),
+                {k: payload[k] for k in ("note",) if k in payload})
     HANDLERS[action](step)
-    step.done |= set(procedure.action(action).completes)
+    spec = procedure.action(action)
+    step.done |= set(spec.completes)
+    if spec.adds_flag or spec.drops_flag:
+        petition.flags = sorted((set(petition.flags) | {spec.adds_flag} if spec.adds_flag else set(petition.flags))
+                                - {spec.drops_flag})
     try:
         case = parse_case(engine_input(step.case))
         decision = decide(step.effective, case)
@@ -109,7 +114,7 @@ def act(db: Session, library: RuleSetLibrary, petition_id: int, action: str, pay
     petition.case_json = step.case
     petition.updated_at = utcnow()
     try:
-        sync_file(db, petition, step.effective, decision, done=step.done, on=on)
+        sync_file(db, petition, step.effective, decision, done=step.done, on=on, reopened=spec.reopens)
         petition.events.append(CaseEvent(action=action, on=on, actor=actor.username, stage_before=before,
                                          stage_after=petition.stage,
                                          detail={**step.detail, "deadlines": deadline_snapshot(petition)}))
@@ -237,6 +242,10 @@ def _within(step: _Act, name: str, what: str) -> None:
 # The handlers, one per action
 
 def _accept(step: _Act) -> None:
+    if step.petition.channel == "litigation":
+        raise NotAllowedNow("litigation_separated", "a matter for the courts is separated from petitions (诉访分离), "
+                                                    "not accepted: 《信访工作条例》第二十二条第二款、第二十八条第二款",
+                            [{"channel": "litigation"}])
     step.case["accepted_on"] = step.on.isoformat()
     step.detail["notice"] = "受理告知书"
 
@@ -248,30 +257,74 @@ def _refuse(step: _Act) -> None:
     step.detail.update(reason=reason, notice="不予受理告知书")
 
 
-def _transfer(step: _Act) -> None:
+def _routed_unit(step: _Act) -> tuple[str, str]:
+    """The unit a case is transferred or assigned to: one of the rule set's units, never the office itself, and
+    for an accusation never the accused (Art. 30, 46(5))."""
     unit = str(step.payload["unit"]).strip()
     units = step.effective.get("units") or {}
-    name = step.payload.get("unit_name") or (units.get(unit) or {}).get("name") or unit
+    spec = units.get(unit)
+    if spec is None or spec.get("type") == "petition_office":
+        raise _invalid(Problem("unit", "not_a_unit", f"{unit!r} is no unit this case can be routed to",
+                               {"units": [u for u, s in units.items() if s.get("type") != "petition_office"]}))
+    name = step.payload.get("unit_name") or spec.get("name") or unit
     if step.petition.confidential and names_accused(step.petition.accused_unit, unit, name):
         raise Invalid("accused_unit", f"an accusation is never transferred to the accused unit "
                                       f"{step.petition.accused_unit} (《信访工作条例》第三十条、第四十六条第五项)",
                       [{"unit": unit}])
     step.petition.route_unit = unit[:64]
+    return unit, name
+
+
+def _transfer(step: _Act) -> None:
+    unit, name = _routed_unit(step)
     step.detail.update(unit=unit, unit_name=name, notice="转送告知")
+
+
+def _assign(step: _Act) -> None:
+    """交办: the unit must report how it handles the case by the feedback deadline (time_limits.feedback)."""
+    unit, name = _routed_unit(step)
+    step.case["assigned_on"] = step.on.isoformat()
+    step.detail.update(unit=unit, unit_name=name, notice="交办单")
+
+
+def _separate(step: _Act) -> None:
+    """诉访分离 (Art. 22 ¶2, 28 ¶2): to the political-legal organs; the petition procedure ends, its clocks stop."""
+    routing = step.effective.get("routing.litigation") or {}
+    unit = str(step.payload.get("unit") or routing.get("unit") or "political_legal")
+    name = ((step.effective.get("units") or {}).get(unit) or {}).get("name", unit)
+    step.petition.route_unit = unit[:64]
+    step.detail.update(unit=unit, unit_name=name, notice="诉访分离告知",
+                       **({"reason": step.payload["reason"]} if step.payload.get("reason") else {}))
 
 
 def _object(step: _Act) -> None:
     _within(step, "objection", "an objection to the transfer")
-    step.detail.update(reason=step.payload["reason"], unit=step.payload.get("unit") or step.petition.route_unit)
+    step.detail.update(reason=step.payload["reason"], unit=step.petition.route_unit)
     step.petition.flags = sorted(set(step.petition.flags) | {"objection"})
 
 
-def _extend(step: _Act) -> None:
-    days, approver = step.payload["days"], str(step.payload["approver"]).strip()
-    requester = str(step.payload.get("requester") or step.actor.username).strip()
+def _report(step: _Act) -> None:
+    step.case["feedback_on"] = step.on.isoformat()
+    step.detail["progress"] = step.payload["progress"]
+
+
+def _supervise(step: _Act) -> None:
+    """督办 (Art. 40) with its letter: the unit answers in writing, by the rule set's limit if it sets one."""
+    step.case["supervised_on"] = step.on.isoformat()
+    step.case.pop("supervision_answered_on", None)  # a new supervision is owed a new answer
+    step.detail.update(reason=step.payload["reason"], notice="督办函", unit=step.petition.route_unit)
+
+
+def _answer_supervision(step: _Act) -> None:
+    step.case["supervision_answered_on"] = step.on.isoformat()
+    step.detail["answer"] = step.payload["answer"]
+
+
+def _request_extension(step: _Act) -> None:
+    """Art. 34: the unit asks, with its reasons, for at most the configured extension; an approver decides."""
+    days = step.payload["days"]
     if not isinstance(days, int) or isinstance(days, bool) or days < 1:
         raise _invalid(Problem("days", "not_whole_number", f"{days!r} is not a whole number of days (1 or more)"))
-    check_approver(step.db, step.library.tree, approver, requester, step.petition)
     bound = _limits(step).extension
     if bound is None:
         raise Invalid("extension_above_bound",
@@ -282,9 +335,25 @@ def _extend(step: _Act) -> None:
                       f"an extension of {days} days is refused: at most {bound.days} days are allowed "
                       f"({bound.source}; rule set {step.petition.ruleset_version})",
                       [{"days": days, "bound": bound.days, "source": bound.source, "basis": bound.basis}])
+    step.detail.update(days=days, reason=step.payload["reason"], bound=bound.days)
+
+
+def _extension_request(step: _Act) -> CaseEvent:
+    return next(e for e in reversed(step.petition.events) if e.action == "request_extension")
+
+
+def _approve_extension(step: _Act) -> None:
+    request = _extension_request(step)
+    check_approver(step.actor, request.actor)
+    days = int(request.detail["days"])
     step.case["extension_days"] = days
-    step.detail.update(days=days, approver=approver, requester=requester, reason=step.payload["reason"],
-                       bound=bound.days)
+    step.detail.update(days=days, requester=request.actor, approver=step.actor.username)
+
+
+def _deny_extension(step: _Act) -> None:
+    request = _extension_request(step)
+    check_approver(step.actor, request.actor)
+    step.detail.update(days=request.detail.get("days"), requester=request.actor, reason=step.payload["reason"])
 
 
 def _satisfaction(step: _Act) -> None:
@@ -369,7 +438,10 @@ def _migrate(step: _Act) -> None:
 
 
 HANDLERS: dict[str, Callable[[_Act], None]] = {
-    "accept": _accept, "refuse": _refuse, "transfer": _transfer, "object": _object, "extend": _extend,
+    "transfer": _transfer, "assign": _assign, "separate": _separate, "object": _object, "accept": _accept,
+    "refuse": _refuse, "report": _report, "supervise": _supervise, "answer_supervision": _answer_supervision,
+    "request_extension": _request_extension, "approve_extension": _approve_extension,
+    "deny_extension": _deny_extension,
     "conclude": _conclude, "request_review": _request_review, "review_opinion": _review_opinion,
     "request_rereview": _request_rereview, "hearing_start": _hearing_start, "hearing_end": _hearing_end,
     "rereview_opinion": _rereview_opinion, "close": _close, "migrate": _migrate,

@@ -10,6 +10,8 @@ from typing import Any
 import yaml
 from flask import Blueprint, Flask, current_app, jsonify
 
+from xinfang.config import procedure
+
 __all__ = ["API_PREFIX", "OpenApiConflict", "assemble", "bp", "document", "fragment_texts"]
 
 API_PREFIX = "/api/v1"
@@ -126,6 +128,28 @@ def assemble(fragments: Iterable[tuple[str, str]], *, session_cookie: str = "ses
     return doc
 
 
+def with_procedure(doc: dict[str, Any]) -> dict[str, Any]:
+    """The case stages, actions and their fields, written into the document from config/procedure.py."""
+    schemas = doc["components"]["schemas"]
+    if "CaseStage" in schemas:
+        schemas["CaseStage"]["enum"] = list(procedure.STAGE_NAMES)
+    if "CaseAction" in schemas:
+        schemas["CaseAction"]["enum"] = [a.name for a in procedure.ACTIONS]
+    if "ActionPayload" in schemas:
+        fields = "; ".join(f"{a.name} " + ", ".join([*(f"`{f}` (required)" for f in a.required),
+                                                     *(f"`{f}`" for f in a.optional)])
+                           for a in procedure.ACTIONS if a.required or a.optional)
+        schemas["ActionPayload"]["description"] = (
+            "`on` is the action's legal date (default today; not before the file's last event, not in the "
+            f"future); every action takes a `note`. The fields of each action (others are refused): {fields}.")
+    stages = "|".join(procedure.STAGE_NAMES)
+    for operation in (doc["paths"].get(API_PREFIX + "/cases") or {}).values():
+        for parameter in operation.get("parameters", ()) if isinstance(operation, dict) else ():
+            if parameter.get("name") == "stage":
+                parameter["schema"]["pattern"] = f"^({stages})(,({stages}))*$"
+    return doc
+
+
 def _claim(owners: dict, key: tuple[str, ...], name: str, existing: Any, value: Any) -> None:
     # Path-level `parameters` may repeat identically; an operation belongs to one fragment only.
     if existing is not None and (key[-1] not in ("parameters", "summary", "description") or existing != value):
@@ -136,8 +160,8 @@ def _claim(owners: dict, key: tuple[str, ...], name: str, existing: Any, value: 
 def document(app: Flask) -> dict[str, Any]:
     """The app's document, assembled once per app (the fragments are package data: they change with a release)."""
     if _CACHE not in app.extensions:
-        app.extensions[_CACHE] = assemble(fragment_texts(),
-                                          session_cookie=app.config.get("SESSION_COOKIE_NAME") or "session")
+        app.extensions[_CACHE] = with_procedure(assemble(
+            fragment_texts(), session_cookie=app.config.get("SESSION_COOKIE_NAME") or "session"))
     return app.extensions[_CACHE]
 
 

@@ -142,6 +142,10 @@ def sign_in():
     from xinfang.server.accounts import DEMO_PASSWORD
 
     def go(page, username: str = "yinan_officer", next_path: str | None = None):
+        signed_out = page.locator('form[action="/sign-out"] button')
+        if "/sign-in" not in page.url and page.url.startswith("http") and signed_out.count():
+            signed_out.first.click()  # someone else was signed in: sign out first, as a person would
+            page.wait_for_load_state()
         if next_path is not None or "/sign-in" not in page.url:  # else stay: the form carries `next`
             page.goto("/sign-in" + (f"?next={quote(next_path)}" if next_path else ""))
         page.get_by_label("用户名").fill(username)

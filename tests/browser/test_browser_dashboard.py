@@ -9,7 +9,7 @@ import pytest
 
 from xinfang.server.accounts import system_actor
 
-CLERK = system_actor("clerk", roles=("clerk",))  # registers and handles cases anywhere
+CLERK = system_actor("clerk")  # an admin: registers and handles cases anywhere, in any role
 
 pytestmark = pytest.mark.browser
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')").expect

@@ -1,0 +1,167 @@
+"""The petition office's working order (Art. 22-25, 31-36): 登记 → 转送/交办 → 受理 → 办理 → 答复 → 复查 → 复核.
+
+Who takes each step is checked by the case service itself (server/cases/permissions.py, from the
+procedure table's `acts_as`): the office routes, the unit the case is routed to accepts, handles and
+answers, an approver other than the requester grants an extension, the level above reviews.
+Every test runs on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from xinfang.config import bundled_library, procedure
+from xinfang.server.accounts import system_actor
+from xinfang.server.cases.errors import CaseServiceError
+from xinfang.server.cases.sweep import due_escalations_condition
+from xinfang.server.cases.workflow import act, allowed_actions, register
+from xinfang.server.store import db
+from xinfang.server.store.case_tables import CaseEscalation, Petition
+
+D = dt.date.fromisoformat
+YINAN = "371321"
+OFFICE = system_actor("yinan_clerk", roles=("clerk",), jurisdiction_code=YINAN, unit="petition_office")
+LAND_BUREAU = system_actor("ziran_clerk", roles=("clerk",), jurisdiction_code=YINAN, unit="natural_resources")
+HOUSING = system_actor("zhujian_clerk", roles=("clerk",), jurisdiction_code=YINAN, unit="housing")
+CITY = system_actor("linyi_clerk", roles=("clerk",), jurisdiction_code="371300")
+PERSON = {"name": "张三", "id_number": "370101199001011234", "phone": "13812345678", "address": "沂南县界湖街道"}
+
+
+@pytest.fixture
+def session(database_url):
+    db.upgrade(database_url)
+    engine = db.make_engine(database_url)
+    with Session(engine) as session:
+        yield session
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def library():
+    return bundled_library()
+
+
+def land_case(session, library, text="村里征地拆迁补偿款至今未发放") -> Petition:
+    """A Yinan letter about land compensation (1201: 沂南县自然资源和规划局), received Monday 2024-03-04."""
+    petition = register(session, library, {"received_on": "2024-03-04", "intake": "letter", "text": text,
+                                           "petitioner": dict(PERSON)}, actor=OFFICE)
+    session.commit()
+    return petition
+
+
+def step(session, library, petition, action, actor, on, **payload) -> Petition:
+    petition = act(session, library, petition.id, action, payload, actor=actor, on=D(on))
+    session.commit()
+    return petition
+
+
+def refused(code: str, call) -> CaseServiceError:
+    with pytest.raises(CaseServiceError) as info:
+        call()
+    assert info.value.code == code, info.value.message
+    return info.value
+
+
+def running(petition: Petition) -> set[str]:
+    return {d.step for d in petition.deadlines if d.done_on is None}
+
+
+def test_the_office_routes_and_only_the_unit_routed_to_accepts(session, library):
+    # Art. 22: the office registers and routes within its limit; Art. 23: the competent unit accepts.
+    petition = land_case(session, library)
+    assert petition.route_unit == "natural_resources"
+    refused("not_yours", lambda: act(session, library, petition.id, "accept", {}, actor=OFFICE, on=D("2024-03-05")))
+    refused("not_yours", lambda: act(session, library, petition.id, "transfer", {"unit": "natural_resources"},
+                                     actor=LAND_BUREAU, on=D("2024-03-05")))
+    petition = step(session, library, petition, "transfer", OFFICE, "2024-03-05", unit="natural_resources")
+    assert petition.stage == "transferred" and {"route", "notify"}.isdisjoint(running(petition))
+    refused("not_yours", lambda: act(session, library, petition.id, "accept", {}, actor=HOUSING, on=D("2024-03-06")))
+    petition = step(session, library, petition, "accept", LAND_BUREAU, "2024-03-06")
+    assert petition.stage == "accepted" and petition.events[-1].actor == "ziran_clerk"
+
+
+def test_the_office_routes_only_to_a_unit_not_to_itself(session, library):
+    # Art. 22: 转送、交办 to the competent body; the office is no destination of its own routing.
+    petition = land_case(session, library)
+    err = refused("invalid_payload", lambda: act(session, library, petition.id, "transfer",
+                                                 {"unit": "petition_office"}, actor=OFFICE, on=D("2024-03-05")))
+    assert err.problems[0].code == "not_a_unit"
+    refused("invalid_payload", lambda: act(session, library, petition.id, "assign", {"unit": "no_such_bureau"},
+                                           actor=OFFICE, on=D("2024-03-05")))
+
+
+FEEDBACK = """\
+    time_limits:
+      feedback: {days: 10, unit: calendar, basis: 测试规则：交办后10日内反馈办理情况}
+"""
+
+
+def test_an_assigned_case_owes_its_feedback_by_the_rule_sets_limit(local_ruleset, session):
+    # Art. 22 (交办): the unit reports how it handles the case; the limit is the rule set's (time_limits.feedback).
+    library, issues = local_ruleset(FEEDBACK)
+    assert issues == []
+    office = system_actor("dongcheng_clerk", roles=("clerk",), jurisdiction_code="110101")
+    unit = system_actor("unit_clerk", roles=("clerk",), jurisdiction_code="110101", unit="competent")
+    petition = register(session, library, {"received_on": "2024-03-04", "intake": "letter", "text": "小区供暖不热",
+                                           "petitioner": {"name": "张三", "address": "东城区"}}, actor=office)
+    petition = step(session, library, petition, "assign", office, "2024-03-05", unit="competent")
+    assert petition.stage == "assigned" and "assigned" in petition.flags
+    assert {d.step: d.due_on for d in petition.deadlines}["feedback"] == D("2024-03-15")
+    petition = step(session, library, petition, "accept", unit, "2024-03-06")
+    assert "report" in allowed_actions(petition)
+    petition = step(session, library, petition, "report", unit, "2024-03-12", progress="已约谈物业，正在维修")
+    assert "feedback" not in running(petition)
+
+
+def test_a_matter_for_the_courts_is_separated_and_leaves_the_procedure(session, library):
+    # Art. 22 ¶2, 28 ¶2 (诉访分离): to the political-legal organs; no handling period, no escalation.
+    petition = land_case(session, library, text="不服法院判决，要求重审")
+    assert petition.channel == "litigation" and "conclude" not in {d.step for d in petition.deadlines}
+    refused("not_yours", lambda: act(session, library, petition.id, "accept", {}, actor=OFFICE, on=D("2024-03-05")))
+    admin = system_actor("admin")
+    refused("litigation_separated", lambda: act(session, library, petition.id, "accept", {}, actor=admin,
+                                                on=D("2024-03-05")))
+    petition = step(session, library, petition, "separate", OFFICE, "2024-03-05")
+    assert petition.stage == "separated" and not procedure.stage("separated").open
+    assert running(petition) == set() and allowed_actions(petition) == []
+    assert session.scalars(select(CaseEscalation).where(due_escalations_condition(D("2024-12-31")))).all() == []
+
+
+def test_a_supervision_owes_a_written_answer_and_a_new_one_reopens_it(session, library):
+    # Art. 40 (督办) with SD Art. 59: the unit answers within 30 days; a second supervision is owed a second answer.
+    petition = land_case(session, library)
+    petition = step(session, library, petition, "transfer", OFFICE, "2024-03-05", unit="natural_resources")
+    petition = step(session, library, petition, "accept", LAND_BUREAU, "2024-03-06")
+    assert "answer_supervision" not in allowed_actions(petition)
+    petition = step(session, library, petition, "supervise", OFFICE, "2024-04-01", reason="进展缓慢")
+    assert petition.events[-1].detail["notice"] == "督办函"
+    assert {d.step: d.due_on for d in petition.deadlines}["supervision_feedback"] == D("2024-05-06")
+    petition = step(session, library, petition, "answer_supervision", LAND_BUREAU, "2024-04-10", answer="已加快办理")
+    assert "supervision_feedback" not in running(petition) and "supervised" not in petition.flags
+    petition = step(session, library, petition, "supervise", OFFICE, "2024-04-20", reason="仍未办结")
+    assert "supervision_feedback" in running(petition)
+
+
+def test_the_review_opinion_comes_from_the_level_above(session, library):
+    # Art. 35: the review is by the body one level above the one that handled the case.
+    petition = land_case(session, library)
+    petition = step(session, library, petition, "transfer", OFFICE, "2024-03-05", unit="natural_resources")
+    petition = step(session, library, petition, "accept", LAND_BUREAU, "2024-03-06")
+    petition = step(session, library, petition, "conclude", LAND_BUREAU, "2024-04-01", outcome="not_support")
+    petition = step(session, library, petition, "request_review", OFFICE, "2024-04-10")
+    refused("not_yours", lambda: act(session, library, petition.id, "review_opinion", {"outcome": "support"},
+                                     actor=OFFICE, on=D("2024-04-20")))
+    petition = step(session, library, petition, "review_opinion", CITY, "2024-04-20", outcome="explain")
+    assert petition.stage == "reviewed" and petition.events[-1].actor == "linyi_clerk"
+
+
+def test_no_one_acts_on_a_case_beside_their_own_jurisdiction(session, library):
+    # Scope: a clerk acts on their jurisdiction and those below it, never beside it.
+    petition = land_case(session, library)
+    ganzhou = system_actor("ganzhou_clerk", roles=("clerk",), jurisdiction_code="360700")
+    refused("out_of_scope", lambda: act(session, library, petition.id, "transfer", {"unit": "housing"},
+                                        actor=ganzhou, on=D("2024-03-05")))
