@@ -123,7 +123,7 @@ def case_rows(petitions: Iterable[Petition], user: User, names: Names) -> list[d
             stage_name=STAGE_LABELS.get(p.stage, p.stage), intake_name=labels.label(labels.INTAKES, p.intake),
             countdown=countdown(nxt["due_on"], names.today) if nxt else None,
             next_step=labels.label(labels.STEPS, nxt["step"]) if nxt else "",
-            flag_items=[{"flag": fl, "label": flag_label(fl), "tone": flag_tone(fl)} for fl in p.flags
+            flag_items=[{"flag": fl, "label": flag_label(fl), "tone": flag_tone(fl)} for fl in row["flags"]
                         if not fl.startswith(("escalation:", "tier:"))])
         rows.append(row)
     return rows

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from xinfang.config import EffectiveRuleSet, RuleSetLibrary
 from xinfang.server.cases.case_file import pinned_effective
 from xinfang.server.cases.errors import CaseServiceError
-from xinfang.server.cases.visibility import may_see_material, visible_case
+from xinfang.server.cases.visibility import may_see_material, visible_case, visible_original
 from xinfang.server.cases.workflow import timeline
 from xinfang.server.store.case_tables import CaseEscalation, Petition
 from xinfang.server.store.models import User
@@ -26,7 +26,6 @@ EVENT_FIELDS = {
     "satisfaction": "满意度", "days": "延长天数", "approver": "审批人", "requester": "申请人", "bound": "延期上限（日）",
     "body": "请求内容", "from": "原版本", "to": "新版本", "note": "备注", "step": "升级步骤", "flag": "标识",
 }
-MATERIAL_DETAIL = ("reason", "opinion", "body", "note")  # words of the petition: withheld with its material
 
 
 def pinned(library: RuleSetLibrary, petition: Petition) -> EffectiveRuleSet | None:
@@ -63,12 +62,12 @@ def _trace(view: dict, effective: EffectiveRuleSet | None) -> list[dict[str, Any
     return rows
 
 
-def _events(db: Session, petition: Petition, material: bool, effective) -> list[dict[str, Any]]:
+def _events(db: Session, petition: Petition, user: User, effective) -> list[dict[str, Any]]:
     out = []
-    for event in timeline(db, petition.id):
+    for event in timeline(db, petition.id, user):  # each detail as the user may see it
         items = []
         for key, value in event["detail"].items():
-            if key not in EVENT_FIELDS or (key in MATERIAL_DETAIL and not material) or value in (None, ""):
+            if key not in EVENT_FIELDS or value in (None, ""):
                 continue
             if key == "outcome":
                 value = OUTCOMES.get(value, value)
@@ -100,7 +99,7 @@ def context(db: Session, library: RuleSetLibrary, petition: Petition, user: User
     actions = [{"action": a, "label": case_actions.action_label(a), "help": case_actions.ACTION_HELP.get(a, ""),
                 "fields": case_actions.fields_of(a, effective) if effective else []}
                for a in case_actions.available(user, petition, library.tree, effective)]
-    original = db.get(Petition, view["duplicate_of"]) if view["duplicate_of"] else None  # shown with the material
+    original = visible_original(petition, user)
     return {
         "petition": petition, "view": view, "material": material, "effective": effective, "today": today,
         "category_name": _get(effective, f"classification.categories.{petition.category}").get("name", ""),
@@ -110,9 +109,9 @@ def context(db: Session, library: RuleSetLibrary, petition: Petition, user: User
         "form_items": form_items, "trace": _trace(view, effective), "deadlines": deadlines,
         "escalations": [{"row": e, "name": _get(effective, f"escalation.steps.{e.step}").get("name", e.step)}
                         for e in escalations],
-        "events": _events(db, petition, material, effective), "actions": actions,
+        "events": _events(db, petition, user, effective), "actions": actions,
         "notices": notices.available(petition) if material else [],
-        "flags": [{"label": flag_label(f), "tone": flag_tone(f)} for f in petition.flags
+        "flags": [{"label": flag_label(f), "tone": flag_tone(f)} for f in view["flags"]
                   if not f.startswith(("escalation:", "tier:"))],
         "original": original,
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import textwrap
 import uuid
 from pathlib import Path
@@ -22,6 +23,43 @@ def cheap_passwords():
     accounts.PASSWORD_METHOD = "pbkdf2:sha256:1000"
     yield
     accounts.PASSWORD_METHOD = "scrypt"
+
+
+class SignedIn:
+    """A test client signed in through the sign-in form (a demo account's password), with its CSRF token."""
+
+    def __init__(self, app, username: str, password: str) -> None:
+        self.client = app.test_client()
+        token = _csrf_token(self.client.get("/sign-in").get_data(as_text=True))
+        response = self.client.post("/sign-in", data={"username": username, "password": password, "csrf_token": token})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        self.token = _csrf_token(self.client.get("/jurisdictions").get_data(as_text=True))  # rotated at sign-in
+
+    def text(self, path: str) -> str:
+        """A page (or a download) that must answer 200, as text."""
+        response = self.client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        return response.get_data(as_text=True)
+
+    def json(self, path: str):
+        """An API answer under /api/v1 that must be 200."""
+        response = self.client.get("/api/v1" + path)
+        assert response.status_code == 200, (path, response.status_code)
+        return response.json
+
+    def post(self, path: str, data: dict, **kwargs):
+        return self.client.post(path, data={"csrf_token": self.token, **data}, **kwargs)
+
+
+def _csrf_token(html: str) -> str:
+    return re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)
+
+
+@pytest.fixture(scope="session")
+def sign_in():
+    """`sign_in(app, "yinan_clerk")`: a SignedIn client of a demo account (password xinfang-demo)."""
+    from xinfang.server.accounts import DEMO_PASSWORD
+    return lambda app, username: SignedIn(app, username, DEMO_PASSWORD)
 
 
 @pytest.fixture(scope="session")

@@ -11,16 +11,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, String, cast, exists, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, Select, String, and_, cast, exists, false, func, literal, or_, select
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from xinfang.config import EffectiveRuleSet, RuleSetLibrary, jurisdiction_prefix
 from xinfang.config.procedure import DUTY_STEPS
-from xinfang.server.accounts import Actor, in_scope
+from xinfang.server.accounts import Actor, has_role, in_scope
 from xinfang.server.store.case_tables import CaseDeadline, Petition
 
 from .permissions import require_scope
-from .visibility import may_see_material
+from .visibility import LINK_FLAGS, may_see_material
 
 __all__ = ["CaseFilters", "IDENTITY_FIELDS", "Page", "case_query", "count", "defined_below", "earlier_petitions",
            "fetch", "list_cases", "same_matter"]
@@ -86,15 +86,40 @@ def count(db: Session, query: Select) -> int:
 
 
 def fetch(db: Session, query: Select, *, offset: int = 0, limit: int = 50) -> list[Petition]:
-    return list(db.scalars(query.options(selectinload(Petition.deadlines)).offset(offset).limit(limit)))
+    options = (selectinload(Petition.deadlines), selectinload(Petition.original))
+    return list(db.scalars(query.options(*options).offset(offset).limit(limit)))
 
 
 def list_cases(db: Session, library: RuleSetLibrary, actor: Actor | None, filters: CaseFilters, *, page: int = 1,
                per_page: int = 50) -> Page:
-    """A page of the cases the filters select, within the actor's scope (refused beyond it)."""
+    """A page of the cases the filters select, within the actor's scope (refused beyond it).
+
+    A repeat mark the actor may not see (visibility.visible_flags) selects nothing either.
+    """
     require_scope(actor, filters.jurisdiction, library.tree)
     query = case_query(filters)
+    if filters.flag in LINK_FLAGS:
+        original = aliased(Petition)
+        query = query.where(material_seen(Petition, actor), or_(
+            Petition.duplicate_of_id.is_(None),
+            exists().where(original.id == Petition.duplicate_of_id, material_seen(original, actor))))
     return Page(fetch(db, query, offset=(page - 1) * per_page, limit=per_page), count(db, query), page, per_page)
+
+
+def material_seen(petition: type[Petition], actor: Actor | None) -> ColumnElement[bool]:
+    """visibility.may_see_material in SQL, for `petition` (the table or an alias of it): whether filtering on
+    what only the material tells (a repeat mark) may select the case for `actor`."""
+    if actor is None:
+        return false()
+    if not has_role(actor, "discipline"):
+        return petition.confidential.is_(False)
+    accused = func.trim(func.coalesce(petition.accused_unit, ""))
+    names = [n.strip() for n in (actor.unit, actor.unit_name) if n and n.strip()]
+    # names_accused: the accused unit and one of the actor's unit names contain one another
+    is_accused = or_(false(), *(and_(accused != "", or_(petition.accused_unit.contains(n, autoescape=True),
+                                                       literal(n).contains(accused))) for n in names))
+    return or_(petition.confidential.is_(False),
+               and_(petition.jurisdiction_code.like(jurisdiction_prefix(actor.jurisdiction_code) + "%"), ~is_accused))
 
 
 def defined_below(effective: EffectiveRuleSet, dotted: str) -> str:

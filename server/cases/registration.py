@@ -229,4 +229,5 @@ def _find_duplicate(db: Session, effective: EffectiveRuleSet, case_json: Mapping
                            case_json=case_json, confidential=decision["kind"] == "accusation", limit=1)
     if not found:
         return None
-    return db.get(Petition, found[0].duplicate_of_id) if found[0].duplicate_of_id else found[0]
+    root = found[0].original  # the first of the matter, if the earlier one repeats it too, and is as confidential
+    return root if root is not None and root.confidential == found[0].confidential else found[0]

@@ -10,14 +10,19 @@ from xinfang.config.procedure import DUTY_STEPS
 from xinfang.server.accounts import Actor, has_role
 from xinfang.server.store.case_tables import Petition
 
-__all__ = ["MATERIAL", "is_accused_unit", "names_accused", "mask_address", "mask_id_number", "mask_phone", "may_see_material",
-           "may_see_personal", "visible_case"]
+__all__ = ["LINK_FLAGS", "MATERIAL", "MATERIAL_DETAIL", "is_accused_unit", "names_accused", "mask_address",
+           "mask_id_number", "mask_phone", "may_see_link", "may_see_material", "may_see_personal", "visible_case",
+           "visible_detail", "visible_flags", "visible_original"]
 
 # An accusation's petitioner identity and material (the form holds its facts and reasons): never to the
 # accused, only to discipline bodies.
 MATERIAL = ("petitioner", "text", "accused_unit", "form")
 # Roles that see a petitioner's personal data whole in the case view (everyone sees it masked in lists).
 PERSONAL_DATA_ROLES = ("clerk", "discipline")
+# Words of the petition an event may hold (a refusal's reason, an opinion, a body, a note): withheld with the material.
+MATERIAL_DETAIL = ("reason", "opinion", "body", "note")
+# Flags that say a case repeats another (智能判重): a link between two files, shown only with the link itself.
+LINK_FLAGS = ("duplicate",)
 
 
 def mask_id_number(value: str) -> str:
@@ -60,6 +65,40 @@ def may_see_material(petition: Petition, user: Actor | None) -> bool:
     return has_role(user, "discipline") and covers(user.jurisdiction_code, petition.jurisdiction_code)
 
 
+def may_see_link(petition: Petition, user: Actor | None) -> bool:
+    """Whether `user` may know that the case repeats another: the material of both, so an accuser's earlier
+    accusation is never told, not even counted, to anyone but the discipline body (Art. 46(5))."""
+    if not may_see_material(petition, user):
+        return False
+    if petition.duplicate_of_id is None:
+        return True
+    return petition.original is not None and may_see_material(petition.original, user)
+
+
+def visible_original(petition: Petition, user: Actor | None) -> Petition | None:
+    """The case this one repeats, if `user` may know of the link and the original lies in their scope."""
+    if petition.duplicate_of_id is None or not may_see_link(petition, user):
+        return None
+    original = petition.original
+    return original if covers(user.jurisdiction_code, original.jurisdiction_code) else None
+
+
+def visible_flags(petition: Petition, user: Actor | None) -> list[str]:
+    """The case's flags, without the repeat mark when the link is hidden (may_see_link)."""
+    flags = list(petition.flags)
+    return flags if may_see_link(petition, user) else [f for f in flags if f not in LINK_FLAGS]
+
+
+def visible_detail(petition: Petition, user: Actor | None, detail: dict[str, Any]) -> dict[str, Any]:
+    """An event's detail as `user` may see it: the petition's words with its material, a repeat with its link."""
+    hidden = set()
+    if not may_see_material(petition, user):
+        hidden.update(MATERIAL_DETAIL)
+    if visible_original(petition, user) is None:
+        hidden.add("duplicate_of")
+    return {k: v for k, v in detail.items() if k not in hidden}
+
+
 def may_see_personal(petition: Petition, user: Actor | None) -> bool:
     """ID number, phone and address whole, in the case view: to clerks and discipline (or admin) seeing the material."""
     return may_see_material(petition, user) and has_role(user, *PERSONAL_DATA_ROLES)
@@ -93,9 +132,11 @@ def _iso(value: dt.date | dt.datetime | None) -> str | None:
 def visible_case(petition: Petition, user: Actor | None, *, in_list: bool) -> dict[str, Any]:
     """The case as `user` may see it, in a list (`in_list`: personal data masked for all) or in the case view.
 
-    An accusation's material is withheld (listed under `redacted`) unless may_see_material().
+    An accusation's material is withheld (listed under `redacted`) unless may_see_material(); the case it
+    repeats (`duplicate_of`) unless visible_original().
     """
     material = may_see_material(petition, user)
+    original = visible_original(petition, user)
     redacted = [] if material else list(MATERIAL)
     text = petition.case_json.get("text") if material else None
     body: dict[str, Any] = {
@@ -103,8 +144,8 @@ def visible_case(petition: Petition, user: Actor | None, *, in_list: bool) -> di
         "ruleset_version": petition.ruleset_version, "received_on": petition.received_on.isoformat(),
         "intake": petition.intake, "kind": petition.kind, "category": petition.category, "channel": petition.channel,
         "track": petition.track, "route_unit": petition.route_unit, "admissible": petition.admissible,
-        "stage": petition.stage, "outcome": petition.outcome, "flags": list(petition.flags),
-        "confidential": petition.confidential, "duplicate_of": petition.duplicate_of_id if material else None,
+        "stage": petition.stage, "outcome": petition.outcome, "flags": visible_flags(petition, user),
+        "confidential": petition.confidential, "duplicate_of": original.id if original is not None else None,
         "petitioner": _petitioner(petition, user, in_list) if material else None,
         "revision": petition.revision, "redacted": redacted, "masked": in_list or not may_see_personal(petition, user),
     }

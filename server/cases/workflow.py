@@ -24,7 +24,7 @@ from .case_file import deadline_snapshot, effective_or_error, engine_input, pinn
 from .errors import CaseNotFound, Invalid, NotAllowedNow, Problem, Stale
 from .permissions import check_approver, require_action, require_scope
 from .registration import Registered, case_error, register, register_case
-from .visibility import names_accused
+from .visibility import names_accused, visible_detail
 
 __all__ = ["ACTIONS", "OUTCOMES", "Registered", "act", "allowed_actions", "get_case", "get_petition", "register",
            "register_case", "timeline"]
@@ -127,13 +127,19 @@ def act(db: Session, library: RuleSetLibrary, petition_id: int, action: str, pay
     return petition
 
 
-def timeline(db: Session, petition_id: int) -> list[dict[str, Any]]:
-    """The file (一案一档): every event in order, with each step's deadline as it stood after the event."""
+def timeline(db: Session, petition_id: int, actor: Actor | None = None) -> list[dict[str, Any]]:
+    """The file (一案一档): every event in order, with each step's deadline as it stood after the event.
+
+    Given an actor, each event's detail as the actor may see it (visibility.visible_detail: an accusation's
+    words, the case a repeat repeats); without one, whole, for the service's own use.
+    """
     petition = get_petition(db, petition_id)
     out = []
     for event in petition.events:
         detail = dict(event.detail or {})
         deadlines = detail.pop("deadlines", {})
+        if actor is not None:
+            detail = visible_detail(petition, actor, detail)
         out.append({"id": event.id, "action": event.action, "on": event.on.isoformat(), "at": event.at.isoformat(),
                     "actor": event.actor, "stage_before": event.stage_before, "stage_after": event.stage_after,
                     "detail": detail, "deadlines": deadlines})

@@ -56,6 +56,7 @@ class Petition(Base):
     events: Mapped[list[CaseEvent]] = relationship(back_populates="petition", order_by="CaseEvent.id",
                                                    cascade="all, delete-orphan")
     deadlines: Mapped[list[CaseDeadline]] = relationship(back_populates="petition", cascade="all, delete-orphan")
+    original: Mapped[Petition | None] = relationship(remote_side=[id])  # the case this one repeats (duplicate_of_id)
 
     __mapper_args__ = {"version_id_col": revision}
 

@@ -194,7 +194,7 @@ def case_action(case_id: int, action: str):
 def case_events(case_id: int):
     """The case's file (一案一档): its events in order, each with the deadlines as they stood after it."""
     petition = _scoped_case(case_id)
-    return jsonify(number=petition.number, items=timeline(get_session(), petition.id))
+    return jsonify(number=petition.number, items=timeline(get_session(), petition.id, current_user()))
 
 
 @bp.post("/evaluate")
