@@ -240,6 +240,7 @@ def serve(host: str, port: int, demo_accounts: bool, demo_data: bool, rules: Pat
     from xinfang.server.store import db as database_module
     from xinfang.server.web.app import create_app
     library = library_or_exit(rules)
+    data_keys_or_exit()
     # The development server speaks plain http: a Secure cookie would never come back, so it is off here
     # unless XINFANG_SESSION_COOKIE_SECURE says otherwise (a production WSGI server keeps the default, on).
     local_http = None if "XINFANG_SESSION_COOKIE_SECURE" in os.environ else False
@@ -287,6 +288,7 @@ def demo_command(cases: int | None, seed: int | None, rules: Path | None, databa
     """
     from xinfang.server.store import db as database_module
     library = library_or_exit(rules)
+    data_keys_or_exit()
     url = database_module.resolve_url(database)
     prepare_database_or_exit(url, rules)
     seed_demo_data(url, library, cases=cases, seed=seed)
@@ -327,6 +329,16 @@ def seed_demo_data(url: str, library: RuleSetLibrary, *, cases: int | None = Non
     for problem in result.refused_actions[:10]:
         click.echo(f"  演示数据中被拒绝的操作：{problem}", err=True)
     return result
+
+
+def data_keys_or_exit() -> None:
+    """Read the keys that encrypt petitioners now (server/store/data_keys.py), so a bad one stops the start, saying
+    which and where, rather than a first registration."""
+    from xinfang.server.store.data_keys import DataKeyError, keyring
+    try:
+        keyring()
+    except DataKeyError as err:
+        fail(str(err))
 
 
 def prepare_database_or_exit(url: str, rules: Path | None) -> None:
@@ -419,6 +431,44 @@ def db_upgrade(rules: Path | None, database: str | None) -> None:
         result = database_module.upgrade(url)
     except Exception as err:  # a driver or migration error: say where, not a traceback
         fail(f"cannot upgrade the database {database_module.display_url(url)}: {err}")
+    click.echo(str(result))
+
+
+@main.group("data-keys")
+def data_keys_group() -> None:
+    """The keys that encrypt petitioners' identities at rest (XINFANG_DATA_KEYS, XINFANG_INDEX_KEY; README)."""
+
+
+@data_keys_group.command("new")
+@click.option("--index", "index", is_flag=True, help="An index key (XINFANG_INDEX_KEY) instead of a data key.")
+def data_keys_new(index: bool) -> None:
+    """Print a new data key (a Fernet key) to put first in XINFANG_DATA_KEYS, or with --index an index key."""
+    from xinfang.server.store.data_keys import new_data_key, new_index_key
+    click.echo(new_index_key() if index else new_data_key())
+
+
+@data_keys_group.command("rotate")
+@common_options
+def data_keys_rotate(rules: Path | None, database: str | None) -> None:
+    """Re-encrypt every petitioner's identity under the first key of XINFANG_DATA_KEYS; afterwards the other
+    keys may be removed. Safe to run again, and beside a running server."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from xinfang.server.store import db as database_module
+    from xinfang.server.store.data_keys import DataKeyError, keyring
+    from xinfang.server.store.sealed_json import reseal_all
+    url = database_module.resolve_url(database)
+    engine = database_module.make_engine(url)
+    try:
+        result = reseal_all(engine, keyring())
+    except DataKeyError as err:
+        fail(str(err))
+    except SQLAlchemyError as err:
+        cause = str(getattr(err, "orig", None) or err).strip().splitlines()
+        fail(f"cannot re-encrypt in the database {database_module.display_url(url)}: {cause[0] if cause else err!r}"
+             " (is it upgraded? `xinfang db upgrade`)")
+    finally:
+        engine.dispose()
     click.echo(str(result))
 
 

@@ -62,6 +62,20 @@ def sign_in():
     return lambda app, username: SignedIn(app, username, DEMO_PASSWORD)
 
 
+TEST_DATA_KEYS = ("bAnMlP1WRHcSeoc_XPQwFj2n7NCvBq0pDX5hJyu3mzQ=",)  # fixed, so every test process shares them
+TEST_INDEX_KEY = "test-index-key-never-used-outside-the-test-suite-0123456789"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_data_keys():
+    """The suite's data and index keys (server/store/data_keys.py): none read from the environment, no file made."""
+    from xinfang.server.store import data_keys
+    ring = data_keys.Keyring(TEST_DATA_KEYS, TEST_INDEX_KEY, "the test suite")
+    data_keys.use_keyring(ring)
+    yield ring
+    data_keys.use_keyring(None)
+
+
 @pytest.fixture(scope="session")
 def rules_dir() -> Path:
     """The bundled rule sets (config/rulesets/): national baseline and the seed jurisdictions."""

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,11 +16,13 @@ from xinfang.rules.case_input import Case, CaseError, parse_case
 from xinfang.rules.decide import decide
 from xinfang.server.accounts import Actor
 from xinfang.server.store.case_tables import CaseEvent, CaseNumberCounter, IdempotencyRecord, Petition
+from xinfang.server.store.data_keys import blind_index
 from xinfang.server.store.models import AuditLog, Jurisdiction
 
 from .case_file import deadline_snapshot, effective_or_error, engine_input, sync_file
 from .errors import Invalid, Problem
 from .forms import UnknownCategory, UnknownIntake, form_definition, form_problems
+from .identity import petitioner_key
 from .permissions import REGISTER_ROLES, require_roles, require_scope
 from .queries import defined_below, same_matter
 
@@ -55,23 +55,11 @@ def _problem(line: str, code: str = "invalid") -> Problem:
 
 
 def request_hash(jurisdiction_code: str, case_json: Any) -> str:
-    """What makes two registration requests the same: the jurisdiction and the Case JSON, canonically written."""
+    """What makes two registration requests the same: the jurisdiction and the Case JSON, canonically written, as a
+    blind index (the request holds the petitioner: a plain hash of it could be guessed from the stored case)."""
     text = json.dumps({"jurisdiction": jurisdiction_code, "case": case_json}, sort_keys=True, ensure_ascii=False,
                       separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def petitioner_key(petitioner: Mapping | None) -> str | None:
-    """sha256 of the normalised ID number, else of name and phone digits: who is asking, without storing who."""
-    petitioner = petitioner or {}
-    id_number = unicodedata.normalize("NFKC", petitioner.get("id_number") or "").replace(" ", "").upper()
-    if id_number:
-        return hashlib.sha256(f"id:{id_number}".encode()).hexdigest()
-    name = unicodedata.normalize("NFKC", petitioner.get("name") or "").strip()
-    phone = "".join(c for c in unicodedata.normalize("NFKC", petitioner.get("phone") or "") if c.isdigit())
-    if name and phone:
-        return hashlib.sha256(f"np:{name}|{phone}".encode()).hexdigest()
-    return None
+    return blind_index(text)
 
 
 def register(db: Session, library: RuleSetLibrary, case_json: Mapping, *, actor: Actor,

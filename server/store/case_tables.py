@@ -9,6 +9,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .models import Base, utcnow
+from .sealed_json import SealedCaseJSON
 
 __all__ = ["Petition", "CaseEvent", "CaseDeadline", "CaseEscalation", "CaseNumberCounter", "IdempotencyRecord"]
 
@@ -40,13 +41,14 @@ class Petition(Base):
     admissible: Mapped[bool] = mapped_column(Boolean)
     stage: Mapped[str] = mapped_column(String(24), default="registered")
     flags: Mapped[list[str]] = mapped_column(default=list)
-    # sha256 of the petitioner's ID number (or name+phone): matches duplicates without reading identities.
+    # Blind index (HMAC under the server's index key) of the petitioner's ID number, or name and phone: matches
+    # repeats and daily limits without reading identities (server/cases/identity.py).
     petitioner_key: Mapped[str | None] = mapped_column(String(64))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("petition.id"))
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)  # accusations (Art. 46(5))
     outcome: Mapped[str | None] = mapped_column(String(16))  # support / explain / not_support / mediated (Art. 32, 33)
     accused_unit: Mapped[str | None] = mapped_column(String(200))
-    case_json: Mapped[dict[str, Any]] = mapped_column()
+    case_json: Mapped[dict[str, Any]] = mapped_column(SealedCaseJSON)  # the petitioner encrypted at rest
     decision: Mapped[dict[str, Any]] = mapped_column()
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -145,6 +147,6 @@ class IdempotencyRecord(Base):
     __tablename__ = "idempotency_record"
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    request_hash: Mapped[str] = mapped_column(String(64))
+    request_hash: Mapped[str] = mapped_column(String(64))  # a blind index, as petitioner_key (registration)
     petition_id: Mapped[int] = mapped_column(ForeignKey("petition.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
