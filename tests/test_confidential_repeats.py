@@ -277,7 +277,7 @@ def test_an_accusations_events_never_tell_its_words(app, username, sign_in):
     with app.app_context():
         from xinfang.server.cases.workflow import act
         db = get_session()
-        act(db, library_of(app), petition.id, "accept", {"note": "举报人称有录音为证"}, actor=CLERK,
+        act(db, library_of(app), petition.id, "accept", {"note": "举报人称有录音为证"}, actor=system_actor("handler"),
             on=TODAY - dt.timedelta(days=2))
         db.commit()
     user = sign_in(app, username)

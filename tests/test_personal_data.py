@@ -127,7 +127,8 @@ def test_rotation_re_encrypts_under_the_new_key_and_the_old_one_can_go(engine, d
     # README: put the new key first, run `xinfang data-keys rotate`, drop the old key.
     petition = register(engine, online())
     new_key = new_data_key()
-    env = {"XINFANG_DATA_KEYS": f"{new_key},{test_data_keys.data_keys[0]}", "XINFANG_INDEX_KEY": test_data_keys.index_key}
+    env = {"XINFANG_DATA_KEYS": f"{new_key},{test_data_keys.data_keys[0]}",
+           "XINFANG_INDEX_KEY": test_data_keys.index_key}
     only_new = Keyring((new_key,), test_data_keys.index_key, "the new key alone")
     try:
         data_keys.use_keyring(only_new)
