@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from xinfang.config import EffectiveRuleSet, RuleSetLibrary, today_in_china
+from xinfang.config import EffectiveRuleSet, RuleSetLibrary, procedure, today_in_china
 from xinfang.rules.case_input import Case, CaseError, parse_case
 from xinfang.rules.decide import decide
 from xinfang.server.accounts import Actor
@@ -30,8 +30,7 @@ __all__ = ["LATER_STAGE_FIELDS", "Registered", "case_error", "ensure_jurisdictio
            "register", "register_case", "request_hash"]
 
 # Recorded through actions once the case is on file, never at registration.
-LATER_STAGE_FIELDS = ("accepted_on", "extension_days", "answered_on", "review_requested_on", "review_answered_on",
-                      "rereview_requested_on", "hearings")
+LATER_STAGE_FIELDS = (*(a.sets for a in procedure.ACTIONS if a.sets and "." not in a.sets), "hearings", "extensions")
 
 
 @dataclass(frozen=True)
