@@ -47,19 +47,29 @@ class SignedIn:
         assert response.status_code == 200, (path, response.status_code)
         return response.json
 
-    def post(self, path: str, data: dict, **kwargs):
-        return self.client.post(path, data={"csrf_token": self.token, **data}, **kwargs)
+    def get(self, path: str, **kwargs):
+        return self.client.get(path, **kwargs)
+
+    def post(self, path: str, data: dict | None = None, **kwargs):
+        """A form post with the CSRF token."""
+        return self.client.post(path, data={"csrf_token": self.token, **(data or {})}, **kwargs)
+
+    def act(self, case_id: int, action: str, **data):
+        """A workflow action from the case page's form."""
+        return self.post(f"/cases/{case_id}/actions/{action}", data)
 
 
 def _csrf_token(html: str) -> str:
-    return re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)
+    found = re.search(r'<meta name="csrf-token" content="([^"]+)"', html)
+    assert found, "the page has no CSRF token"
+    return found.group(1)
 
 
 @pytest.fixture(scope="session")
 def sign_in():
-    """`sign_in(app, "yinan_clerk")`: a SignedIn client of a demo account (password xinfang-demo)."""
+    """`sign_in(app, "yinan_clerk")`: a SignedIn client of a demo account (password xinfang-demo, or the one given)."""
     from xinfang.server.accounts import DEMO_PASSWORD
-    return lambda app, username: SignedIn(app, username, DEMO_PASSWORD)
+    return lambda app, username, password=None: SignedIn(app, username, password or DEMO_PASSWORD)
 
 
 TEST_DATA_KEYS = ("bAnMlP1WRHcSeoc_XPQwFj2n7NCvBq0pDX5hJyu3mzQ=",)  # fixed, so every test process shares them
@@ -202,6 +212,79 @@ def xinfang():
         return CliRunner().invoke(main, [str(a) for a in args], input=input, env=env, catch_exceptions=False)
 
     return run
+
+
+# The app, as Flask's tutorial gives it: a database with the bundled rule sets and the demo accounts,
+# the app on it, a client, and staff signed in through the sign-in form.
+
+@pytest.fixture(scope="session")
+def app_for():
+    """`app_for(url, **config)`: the app on the database at `url`, for tests (no scheduler, a fixed secret)."""
+    from xinfang.server.web.app import create_app
+
+    def make(url: str, **config):
+        return create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test", "SWEEP_INTERVAL_SECONDS": 0,
+                           **config})
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def add_users():
+    """`add_users(url, *specs)`: create accounts (create_user's keywords; password xinfang-demo) in the database."""
+    from sqlalchemy.orm import Session
+
+    from xinfang.server.accounts import DEMO_PASSWORD, create_user
+    from xinfang.server.store import db
+
+    def add(url: str, *specs: dict) -> None:
+        engine = db.make_engine(url)
+        try:
+            with Session(engine) as session, session.begin():
+                for spec in specs:
+                    create_user(session, password=DEMO_PASSWORD, **spec)
+        finally:
+            engine.dispose()
+
+    return add
+
+
+@pytest.fixture(scope="module")
+def demo_database(tmp_path_factory):
+    """The URL of a SQLite database of this module's: migrated, the bundled rule sets published, the demo accounts."""
+    from sqlalchemy.orm import Session
+
+    from xinfang.config import bundled_library
+    from xinfang.server.accounts import seed_demo_users
+    from xinfang.server.rulesets.import_export import ensure_database
+    from xinfang.server.store import db
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'xinfang.sqlite3'}"
+    ensure_database(url, bundled_library())
+    engine = db.make_engine(url)
+    try:
+        with Session(engine) as session, session.begin():
+            seed_demo_users(session)
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="module")
+def app(demo_database, app_for):
+    """The app on this module's demo database (a module that needs more data overrides it, adding to that database)."""
+    return app_for(demo_database)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def token_of():
+    """`token_of(html)`: the CSRF token a page carries (its `<meta name="csrf-token">`)."""
+    return _csrf_token
 
 
 # Databases: each test that takes `database_url` runs on SQLite and on PostgreSQL.

@@ -9,18 +9,12 @@ import re
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
 
-from xinfang.config import bundled_library, today_in_china
-from xinfang.server import accounts as auth
-from xinfang.server.accounts import DEMO_PASSWORD, system_actor
+from xinfang.config import today_in_china
+from xinfang.server.accounts import system_actor
 from xinfang.server.cases.registration import register_case
-from xinfang.server.rulesets.import_export import ensure_database
 from xinfang.server.rulesets.library_store import library_of
-from xinfang.server.store import db as database_module
 from xinfang.server.store.db import get_session
-from xinfang.server.web.app import create_app
 
 CLERK = system_actor("clerk")  # an admin: registers and handles cases anywhere, in any role
 
@@ -41,22 +35,6 @@ def days_ago(n: int) -> str:
     return (TODAY - dt.timedelta(days=n)).isoformat()
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    """An app with the demo accounts, a clerk of the unit an accusation names, and a few registered cases."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('cases') / 'xinfang.sqlite3'}"
-    ensure_database(url, bundled_library())
-    engine = database_module.make_engine(url)
-    with pytest.MonkeyPatch.context() as patch, Session(engine) as session, session.begin():
-        patch.setattr(auth, "hash_password", lambda p: generate_password_hash(p, method="pbkdf2:sha256:1000"))
-        auth.seed_demo_users(session)
-        auth.create_user(session, "ziranziyuan_clerk", DEMO_PASSWORD, display_name="自然资源局登记员",
-                         jurisdiction_code="371321", roles=["clerk"], unit="natural_resources",
-                         unit_name="沂南县自然资源和规划局")
-    engine.dispose()
-    return create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test", "SWEEP_INTERVAL_SECONDS": 0})
-
-
 def register(app, case: dict, received_on: str, code: str = "371321") -> tuple[int, str]:
     with app.app_context():
         db = get_session()
@@ -74,43 +52,17 @@ def seeded(app):
             "ganzhou": register(app, GANZHOU, days_ago(3), "360700")}
 
 
-def token_of(html: str) -> str:
-    return re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)
-
-
-class User:
-    """A signed-in test client with its CSRF token."""
-
-    def __init__(self, app, username: str) -> None:
-        self.client = app.test_client()
-        token = token_of(self.client.get("/sign-in").get_data(as_text=True))
-        response = self.client.post("/sign-in", data={"username": username, "password": DEMO_PASSWORD,
-                                                      "csrf_token": token})
-        assert response.status_code == 302
-        self.token = token_of(self.client.get("/jurisdictions").get_data(as_text=True))
-
-    def get(self, path: str, **kwargs):
-        return self.client.get(path, **kwargs)
-
-    def page(self, path: str) -> str:
-        response = self.client.get(path)
-        assert response.status_code == 200, response.status_code
-        return response.get_data(as_text=True)
-
-    def act(self, case_id: int, action: str, **data):
-        return self.client.post(f"/cases/{case_id}/actions/{action}", data={"csrf_token": self.token, **data})
-
-
 @pytest.fixture(scope="module")
-def clerk(app, seeded):
+def clerk(app, seeded, sign_in):
     """The petition office's clerk (沂南县信访局): registers and routes."""
-    return User(app, "yinan_clerk")
+    return sign_in(app, "yinan_clerk")
 
 
 @pytest.fixture(scope="module")
-def unit(app, seeded):
-    """A clerk of 沂南县自然资源和规划局, where land cases are routed: accepts, handles, answers."""
-    return User(app, "ziranziyuan_clerk")
+def unit(app, seeded, sign_in):
+    """A clerk of 沂南县自然资源和规划局 (the demo's yinan_ziran), where land cases are routed: accepts, handles,
+    answers."""
+    return sign_in(app, "yinan_ziran")
 
 
 def transferred(app, clerk, case=LAND, received_on=None) -> int:
@@ -127,7 +79,7 @@ def numbers(html: str) -> set[str]:
 # Lists
 
 def test_the_list_shows_each_case_with_its_next_deadline_counting_down(clerk, seeded):
-    html = clerk.page("/cases")
+    html = clerk.text("/cases")
     assert numbers(html) >= {seeded[k][1] for k in ("land", "heating", "accusation", "litigation")}
     assert seeded["ganzhou"][1] not in html
     land = re.search(rf'<tr data-number="{seeded["land"][1]}".*?</tr>', html, re.S).group(0)
@@ -137,7 +89,7 @@ def test_the_list_shows_each_case_with_its_next_deadline_counting_down(clerk, se
 
 
 def test_personal_data_is_masked_in_the_list(clerk, seeded):
-    html = clerk.page("/cases")
+    html = clerk.text("/cases")
     assert PHONE not in html and ID_NUMBER not in html
     assert "139****0000" in html
 
@@ -151,13 +103,13 @@ def test_personal_data_is_masked_in_the_list(clerk, seeded):
     ("q=000001", ("land",), ("heating",)),
 ])
 def test_filters(clerk, seeded, query, expected, absent):
-    found = numbers(clerk.page(f"/cases?{query}"))
+    found = numbers(clerk.text(f"/cases?{query}"))
     assert {seeded[k][1] for k in expected} <= found
     assert not {seeded[k][1] for k in absent} & found
 
 
 def test_a_bad_filter_is_dropped_saying_why(clerk):
-    html = clerk.page("/cases?due_within=soon&stage=nowhere")
+    html = clerk.text("/cases?due_within=soon&stage=nowhere")
     assert "“soon”不是0到3650之间的天数" in html and "没有“nowhere”这一阶段" in html
 
 
@@ -168,16 +120,16 @@ def test_htmx_gets_only_the_results(clerk):
     assert "HX-Request" in response.headers["Vary"]
 
 
-def test_scope_a_ganzhou_clerk_cannot_see_yinan(app, seeded):
-    ganzhou = User(app, "ganzhou_clerk")
+def test_scope_a_ganzhou_clerk_cannot_see_yinan(app, seeded, sign_in):
+    ganzhou = sign_in(app, "ganzhou_clerk")
     assert ganzhou.get(f"/cases/{seeded['land'][0]}").status_code == 403
     assert ganzhou.get("/cases?jurisdiction=371321").status_code == 403
     assert ganzhou.get("/cases/export.csv?jurisdiction=371321").status_code == 403
     assert ganzhou.get(f"/cases/{seeded['land'][0]}/notices/accept.pdf").status_code == 403
-    assert numbers(ganzhou.page("/cases")) == {seeded["ganzhou"][1]}
-    city = User(app, "linyi_supervisor")  # the city sees its counties
-    assert seeded["land"][1] in numbers(city.page("/cases"))
-    assert seeded["land"][1] in numbers(city.page("/cases?jurisdiction=371321"))
+    assert numbers(ganzhou.text("/cases")) == {seeded["ganzhou"][1]}
+    city = sign_in(app, "linyi_supervisor")  # the city sees its counties
+    assert seeded["land"][1] in numbers(city.text("/cases"))
+    assert seeded["land"][1] in numbers(city.text("/cases?jurisdiction=371321"))
 
 
 # Exports
@@ -214,7 +166,7 @@ def test_xlsx_export_has_the_same_rows(clerk, seeded):
 # The case file
 
 def test_the_case_file_shows_decision_deadlines_and_timeline(clerk, seeded):
-    html = clerk.page(f"/cases/{seeded['land'][0]}")
+    html = clerk.text(f"/cases/{seeded['land'][0]}")
     assert seeded["land"][1] in html and "沂南县自然资源和规划局" in html
     assert "classify:given" in html and re.search(r"config/rulesets/371321_yinan/2024-01-01\.yaml:\d+", html)
     assert "登记转送" in html and re.search(r"超期\d+天", html)
@@ -225,23 +177,23 @@ def test_the_case_file_shows_decision_deadlines_and_timeline(clerk, seeded):
     assert 'data-action="accept"' not in html  # accepting is the unit's (Art. 23)
 
 
-def test_a_supervisor_sees_personal_data_masked_in_the_file(app, seeded):
-    html = User(app, "yinan_supervisor").page(f"/cases/{seeded['land'][0]}")
+def test_a_supervisor_sees_personal_data_masked_in_the_file(app, seeded, sign_in):
+    html = sign_in(app, "yinan_supervisor").text(f"/cases/{seeded['land'][0]}")
     assert PHONE not in html and "139****0000" in html
     assert 'class="action-card' not in html  # supervisors follow cases; clerks handle them
 
 
-def test_an_accusation_is_kept_from_all_but_discipline(app, clerk, seeded):
+def test_an_accusation_is_kept_from_all_but_discipline(app, clerk, seeded, sign_in):
     case_id, number = seeded["accusation"]
-    html = clerk.page(f"/cases/{case_id}")
+    html = clerk.text(f"/cases/{case_id}")
     assert ACCUSATION["text"] not in html and "周正" not in html
     assert "仅纪检监察机关可以查看" in html
-    assert "检举控告事项，内容保密" in clerk.page("/cases")
+    assert "检举控告事项，内容保密" in clerk.text("/cases")
     assert clerk.get(f"/cases/{case_id}/notices/accept").status_code == 403
-    discipline = User(app, "yinan_discipline").page(f"/cases/{case_id}")
+    discipline = sign_in(app, "yinan_discipline").text(f"/cases/{case_id}")
     assert ACCUSATION["text"] in discipline and "周正" in discipline
-    accused = User(app, "ziranziyuan_clerk")
-    html = accused.page(f"/cases/{case_id}")
+    accused = sign_in(app, "yinan_ziran")
+    html = accused.text(f"/cases/{case_id}")
     assert ACCUSATION["text"] not in html and 'class="action-card' not in html
     assert accused.act(case_id, "accept").status_code == 403
 
@@ -252,10 +204,10 @@ def test_accepting_issues_a_notice_printable_as_pdf(app, clerk, unit):
     case_id = transferred(app, clerk)
     response = unit.act(case_id, "accept")
     assert response.status_code == 303
-    html = clerk.page(f"/cases/{case_id}")
+    html = clerk.text(f"/cases/{case_id}")
     number = re.search(r"371321-\d{4}-\d{6}", html).group(0)
     assert "已受理" in html and 'data-action="accept"' in html and "受理告知书" in html
-    notice = clerk.page(f"/cases/{case_id}/notices/accept")
+    notice = clerk.text(f"/cases/{case_id}/notices/accept")
     assert "受理告知书" in notice and number in notice and "沂南县信访局" in notice and "予以受理" in notice
     assert "王秀英：" in notice and "《信访工作条例》第二十三条" in notice
     pdf = clerk.get(f"/cases/{case_id}/notices/accept.pdf")
@@ -267,12 +219,12 @@ def test_accepting_issues_a_notice_printable_as_pdf(app, clerk, unit):
 def test_refusal_and_opinion_notices(app, clerk, unit):
     refused, _ = register(app, HEATING, days_ago(1))
     assert clerk.act(refused, "refuse", reason="该事项已由人民法院受理").status_code == 303
-    notice = clerk.page(f"/cases/{refused}/notices/refuse")
+    notice = clerk.text(f"/cases/{refused}/notices/refuse")
     assert "不予受理告知书" in notice and "该事项已由人民法院受理" in notice and "决定不予受理" in notice
     concluded = transferred(app, clerk, received_on=days_ago(3))
     assert unit.act(concluded, "accept").status_code == 303
     assert unit.act(concluded, "conclude", outcome="support", opinion="按补偿协议发放补偿款").status_code == 303
-    notice = clerk.page(f"/cases/{concluded}/notices/opinion")
+    notice = clerk.text(f"/cases/{concluded}/notices/opinion")
     assert "信访处理意见书" in notice and "予以支持" in notice and "按补偿协议发放补偿款" in notice
     assert "复查" in notice and "30日" in notice and "《信访工作条例》第三十五条" in notice
     assert clerk.get(f"/cases/{concluded}/notices/opinion.pdf").get_data().startswith(b"%PDF")
@@ -297,7 +249,7 @@ def test_an_action_the_stage_does_not_allow_is_refused_in_chinese(app, clerk, un
     assert "转送单位为必填项" in html
 
 
-def test_an_extension_is_asked_for_by_the_unit_and_granted_by_the_approver(app, clerk, unit):
+def test_an_extension_is_asked_for_by_the_unit_and_granted_by_the_approver(app, clerk, unit, sign_in):
     # Art. 34: the unit asks with its reasons; an approver, another person, grants it in an action of their own.
     case_id = transferred(app, clerk)
     assert unit.act(case_id, "accept").status_code == 303
@@ -305,10 +257,10 @@ def test_an_extension_is_asked_for_by_the_unit_and_granted_by_the_approver(app, 
     assert re.search(r"延长40日超过上限：最多延长15日", html)
     assert unit.act(case_id, "request_extension", days="10", reason="需要现场勘测").status_code == 303
     assert unit.act(case_id, "approve_extension").status_code == 403
-    approver = User(app, "yinan_approver")
-    assert 'data-action="approve_extension"' in approver.page(f"/cases/{case_id}")
+    approver = sign_in(app, "yinan_approver")
+    assert 'data-action="approve_extension"' in approver.text(f"/cases/{case_id}")
     assert approver.act(case_id, "approve_extension").status_code == 303
-    assert "已延期" in clerk.page(f"/cases/{case_id}")
+    assert "已延期" in clerk.text(f"/cases/{case_id}")
 
 
 def test_actions_need_the_csrf_token_and_answer_htmx_with_the_fragment(app, clerk, unit):

@@ -5,53 +5,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
 
-from xinfang.config import bundled_library, today_in_china
-from xinfang.server import accounts as auth
-from xinfang.server.accounts import DEMO_PASSWORD
-from xinfang.server.rulesets.import_export import ensure_database
-from xinfang.server.store import db as database_module
-from xinfang.server.web.app import create_app
+from xinfang.config import today_in_china
 
 LAND = "我村土地被征收，征地拆迁补偿款至今没有发放到位"
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('intake') / 'xinfang.sqlite3'}"
-    ensure_database(url, bundled_library())
-    engine = database_module.make_engine(url)
-    with pytest.MonkeyPatch.context() as patch, Session(engine) as session, session.begin():
-        patch.setattr(auth, "hash_password", lambda p: generate_password_hash(p, method="pbkdf2:sha256:1000"))
-        auth.seed_demo_users(session)
-    engine.dispose()
-    return create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test", "SWEEP_INTERVAL_SECONDS": 0})
-
-
-def token_of(html: str) -> str:
-    return re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)
-
-
-class Clerk:
-    """A signed-in test client that knows its CSRF token."""
-
-    def __init__(self, client, username: str) -> None:
-        self.client = client
-        token = token_of(client.get("/sign-in").get_data(as_text=True))
-        response = client.post("/sign-in", data={"username": username, "password": DEMO_PASSWORD,
-                                                 "csrf_token": token})
-        assert response.status_code == 302, response.get_data(as_text=True)
-        self.token = token_of(client.get("/jurisdictions").get_data(as_text=True))  # rotated at sign-in
-
-    def post(self, path: str, data: dict, **kwargs):
-        return self.client.post(path, data={"csrf_token": self.token, **data}, **kwargs)
-
-
 @pytest.fixture
-def clerk(app):
-    return Clerk(app.test_client(), "yinan_clerk")
+def clerk(app, sign_in):
+    return sign_in(app, "yinan_clerk")
 
 
 def problem_of(html: str, field: str) -> str | None:
@@ -68,11 +30,9 @@ def visit(**values) -> dict:
 
 # The form of the rule set in force
 
-def test_intake_is_for_clerks(app):
-    client = app.test_client()
-    assert client.get("/intake").status_code == 302  # to the sign-in page
-    Clerk(client, "yinan_supervisor")
-    response = client.get("/intake")
+def test_intake_is_for_clerks(app, sign_in):
+    assert app.test_client().get("/intake").status_code == 302  # to the sign-in page
+    response = sign_in(app, "yinan_supervisor").get("/intake")
     assert response.status_code == 403
     assert "登记员" in response.get_data(as_text=True)
 
@@ -186,8 +146,8 @@ def test_without_a_duplicate_rule_the_preview_marks_nothing_as_registration_does
     assert "与此前的信访事项重复" not in clerk.client.get(second.headers["Location"]).get_data(as_text=True)
 
 
-def test_ganzhou_marks_a_repeat_within_its_window(app):
-    clerk = Clerk(app.test_client(), "ganzhou_clerk")
+def test_ganzhou_marks_a_repeat_within_its_window(app, sign_in):
+    clerk = sign_in(app, "ganzhou_clerk")
     person = {"petitioner.name": "钟华", "petitioner.id_number": "360702198001011234",
               "petitioner.phone": "13907970000"}
     data = {"intake": "online", "received_on": today_in_china().isoformat(), "category": "13",

@@ -8,71 +8,47 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
-from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
 
-from xinfang.config import bundled_library
-from xinfang.server import accounts as auth
 from xinfang.server.accounts import DEMO_PASSWORD
-from xinfang.server.rulesets.import_export import ensure_database
-from xinfang.server.store import db as database_module
-from xinfang.server.web.app import create_app
 
 ADMIN_UI = Path(__file__).resolve().parent.parent / "admin_ui"
 
 
-def fast_hash(password: str) -> str:
-    return generate_password_hash(password, method="pbkdf2:sha256:1000")
-
-
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    """An app on a SQLite file upgraded, loaded with the bundled rule sets, the demo accounts and one role-less user."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('admin_ui') / 'xinfang.sqlite3'}"
-    ensure_database(url, bundled_library())
-    engine = database_module.make_engine(url)
-    with pytest.MonkeyPatch.context() as patch, Session(engine) as session, session.begin():
-        patch.setattr(auth, "hash_password", fast_hash)  # scrypt costs 0.3 s at seeding and at every sign-in
-        auth.seed_demo_users(session)
-        auth.create_user(session, "no_roles", DEMO_PASSWORD, display_name="无角色", jurisdiction_code="371321",
-                         roles=[])
-    engine.dispose()
-    return create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test", "SWEEP_INTERVAL_SECONDS": 0})
+def app(demo_database, app_for, add_users):
+    """The demo database and one user with no role at all."""
+    add_users(demo_database, dict(username="no_roles", display_name="无角色", jurisdiction_code="371321", roles=[]))
+    return app_for(demo_database)
 
 
 @pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-def token_of(html: str) -> str:
-    return re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)
-
-
-def sign_in(client, username="yinan_officer", password=DEMO_PASSWORD, next_url=None):
-    token = token_of(client.get("/sign-in").get_data(as_text=True))
-    data = {"username": username, "password": password, "csrf_token": token}
-    if next_url is not None:
-        data["next"] = next_url
-    return client.post("/sign-in", data=data)
+def submit_sign_in(token_of):
+    """`submit_sign_in(client, username, password, next_url)`: the sign-in form posted, its answer returned."""
+    def submit(client, username="yinan_officer", password=DEMO_PASSWORD, next_url=None):
+        token = token_of(client.get("/sign-in").get_data(as_text=True))
+        data = {"username": username, "password": password, "csrf_token": token}
+        if next_url is not None:
+            data["next"] = next_url
+        return client.post("/sign-in", data=data)
+    return submit
 
 
 @pytest.fixture
-def officer(client):
-    assert sign_in(client).status_code == 302
+def officer(client, submit_sign_in):
+    assert submit_sign_in(client).status_code == 302
     return client
 
 
 # Signing in and out
 
-def test_pages_redirect_to_sign_in_and_back(client):
+def test_pages_redirect_to_sign_in_and_back(client, submit_sign_in):
     response = client.get("/jurisdictions?q=沂南")
     assert response.status_code == 302
     location = urlsplit(response.headers["Location"])
     assert location.path == "/sign-in"
     back = parse_qs(location.query)["next"][0]
     assert back == "/jurisdictions?q=沂南"
-    response = sign_in(client, next_url=back)
+    response = submit_sign_in(client, next_url=back)
     assert unquote(response.headers["Location"]) == "/jurisdictions?q=沂南"
 
 
@@ -83,21 +59,21 @@ def test_htmx_request_without_session_is_sent_to_sign_in_whole_page(client):
 
 
 @pytest.mark.parametrize("username, password", [("yinan_officer", "wrong"), ("nobody", DEMO_PASSWORD), ("", "")])
-def test_sign_in_refused_says_the_same_either_way(client, username, password):
-    response = sign_in(client, username, password)
+def test_sign_in_refused_says_the_same_either_way(client, username, password, submit_sign_in):
+    response = submit_sign_in(client, username, password)
     assert response.status_code == 401
     assert "用户名或密码错误" in response.get_data(as_text=True)
     assert client.get("/jurisdictions").status_code == 302  # still signed out
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:x"])
-def test_sign_in_never_returns_to_another_site(client, target):
-    response = sign_in(client, next_url=target)
+def test_sign_in_never_returns_to_another_site(client, target, submit_sign_in):
+    response = submit_sign_in(client, next_url=target)
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
 
 
-def test_sign_out_ends_the_session(officer):
+def test_sign_out_ends_the_session(officer, token_of):
     token = token_of(officer.get("/jurisdictions").get_data(as_text=True))
     response = officer.post("/sign-out", data={"csrf_token": token})
     assert response.status_code == 302
@@ -119,23 +95,23 @@ def test_post_with_a_wrong_token_is_refused_and_changes_nothing(officer):
     assert officer.get("/jurisdictions").status_code == 200  # still signed in
 
 
-def test_htmx_sends_the_token_as_a_header(officer):
+def test_htmx_sends_the_token_as_a_header(officer, token_of):
     html = officer.get("/jurisdictions").get_data(as_text=True)
     token = token_of(html)
     assert f"hx-headers='{{\"X-CSRFToken\": \"{token}\"}}'" in html
     assert officer.post("/sign-out", headers={"X-CSRFToken": token, "HX-Request": "true"}).status_code == 302
 
 
-def test_sign_in_rotates_the_token(client):
+def test_sign_in_rotates_the_token(client, submit_sign_in, token_of):
     before = token_of(client.get("/sign-in").get_data(as_text=True))
-    sign_in(client)
+    submit_sign_in(client)
     assert token_of(client.get("/jurisdictions").get_data(as_text=True)) != before
 
 
-def test_api_is_exempt_unless_the_session_authenticates_it(client):
+def test_api_is_exempt_unless_the_session_authenticates_it(client, submit_sign_in):
     # Without a session cookie the API answers as the API does (here: no such method), not with a CSRF refusal.
     assert client.post("/api/v1/jurisdictions").status_code == 405
-    sign_in(client)
+    submit_sign_in(client)
     response = client.post("/api/v1/jurisdictions")
     assert response.status_code == 403
     assert "CSRF" in response.get_json()["error"]["message"]
@@ -250,13 +226,13 @@ def test_county_officer_reads_own_below_and_above_only(officer, code, status):
         assert "不在您的管辖范围内" in response.get_data(as_text=True)
 
 
-def test_admin_reads_every_ruleset(client):
-    sign_in(client, "admin")
+def test_admin_reads_every_ruleset(client, submit_sign_in):
+    submit_sign_in(client, "admin")
     assert client.get("/jurisdictions/430981/ruleset?at=2024-06-01").status_code == 200
 
 
-def test_a_user_without_roles_sees_no_page(client):
-    sign_in(client, "no_roles")
+def test_a_user_without_roles_sees_no_page(client, submit_sign_in):
+    submit_sign_in(client, "no_roles")
     assert client.get("/jurisdictions").status_code == 403
 
 

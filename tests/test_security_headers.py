@@ -11,28 +11,9 @@ import re
 import pytest
 from click.testing import CliRunner
 from flask import Flask
-from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
 
-from xinfang.config import bundled_library
-from xinfang.server import accounts
 from xinfang.server.accounts import DEMO_PASSWORD
 from xinfang.server.cli import main
-from xinfang.server.rulesets.import_export import ensure_database
-from xinfang.server.store import db as database_module
-from xinfang.server.web.app import create_app
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('headers') / 'xinfang.sqlite3'}"
-    ensure_database(url, bundled_library())
-    engine = database_module.make_engine(url)
-    with pytest.MonkeyPatch.context() as patch, Session(engine) as session, session.begin():
-        patch.setattr(accounts, "hash_password", lambda p: generate_password_hash(p, method="pbkdf2:sha256:1000"))
-        accounts.seed_demo_users(session)
-    engine.dispose()
-    return create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test", "SWEEP_INTERVAL_SECONDS": 0})
 
 
 @pytest.mark.parametrize("path", ["/sign-in", "/api/v1/jurisdictions/371321", "/api/v1/cases", "/api/v1/nowhere",
@@ -54,11 +35,11 @@ def test_the_pages_tell_htmx_to_inject_no_style_and_eval_nothing(app):
     assert "style=" not in page and "<script>" not in page
 
 
-def test_the_session_cookie_is_secure_and_http_only_by_default(app):
+def test_the_session_cookie_is_secure_and_http_only_by_default(app, token_of):
     client = app.test_client()
-    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', client.get("/sign-in").get_data(as_text=True))
+    token = token_of(client.get("/sign-in").get_data(as_text=True))
     signed_in = client.post("/sign-in", data={"username": "yinan_clerk", "password": DEMO_PASSWORD,
-                                             "csrf_token": token.group(1)})
+                                             "csrf_token": token})
     cookie = signed_in.headers["Set-Cookie"]
     assert signed_in.status_code == 302 and "; Secure" in cookie and "; HttpOnly" in cookie and "SameSite=Lax" in cookie
 
