@@ -222,40 +222,77 @@ def run_scenario_tests(paths: tuple[Path, ...], rules: Path | None, database: st
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--demo-accounts/--no-demo-accounts", default=True, show_default=True,
-              help="Create the demo accounts README lists (password xinfang-demo) when missing.")
-@click.option("--demo-data/--no-demo-data", default=True, show_default=True,
-              help="When the database holds no case, generate a year of synthetic demo cases (as `xinfang demo`).")
+@click.option("--workers", type=click.IntRange(1, 256), default=None, envvar="XINFANG_WORKERS", metavar="N",
+              help="Production: gunicorn with N processes and no scheduler (run `xinfang worker` for the "
+                   "sweeps); the database must be upgraded first. Default: the development server, which "
+                   "sweeps in its own process. XINFANG_WORKERS also works.")
+@click.option("--demo-accounts/--no-demo-accounts", default=None,
+              help="Create the demo accounts README lists (password xinfang-demo) when missing "
+                   "(default: yes for the development server, no with --workers).")
+@click.option("--demo-data/--no-demo-data", default=None,
+              help="When the database holds no case, generate a year of synthetic demo cases (as `xinfang demo`; "
+                   "default: yes for the development server, no with --workers).")
 @common_options
-def serve(host: str, port: int, demo_accounts: bool, demo_data: bool, rules: Path | None,
-          database: str | None) -> None:
-    """Serve the API and admin pages (development server).
+def serve(host: str, port: int, workers: int | None, demo_accounts: bool | None, demo_data: bool | None,
+          rules: Path | None, database: str | None) -> None:
+    """Serve the API and admin pages: the development server, or gunicorn with --workers N.
 
-    First creates or upgrades the database and imports the rule-set files (of --rules, else the bundled
-    ones) that it lacks; then decides with the versions published in the database. A file that differs
-    from its version already published is not imported: that version stays in force, with a warning
-    naming both (publish a change as a new version: the editor, or `xinfang import`). On a database
-    without cases, generates the demo cases (--no-demo-data skips it).
+    The development server first creates or upgrades the database and imports the rule-set files (of
+    --rules, else the bundled ones) that it lacks; then decides with the versions published in the
+    database. A file that differs from its version already published is not imported: that version stays
+    in force, with a warning naming both (publish a change as a new version: the editor, or `xinfang
+    import`). On a database without cases, it generates the demo cases (--no-demo-data skips it).
+    With --workers the database is left as it is: it must be upgraded (`xinfang db upgrade`) and the
+    rule sets imported (`xinfang import`) first.
     """
     from xinfang.server.store import db as database_module
     from xinfang.server.web.app import create_app
+    production = workers is not None
     library = library_or_exit(rules)
     data_keys_or_exit()
     # The development server speaks plain http: a Secure cookie would never come back, so it is off here
-    # unless XINFANG_SESSION_COOKIE_SECURE says otherwise (a production WSGI server keeps the default, on).
-    local_http = None if "XINFANG_SESSION_COOKIE_SECURE" in os.environ else False
+    # unless XINFANG_SESSION_COOKIE_SECURE says otherwise (gunicorn, behind HTTPS, keeps the default, on).
+    local_http = None if production or "XINFANG_SESSION_COOKIE_SECURE" in os.environ else False
     app = create_app({"RULES_DIR": str(rules) if rules else None, "DATABASE_URL": database,
                       "SESSION_COOKIE_SECURE": local_http})
     url = database_module.resolve_url(app.config.get("DATABASE_URL"), app.instance_path)
-    prepare_database_or_exit(url, rules)
-    if demo_accounts:
+    if production:
+        ready_or_exit(url)
+    else:
+        prepare_database_or_exit(url, rules)
+    if demo_accounts if demo_accounts is not None else not production:
         seed_demo_accounts(url)
-    if demo_data:
+    if demo_data if demo_data is not None else not production:
         seed_demo_data(url, library)
     app.config["DATABASE_URL"] = url
     if "xinfang.db" not in app.extensions:
         database_module.init_app(app)
+    if production:
+        from xinfang.server.web.wsgi_server import serve_with_gunicorn
+        click.echo(f"gunicorn, {workers} processes on http://{host}:{port}; no scheduler in them: "
+                   "`xinfang worker` runs the escalation sweeps", err=True)
+        try:
+            serve_with_gunicorn(app, host=host, port=port, workers=workers)
+        except RuntimeError as err:
+            fail(str(err))
+        return
+    from xinfang.server.jobs import scheduler
+    loop = scheduler.init_app(app)
+    click.echo("scheduled jobs in this process (the development server's): "
+               f"{scheduler.describe(loop.schedule) if loop else 'none (XINFANG_SWEEP_INTERVAL_SECONDS=0)'}", err=True)
     app.run(host=host, port=port)
+
+
+def ready_or_exit(url: str) -> None:
+    """Refuse to serve or work on a database this code cannot use, saying what to do."""
+    from xinfang.server.store import db as database_module
+    engine = database_module.make_engine(url)
+    try:
+        problems = database_module.readiness(engine)
+    finally:
+        engine.dispose()
+    if problems:
+        fail("; ".join(problems))
 
 
 def seed_demo_accounts(url: str) -> int:
@@ -493,6 +530,31 @@ def sweep_command(at: dt.datetime | None, rules: Path | None, database: str | No
     finally:
         engine.dispose()
     click.echo(str(result))
+
+
+@main.command("worker")
+@click.option("--sweep-interval", "sweep_interval", type=click.IntRange(0), envvar="XINFANG_SWEEP_INTERVAL_SECONDS",
+              default=None, metavar="SECONDS",
+              help="Seconds between escalation sweeps, dividing a minute, an hour or a day; 0: no sweeps "
+                   "(default 300; XINFANG_SWEEP_INTERVAL_SECONDS also works).")
+@database_option
+def worker_command(sweep_interval: int | None, database: str | None) -> None:
+    """Run the scheduled jobs (escalation sweeps, reports) until stopped; run as many as you like.
+
+    On PostgreSQL each job runs once per tick across all workers (procrastinate's job queue); on
+    SQLite, which has no job queue, the jobs run in this process. The database must be upgraded first.
+    """
+    import logging
+
+    from xinfang.server.jobs.schedule import DEFAULT_SWEEP_INTERVAL, JobSettings
+    from xinfang.server.jobs.worker import WorkerNotReady, run_worker
+    from xinfang.server.store import db as database_module
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = JobSettings(sweep_interval=DEFAULT_SWEEP_INTERVAL if sweep_interval is None else sweep_interval)
+    try:
+        run_worker(database_module.resolve_url(database), settings, say=lambda line: click.echo(line, err=True))
+    except (WorkerNotReady, ValueError) as err:
+        fail(str(err))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Tests of escalation sweeps: what fires, once, with its events and flags; the CLI and the scheduler.
+"""Tests of escalation sweeps: what fires, once, with its events and flags; the CLI (the scheduler: test_jobs.py).
 
 Cases, deadlines and schedules are inserted directly (set-based, without the workflow). Every test
 runs on SQLite and on PostgreSQL (tests/conftest.py).
@@ -7,7 +7,6 @@ runs on SQLite and on PostgreSQL (tests/conftest.py).
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import re
 import threading
 import time
@@ -20,7 +19,6 @@ from sqlalchemy.orm import Session
 from xinfang.config import CHINA
 from xinfang.server.cases.sweep import EVENT_ACTION, sweep
 from xinfang.server.cli import main
-from xinfang.server.jobs import scheduler
 from xinfang.server.store import db
 from xinfang.server.store.case_tables import CaseDeadline, CaseEscalation, CaseEvent, Petition
 from xinfang.server.store.models import AuditLog, Jurisdiction
@@ -311,7 +309,7 @@ def _in_thread(call) -> _Worker:
     return worker
 
 
-# The command and the scheduler
+# The command
 
 def test_cli_sweep(engine, database_url):
     pid = open_case(engine, deadline=days(1))
@@ -335,52 +333,3 @@ def test_cli_sweep_errors(tmp_path):
     empty = runner.invoke(main, ["sweep", "--database", f"sqlite:///{tmp_path}/empty.sqlite3"])
     assert empty.exit_code == 1
     assert "cannot sweep the database sqlite:///" in empty.output and "xinfang db upgrade" in empty.output
-
-
-def test_scheduler_sweeps_periodically_survives_errors_and_stops(engine, monkeypatch, caplog):
-    pid = open_case(engine, deadline=days(-400))
-    add_steps(engine, [pid], "conclude_overdue", days(-399))
-    calls = []
-    real = scheduler.sweep
-
-    def flaky(target, now, **kw):
-        calls.append(now)
-        if len(calls) == 1:
-            raise RuntimeError("database went away")
-        return real(target, now, **kw)
-
-    monkeypatch.setattr(scheduler, "sweep", flaky)
-    job = scheduler.SweepScheduler(lambda: engine, 0.05, worker="sched").start()
-    try:
-        with caplog.at_level(logging.INFO, logger="xinfang.server.jobs.scheduler"):
-            deadline = time.monotonic() + 10
-            while len(calls) < 3 and time.monotonic() < deadline:
-                time.sleep(0.02)
-    finally:
-        job.stop()
-    assert not job.running and len(calls) >= 3
-    assert "escalation sweep failed" in caplog.text and "database went away" in caplog.text
-    assert "fired 1 escalation (supervise 1)" in caplog.text
-    assert fired_steps(engine) == [(pid, "conclude_overdue")]
-    runs = job.runs
-    time.sleep(0.15)
-    assert job.runs == runs  # stopped means stopped
-
-
-@pytest.mark.parametrize(("config", "started"), [
-    ({"SWEEP_INTERVAL_SECONDS": 60}, True),
-    ({"SWEEP_INTERVAL_SECONDS": 0}, False),
-    ({"SWEEP_INTERVAL_SECONDS": 60, "TESTING": True}, False),
-])
-def test_create_app_starts_the_scheduler_only_when_enabled_and_not_testing(tmp_path, config, started):
-    from xinfang.server.web.app import create_app
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3", "SECRET_KEY": "k", **config})
-    job = scheduler.scheduler_of(app)
-    try:
-        assert (job is not None and job.running) == started
-        if started:
-            assert job.interval == 60 and job.worker.startswith("scheduler@")
-    finally:
-        if job is not None:
-            job.stop()
-            assert not job.running

@@ -1,1 +1,1 @@
-"""Work that runs on a schedule, outside requests: escalation sweeps."""
+"""Work that runs on a schedule, outside requests: escalation sweeps (and, declared the same way, reports)."""

@@ -1,4 +1,9 @@
-"""The in-process scheduler: a daemon thread that sweeps escalations every SWEEP_INTERVAL_SECONDS."""
+"""The in-process scheduler: a thread that runs the scheduled jobs (server/jobs/schedule.py) at their ticks.
+
+What the embedded default uses (`make run`, `xinfang serve` on SQLite), and what `xinfang worker` falls
+back to where the job queue cannot run (procrastinate needs PostgreSQL). Several may run at once: an
+escalation step still fires once (server/cases/sweep.py), but a tick is not shared, so each runs every job.
+"""
 
 from __future__ import annotations
 
@@ -6,32 +11,29 @@ import atexit
 import datetime as dt
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from flask import Flask
 from sqlalchemy import Engine
 
-from xinfang.server.cases.sweep import SweepResult, default_worker, sweep
+from xinfang.server.jobs.schedule import JobRun, JobSettings, ScheduledJob, active_jobs, next_tick
+from xinfang.server.cases.sweep import default_worker
 
-__all__ = ["DEFAULT_INTERVAL", "SweepScheduler", "init_app", "scheduler_of"]
+__all__ = ["JobLoop", "describe", "init_app", "scheduler_of"]
 
-DEFAULT_INTERVAL = 300.0
 _EXTENSION = "xinfang.scheduler"
 log = logging.getLogger(__name__)
 
 
-class SweepScheduler:
-    """Runs sweep() every `interval` seconds until stopped; an error is logged and the next run goes on.
+class JobLoop:
+    """Runs each (job, cron) of `schedule` at its ticks until stopped; a failed run is logged and the
+    schedule goes on. A tick missed while another job ran is run late, once; older ones are skipped."""
 
-    Several servers may each run one: a step still fires once (server/cases/sweep.py). The first sweep
-    comes one interval after start, once `xinfang serve` has upgraded the database.
-    """
-
-    def __init__(self, engine: Callable[[], Engine], interval: float, *, worker: str | None = None) -> None:
-        if interval <= 0:
-            raise ValueError(f"the sweep interval must be positive, not {interval}")
+    def __init__(self, engine: Callable[[], Engine], schedule: list[tuple[ScheduledJob, str]], *,
+                 worker: str | None = None) -> None:
         self.engine = engine  # called at each run: the app's engine is made on first use
-        self.interval = interval
+        self.schedule = schedule
         self.worker = worker or default_worker("scheduler")
         self.runs = 0
         self._stopping = threading.Event()
@@ -41,48 +43,59 @@ class SweepScheduler:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self) -> SweepScheduler:
-        if self.running:
-            return self
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._loop, name="xinfang-sweep", daemon=True)
-        self._thread.start()
+    def start(self) -> JobLoop:
+        if not self.running:
+            self._stopping.clear()
+            self._thread = threading.Thread(target=self.run_forever, name="xinfang-jobs", daemon=True)
+            self._thread.start()
         return self
 
     def stop(self, timeout: float | None = 30.0) -> None:
-        """Ask the thread to stop and wait for it: a sweep under way finishes (or rolls back) first."""
+        """Ask the loop to stop and wait for it: a job under way finishes (or rolls back) first."""
         self._stopping.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
 
-    def run_once(self) -> SweepResult | None:
-        """One sweep now; None when it failed (logged: a broken run must not end the schedule)."""
+    def run_forever(self) -> None:
+        """The loop, in the calling thread (`xinfang worker` on SQLite) until stop() (a signal handler's)."""
+        due = {job.name: next_tick(cron, time.time()) for job, cron in self.schedule}
+        while self.schedule and not self._stopping.wait(max(0.0, min(due.values()) - time.time())):
+            for job, cron in self.schedule:
+                if due[job.name] <= time.time() and not self._stopping.is_set():
+                    self.run_once(job, due[job.name])
+                    due[job.name] = next_tick(cron, time.time())
+
+    def run_once(self, job: ScheduledJob, tick: float) -> object | None:
+        """One run of `job` for `tick` now; None when it failed (logged: a broken run must not end the schedule)."""
+        now = dt.datetime.now(dt.UTC)
         try:
-            result = sweep(self.engine(), dt.datetime.now(dt.UTC), worker=self.worker)
+            result = job.run(JobRun(self.engine(), now, dt.datetime.fromtimestamp(tick, dt.UTC), self.worker))
         except Exception:
-            log.exception("escalation sweep failed; next attempt in %s s", self.interval)
+            log.exception("scheduled job %s failed; it runs again at its next tick", job.name)
             return None
         finally:
             self.runs += 1
-        log.log(logging.INFO if result.fired else logging.DEBUG, "escalation sweep: %s", result)
+        log.info("%s: %s", job.name, result)
         return result
 
-    def _loop(self) -> None:
-        while not self._stopping.wait(self.interval):
-            self.run_once()
+
+def describe(schedule: list[tuple[ScheduledJob, str]]) -> str:
+    """`escalation_sweep (cron */5 * * * *)`, for the line a process prints about what it schedules."""
+    return ", ".join(f"{job.name} (cron {cron})" for job, cron in schedule) or "none"
 
 
-def init_app(app: Flask) -> SweepScheduler | None:
-    """Start the app's scheduler when SWEEP_INTERVAL_SECONDS > 0 and the app is not under test."""
-    interval = float(app.config.get("SWEEP_INTERVAL_SECONDS") or 0)
-    if interval <= 0 or app.testing:
+def init_app(app: Flask) -> JobLoop | None:
+    """Start the in-process loop of `app` (the development server's), unless SWEEP_INTERVAL_SECONDS is 0
+    and no other job is scheduled."""
+    schedule = active_jobs(JobSettings(sweep_interval=float(app.config.get("SWEEP_INTERVAL_SECONDS") or 0)))
+    if not schedule:
         return None
     from xinfang.server.store.db import database_of
-    scheduler = SweepScheduler(lambda: database_of(app).engine, interval).start()
-    app.extensions[_EXTENSION] = scheduler
-    atexit.register(scheduler.stop)
-    return scheduler
+    loop = JobLoop(lambda: database_of(app).engine, schedule).start()
+    app.extensions[_EXTENSION] = loop
+    atexit.register(loop.stop)
+    return loop
 
 
-def scheduler_of(app: Flask) -> SweepScheduler | None:
+def scheduler_of(app: Flask) -> JobLoop | None:
     return app.extensions.get(_EXTENSION)

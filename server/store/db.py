@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = ["Database", "DatabaseUnavailable", "UpgradeResult", "alembic_config", "current_revision",
            "default_instance_path", "default_url", "display_url", "get_session", "head_revision", "init_app",
-           "make_engine", "resolve_url", "upgrade", "upgraded_session"]
+           "make_engine", "owned_by_migrations", "readiness", "resolve_url", "upgrade", "upgraded_session"]
 
 DATABASE_FILE = "xinfang.sqlite3"
 _EXTENSION = "xinfang.db"
@@ -133,33 +133,67 @@ class UpgradeResult:
     url: str
     before: str | None
     after: str
+    job_queue: str | None = None  # what was done to the job queue's tables (PostgreSQL), if anything
 
     @property
     def changed(self) -> bool:
-        return self.before != self.after
+        return self.before != self.after or self.job_queue is not None
 
     def __str__(self) -> str:
         where = display_url(self.url)
-        if not self.changed:
-            return f"database {where} is up to date (revision {self.after})"
-        start = "an empty database" if self.before is None else f"revision {self.before}"
-        return f"database {where} upgraded from {start} to revision {self.after}"
+        if self.before == self.after:
+            said = f"database {where} is up to date (revision {self.after})"
+        else:
+            start = "an empty database" if self.before is None else f"revision {self.before}"
+            said = f"database {where} upgraded from {start} to revision {self.after}"
+        return f"{said}; {self.job_queue}" if self.job_queue else said
 
 
 def upgrade(url: str, revision: str = "head") -> UpgradeResult:
-    """Create or upgrade the database at `url` to `revision` (default: the newest), in one transaction."""
+    """Create or upgrade the database at `url` to `revision` (default: the newest), in one transaction.
+
+    On PostgreSQL the job queue's tables (procrastinate's, server/jobs/queue_schema.py) are created or
+    upgraded in the same transaction.
+    """
     engine = make_engine(url)
+    job_queue = None
     try:
         before = current_revision(engine)
         config = alembic_config()
         with engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
+            if connection.dialect.name == "postgresql":
+                from xinfang.server.jobs import queue_schema
+                job_queue = queue_schema.upgrade(connection)
         after = current_revision(engine)
     finally:
         engine.dispose()
     assert after is not None
-    return UpgradeResult(url, before, after)
+    return UpgradeResult(url, before, after, job_queue)
+
+
+def readiness(engine: Engine) -> list[str]:
+    """Why the database cannot serve this code (unreachable, or migrations not current); empty when it can."""
+    try:
+        with engine.connect() as connection:
+            revision = MigrationContext.configure(connection).get_current_revision()
+            queue_current = True
+            if connection.dialect.name == "postgresql":
+                from xinfang.server.jobs import queue_schema
+                queue_current = queue_schema.is_current(connection)
+    except Exception as err:  # any driver error: what the operator needs is its first line
+        cause = str(getattr(err, "orig", None) or err).strip().splitlines()
+        return [f"database {display_url(str(engine.url))} unreachable: {cause[0] if cause else type(err).__name__}"]
+    problems = []
+    if revision != head_revision():
+        at = "empty" if revision is None else f"at revision {revision}"
+        problems.append(f"database {at}, this code needs revision {head_revision()}: run `xinfang db upgrade`")
+    if not queue_current:
+        from xinfang.server.jobs import queue_schema
+        problems.append(f"the job queue's tables are not those of procrastinate {queue_schema.installed_version()}: "
+                        f"run `xinfang db upgrade`")
+    return problems
 
 
 # The Flask app
@@ -186,6 +220,12 @@ class Database:
     def dispose(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
+
+    def after_fork(self) -> None:
+        """In a process forked from the one that built the app (gunicorn): drop the parent's pooled connections
+        without closing them, which are the parent's to close."""
+        if self._engine is not None:
+            self._engine.dispose(close=False)
 
 
 def init_app(app: Flask) -> Database:

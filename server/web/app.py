@@ -18,7 +18,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(RULES_DIR=None, DATABASE_URL=os.environ.get("DATABASE_URL"), SECRET_KEY=None,
                             SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                             SESSION_COOKIE_SECURE=True,  # production is HTTPS; `xinfang serve` (local http) turns it off
-                            SWEEP_INTERVAL_SECONDS=300)  # escalation sweeps in the server; 0 disables them
+                            SWEEP_INTERVAL_SECONDS=300)  # of the development server's in-process sweeps; 0: none
     app.config.from_prefixed_env("XINFANG")
     if test_config:
         app.config.update({k: v for k, v in test_config.items() if v is not None})
@@ -31,11 +31,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     files = RuleSetLibrary.load([Path(rules)]) if rules else bundled_library()
 
     from xinfang.admin_ui import init_app as init_admin_ui
-    from xinfang.server.jobs import scheduler
     from xinfang.server.rulesets import library_store
     from xinfang.server.store import db
 
-    from . import cases_api, errors, forms_api, indicators_api, jurisdictions_api, openapi, rulesets_api, security_headers, throttle
+    from . import (cases_api, errors, forms_api, health, indicators_api, jurisdictions_api, openapi, rulesets_api,
+                   security_headers, throttle)
     db.init_app(app)
     library_store.init_app(app, files)  # the database's published versions; these files until imported
     errors.init_app(app)
@@ -43,8 +43,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security_headers.init_app(app)  # CSP, no framing, nosniff, Referrer-Policy on every response
     for module in (jurisdictions_api, forms_api, indicators_api, openapi, cases_api, rulesets_api):
         app.register_blueprint(module.bp)
+    app.register_blueprint(health.bp)  # /healthz, /readyz: no sign-in
     init_admin_ui(app)  # the htmx pages (admin_ui/) and their CSRF protection
-    scheduler.init_app(app)  # not under testing
     return app
 
 
