@@ -26,13 +26,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from xinfang.config import bundled_library
-from xinfang.server.store import db, scheduler
-from xinfang.server.store.case_tables import CaseEscalation, CaseEvent
-from xinfang.server.cli import main
-from xinfang.server.jobs import queue, queue_schema
-from xinfang.server.jobs.schedule import SCHEDULED_JOBS, JobSettings, ScheduledJob, active_jobs, every
 from xinfang.server.cases.sweep import EVENT_ACTION, due_escalations_condition
 from xinfang.server.cases.workflow import register
+from xinfang.server.cli import main
+from xinfang.server.jobs import queue, queue_schema, scheduler
+from xinfang.server.jobs.schedule import SCHEDULED_JOBS, JobSettings, ScheduledJob, active_jobs, every
+from xinfang.server.store import db
+from xinfang.server.store.case_tables import CaseEscalation, CaseEvent
 
 WAIT = 60  # seconds a test waits for another process at most
 

@@ -17,8 +17,8 @@ from collections.abc import Callable
 from flask import Flask
 from sqlalchemy import Engine
 
-from xinfang.server.jobs.schedule import JobRun, JobSettings, ScheduledJob, active_jobs, next_tick
 from xinfang.server.cases.sweep import default_worker
+from xinfang.server.jobs.schedule import JobRun, JobSettings, ScheduledJob, active_jobs, next_tick
 
 __all__ = ["JobLoop", "describe", "init_app", "scheduler_of"]
 

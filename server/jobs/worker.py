@@ -24,10 +24,10 @@ class WorkerNotReady(Exception):
 
 def run_worker(url: str, settings: JobSettings, *, say: Callable[[str], None] = print) -> None:
     """Run the scheduled jobs on the database at `url` until SIGTERM or SIGINT (a run under way finishes)."""
-    from xinfang.server.store import db
+    from xinfang.server.cases.sweep import default_worker
     from xinfang.server.jobs import queue
     from xinfang.server.jobs.scheduler import JobLoop, describe
-    from xinfang.server.cases.sweep import default_worker
+    from xinfang.server.store import db
     schedule = active_jobs(settings)
     engine = db.make_engine(url)
     try:

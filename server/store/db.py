@@ -83,6 +83,11 @@ def alembic_config() -> Config:
     return config
 
 
+def owned_by_migrations(name: str | None, type_: str, parent_names) -> bool:
+    """Alembic's `include_name`: the job queue's tables are procrastinate's (server/jobs/queue_schema.py), not ours."""
+    return not (type_ == "table" and (name or "").startswith("procrastinate_"))
+
+
 def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None, "the migrations have no head revision"

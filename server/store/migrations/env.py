@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from xinfang.server.store import case_tables as case_models  # noqa: F401  (registers the case tables on Base.metadata)
+from xinfang.server.store.db import owned_by_migrations
 from xinfang.server.store.models import Base
 
 
@@ -16,6 +17,7 @@ def run(connection: Connection) -> None:
         # SQLite alters tables by copying them; batch mode does that for later migrations.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=owned_by_migrations,
     )
     with context.begin_transaction():
         context.run_migrations()
