@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from xinfang.config import bundled_library
+from xinfang.server.accounts import system_actor
 from xinfang.server.cases.sweep import EVENT_ACTION, due_escalations_condition
 from xinfang.server.cases.workflow import register
 from xinfang.server.cli import main
@@ -35,6 +36,7 @@ from xinfang.server.store import db
 from xinfang.server.store.case_tables import CaseEscalation, CaseEvent
 
 WAIT = 60  # seconds a test waits for another process at most
+CLERK = system_actor("clerk", roles=("clerk",))
 
 
 def on_postgres(test):
@@ -57,7 +59,7 @@ def register_overdue(engine, count: int, tag: str) -> None:
         for i in range(count):
             register(session, library, {"received_on": "2024-03-04", "intake": "phone", "text": "小区供暖不热",
                                         "petitioner": {"name": f"{tag}{i}", "phone": "13812345678"}},
-                     actor="test", jurisdiction_code="371321")
+                     actor=CLERK, jurisdiction_code="371321")
         session.commit()
 
 
