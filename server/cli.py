@@ -550,6 +550,7 @@ def worker_command(sweep_interval: int | None, database: str | None) -> None:
     from xinfang.server.jobs.worker import WorkerNotReady, run_worker
     from xinfang.server.store import db as database_module
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    data_keys_or_exit()  # what the jobs read of a case, they read with the keys of every other process
     settings = JobSettings(sweep_interval=DEFAULT_SWEEP_INTERVAL if sweep_interval is None else sweep_interval)
     try:
         run_worker(database_module.resolve_url(database), settings, say=lambda line: click.echo(line, err=True))
