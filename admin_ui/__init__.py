@@ -45,6 +45,7 @@ def init_app(app: Flask) -> None:
     Htmx(app)  # request.htmx on every request
     csrf.init_app(app)
     app.jinja_env.globals.update(current_user=current_user, labels=labels, jurisdiction_name=jurisdiction_name)
+    app.jinja_env.filters.update(beijing=labels.beijing, beijing_date=labels.beijing_date)
     app.register_blueprint(bp)
     app.register_blueprint(sign_in.bp)
     app.register_blueprint(jurisdictions.bp)

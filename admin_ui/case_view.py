@@ -9,6 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinfang.config import EffectiveRuleSet, RuleSetLibrary
+from xinfang.rules.plan import plan_for
+from xinfang.server.accounts import has_role
 from xinfang.server.cases.case_file import pinned_effective
 from xinfang.server.cases.errors import CaseServiceError
 from xinfang.server.cases.visibility import may_see_material, visible_case, visible_original
@@ -43,6 +45,23 @@ def _get(effective: EffectiveRuleSet | None, dotted: str) -> Any:
     return (effective.get(dotted) if effective is not None else None) or {}
 
 
+def deadline_basis(effective: EffectiveRuleSet | None, petition: Petition, step: str) -> str:
+    """The law a deadline rests on, as staff read it: the limit's basis, and an approved extension's (Art. 34)."""
+    if effective is None:
+        return ""
+    decision = petition.decision or {}
+    tier = next((f.removeprefix("tier:") for f in decision.get("flags", ()) if f.startswith("tier:")), None)
+    limits = plan_for(effective).limits(decision.get("track"), tier)
+    limit = limits.table.get(step)
+    text = limit.basis if limit else ""
+    case = petition.case_json or {}
+    days = case.get("extension_days") if step == "conclude" else (case.get("extensions") or {}).get(step)
+    extension = limits.extension if step == "conclude" else (limit.extension if limit else None)
+    if days:
+        text += f"；经批准延长{days}日" + (f"（{extension.basis}）" if extension and extension.basis else "")
+    return text
+
+
 def _trace(view: dict, effective: EffectiveRuleSet | None) -> list[dict[str, Any]]:
     rows = []
     for entry in view["decision"].get("trace", []):
@@ -62,7 +81,18 @@ def _trace(view: dict, effective: EffectiveRuleSet | None) -> list[dict[str, Any
     return rows
 
 
-def _events(db: Session, petition: Petition, user: User, effective) -> list[dict[str, Any]]:
+def version_name(library: RuleSetLibrary, label: str) -> str:
+    """A pin (`000000@2022.1+…+371321@2024.1`) as people name it: its most local version, 沂南县2024年版."""
+    code, _, version = str(label).rpartition("+")[-1].partition("@")
+    try:
+        found = next((v for v in library.versions(code) if v.version == version), None)
+    except (LookupError, ValueError):
+        found = None
+    return found.display_name if found else f"{version}版"
+
+
+def _events(db: Session, library: RuleSetLibrary, petition: Petition, user: User,
+            effective) -> list[dict[str, Any]]:
     out = []
     for event in timeline(db, petition.id, user):  # each detail as the user may see it
         items = []
@@ -77,6 +107,10 @@ def _events(db: Session, petition: Petition, user: User, effective) -> list[dict
                 value = _get(effective, f"escalation.steps.{value}").get("name", value)
             elif key == "flag":
                 value = labels.label(labels.FLAGS, value)
+            elif key == "ruleset_version" or (event["action"] == "migrate" and key in ("from", "to")):
+                value = version_name(library, value)
+            elif key == "to":
+                value = labels.label(labels.TARGETS, value)
             items.append((EVENT_FIELDS[key], value))
         out.append({**event, "label": ACTIONS.get(event["action"], event["action"]), "items": items,
                     "stage_before_label": STAGES.get(event["stage_before"], event["stage_before"] or ""),
@@ -92,6 +126,7 @@ def context(db: Session, library: RuleSetLibrary, petition: Petition, user: User
     fields = _get(effective, "intake.fields")
     form_items = [(fields.get(k, {}).get("label", k), v) for k, v in (view["case"].get("form") or {}).items()]
     deadlines = [{**d, "label": labels.label(labels.STEPS, d["step"]),
+                  "basis": deadline_basis(effective, petition, d["step"]),
                   "countdown": countdown(d["due_on"], today) if d["done_on"] is None else None}
                  for d in view["deadlines"]]
     escalations = db.scalars(select(CaseEscalation).where(CaseEscalation.petition_id == petition.id)
@@ -107,9 +142,13 @@ def context(db: Session, library: RuleSetLibrary, petition: Petition, user: User
         "petitioner": [(label, view["petitioner"][k]) for k, label in PETITIONER
                        if view["petitioner"] and view["petitioner"].get(k)],
         "form_items": form_items, "trace": _trace(view, effective), "deadlines": deadlines,
-        "escalations": [{"row": e, "name": _get(effective, f"escalation.steps.{e.step}").get("name", e.step)}
+        "escalations": [{"row": e, "name": _get(effective, f"escalation.steps.{e.step}").get("name", e.step),
+                         "basis": _get(effective, f"escalation.steps.{e.step}").get("basis", "")}
                         for e in escalations],
-        "events": _events(db, petition, user, effective), "actions": actions,
+        "version": {"name": effective.chain[-1].display_name, "citation": effective.chain[-1].citation}
+        if effective else None,
+        "sources_shown": has_role(user, "policy_officer"),  # file:line, for who tunes the rule set
+        "events": _events(db, library, petition, user, effective), "actions": actions,
         "notices": notices.available(petition) if material else [],
         "flags": [{"label": flag_label(f), "tone": flag_tone(f)} for f in view["flags"]
                   if not f.startswith(("escalation:", "tier:"))],

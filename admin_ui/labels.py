@@ -35,3 +35,21 @@ FIELD_TYPES = {"string": "文本", "text": "长文本", "integer": "整数", "nu
 def label(table: dict[str, str], key) -> str:
     """The Chinese label of `key` in `table`, else the key itself (a rule set may add its own)."""
     return table.get(key, str(key)) if key is not None else ""
+
+
+def beijing(moment, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """An instant as staff read it: Beijing time (Asia/Shanghai), never UTC; an ISO string is read first."""
+    import datetime as dt
+
+    from xinfang.config import CHINA
+    if moment is None or moment == "":
+        return ""
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    if moment.tzinfo is None:  # stored instants are UTC
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(CHINA).strftime(fmt)
+
+
+def beijing_date(moment) -> str:
+    return beijing(moment, "%Y-%m-%d")

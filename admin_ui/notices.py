@@ -90,7 +90,7 @@ def build(petition: Petition, view: dict[str, Any], effective: EffectiveRuleSet,
     own = effective.chain[-1]
     return Notice(kind, KINDS[kind][0], petition.number, f"{petitioner.get('name') or '信访人'}：",
                   [p for p in paragraphs if p], office, chinese_date(event.on),
-                  f"{own.data.get('title', '')}（{petition.ruleset_version}）")
+                  f"依据{own.citation}（{own.display_name}）")
 
 
 def to_pdf(notice: Notice) -> bytes:
@@ -126,6 +126,6 @@ def to_pdf(notice: Notice) -> bytes:
              Paragraph(escape(notice.addressee), plain)]
     story += [Paragraph(escape(p), body) for p in notice.paragraphs]
     story += [Spacer(1, 12 * mm), Paragraph(escape(notice.issuer), right), Paragraph(escape(notice.date), right),
-              Spacer(1, 20 * mm), Paragraph(escape(f"依据：{notice.ruleset}"), small)]
+              Spacer(1, 20 * mm), Paragraph(escape(notice.ruleset), small)]
     doc.build(story)
     return out.getvalue()

@@ -69,6 +69,20 @@ class RuleSetVersion:
         """`371321@2024.1`: how decisions and pins name this version."""
         return f"{self.code}@{self.version}"
 
+    @property
+    def display_name(self) -> str:
+        """沂南县2024年版 (沂南县2024年第2版 for 2024.2): how people and printed notices name the version."""
+        year, _, number = self.version.partition(".")
+        if not (year.isdigit() and len(year) == 4):
+            return f"{self.name}{self.version}版"
+        return f"{self.name}{year}年版" if number in ("", "1") else f"{self.name}{year}年第{number}版"
+
+    @property
+    def citation(self) -> str:
+        """依据《沂南县信访工作实施办法（2024）》: the document, by its title, that a decision rests on."""
+        title = str(self.data.get("title") or "").strip("《》")
+        return f"《{title}》" if title else self.display_name
+
     def position(self, path: Path_) -> Position:
         return self.doc.position(path)
 

@@ -165,10 +165,17 @@ def test_xlsx_export_has_the_same_rows(clerk, seeded):
 
 # The case file
 
+def test_the_policy_officer_reads_each_rule_at_its_file_and_line(app, sign_in, seeded):
+    html = sign_in(app, "yinan_officer").text(f"/cases/{seeded['land'][0]}")
+    assert "classify:given" in html and re.search(r"config/rulesets/371321_yinan/2024-01-01\.yaml:\d+", html)
+
+
 def test_the_case_file_shows_decision_deadlines_and_timeline(clerk, seeded):
     html = clerk.text(f"/cases/{seeded['land'][0]}")
     assert seeded["land"][1] in html and "沂南县自然资源和规划局" in html
-    assert "classify:given" in html and re.search(r"config/rulesets/371321_yinan/2024-01-01\.yaml:\d+", html)
+    # The clerk reads the decision and its basis in the regulation's words; the file:line is the officer's.
+    assert "登记时选定的分类" in html and "依据《沂南县信访工作实施办法（2024）》（沂南县2024年版）" in html
+    assert "classify:given" not in html and ".yaml" not in html
     assert "登记转送" in html and re.search(r"超期\d+天", html)
     assert 'data-action="register"' in html
     assert PHONE in html and "YN-2024-031" in html  # a clerk sees the petitioner whole in the file

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import flask
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinfang.config import bundled_library

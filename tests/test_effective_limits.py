@@ -22,8 +22,8 @@ from xinfang.config.bounds import fewest_working_days, longest_calendar_span
 from xinfang.config.limit_holders import limit_holders
 from xinfang.config.procedure import EXTENSIONS
 from xinfang.rules.case_input import parse_case
-from xinfang.rules.decide import decide
 from xinfang.rules.deadlines import extended_end
+from xinfang.rules.decide import decide
 from xinfang.rules.plan import forget, plan_for
 
 COUNTY = "110101"  # 东城区: the national baseline alone above it

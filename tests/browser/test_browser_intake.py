@@ -137,7 +137,7 @@ def test_a_field_an_officer_publishes_appears_without_a_restart(own_app, new_pag
 
     page.reload()  # the same server process: the form is computed from the library in force per request
     expect(page.get_by_label("土地承包合同编号")).to_be_visible()
-    expect(page.locator(".form-actions")).to_contain_text(f"371321@{today.year}.9")
+    expect(page.locator(".form-actions")).to_contain_text(f"沂南县{today.year}年第9版")
 
 
 def test_intake_works_without_javascript(new_page, sign_in):

@@ -1,0 +1,113 @@
+"""Staff see the regulation's words: no file path, no rule id, no version label, no English sentence (issue 11).
+
+A crawler signs in as a clerk, a unit, an approver and a supervisor of 沂南县 on a seeded database, follows
+every link of the staff pages it reaches (GET, same site, a bounded number), and reads what a person sees
+on each: the text of the page and its titles, without the markup. The policy officer's file:line is one
+click away on their own pages (the rule-set views and the editor), so they are not crawled as staff.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+from sqlalchemy.orm import Session
+
+from xinfang.config import CHINA, bundled_library
+from xinfang.server.cases.demo_data import generate
+from xinfang.server.cases.sweep import sweep
+from xinfang.server.store import db
+
+STAFF = ("yinan_clerk", "yinan_ziran", "yinan_approver", "yinan_supervisor", "yinan_discipline")
+START = ("/", "/cases", "/intake", "/dashboard")
+# Where the policy officer reads sources on purpose (file:line one click away), and what is no page.
+NOT_STAFF = ("/rulesets", "/jurisdictions/", "/assets/", "/api/", "/sign-out")
+MAX_PAGES = 60  # per user: enough to reach every kind of page, not every case
+
+TECHNICAL = {
+    "a file path": re.compile(r"\.ya?ml\b|config/rulesets"),
+    "a version label": re.compile(r"\d{6}@20\d\d|@20\d\d\.\d"),
+    "a rule id": re.compile(r"\b(classify|route|track|tier|admissibility|escalation|limit):[a-z_]+"),
+    "an English sentence": re.compile(r"\b[A-Za-z]{2,}(?:[ ,;:]+[A-Za-z]{2,}){3,}"),
+}
+ALLOWED = re.compile(r"PDF|Excel|XLSX|CSV|htmx|JavaScript")
+
+
+class _Visible(HTMLParser):
+    """What a person sees on a page: its text and its titles, not its markup, scripts or styles; and its links."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.text: list[str] = []
+        self.links: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag in ("script", "style"):
+            self._hidden += 1
+        if tag == "a" and a.get("href"):
+            self.links.append(a["href"])
+        for name in ("title", "placeholder", "aria-label"):
+            if a.get(name):
+                self.text.append(a[name])
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self._hidden -= 1
+
+    def handle_data(self, data):
+        if not self._hidden:
+            self.text.append(data)
+
+
+@pytest.fixture(scope="module")
+def app(demo_database, app_for):
+    """沂南县 and its neighbours with a generated year of cases, swept: every stage, notice and escalation occurs."""
+    engine = db.make_engine(demo_database)
+    with Session(engine) as session:
+        generate(session, bundled_library(), cases=150, seed=11)
+        sweep(session, dt.datetime.now(CHINA))
+        session.commit()
+    engine.dispose()
+    return app_for(demo_database)
+
+
+def crawl(user) -> dict[str, str]:
+    """Path → what the user sees there, for the staff pages reachable from START."""
+    seen: dict[str, str] = {}
+    queue = list(START)
+    while queue and len(seen) < MAX_PAGES:
+        path = queue.pop(0)
+        if path in seen or path.startswith(NOT_STAFF):
+            continue
+        response = user.get(path)
+        if response.status_code in (301, 302, 303):
+            queue.insert(0, urlsplit(response.headers["Location"]).path)
+            continue
+        if "text/html" not in response.headers.get("Content-Type", ""):
+            continue
+        page = _Visible()
+        page.feed(response.get_data(as_text=True))
+        seen[path] = " ".join(page.text)
+        for link in page.links:
+            target = urlsplit(urljoin("http://localhost" + path, link))
+            if target.netloc == "localhost" and target.path not in seen:
+                queue.append(target.path + (f"?{target.query}" if target.query else ""))
+    return seen
+
+
+@pytest.mark.parametrize("username", STAFF)
+def test_staff_pages_speak_the_regulations_words(app, sign_in, username):
+    pages = crawl(sign_in(app, username))
+    assert len(pages) >= 3, pages.keys()
+    found = []
+    for path, text in pages.items():
+        for what, pattern in TECHNICAL.items():
+            for match in pattern.finditer(text):
+                if not ALLOWED.fullmatch(match.group(0)):
+                    found.append(f"{path}: {what}: {match.group(0)!r}")
+    assert not found, "\n".join(found[:40]) + (f"\n… {len(found) - 40} more" if len(found) > 40 else "")
