@@ -6,6 +6,7 @@ them over one PostgreSQL database fire every due step once), the job queue's tab
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import datetime as dt
 import json
 import os
@@ -339,7 +340,9 @@ def test_a_run_whose_worker_died_is_taken_back(upgraded, database_url, newer_wai
             context.app = app
             await recover(context, timestamp=0)
 
-    asyncio.run(run())
+    # A browser test's Playwright may hold this thread's event loop; the coroutine gets a thread of its own.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run()).result()
     with upgraded.connect() as connection:
         status = connection.scalar(text("SELECT status::text FROM procrastinate_jobs WHERE id = :id"), {"id": stalled})
     assert status == ("failed" if newer_waiting else "todo")
