@@ -23,18 +23,6 @@ from .editor_scenarios import sample_scenarios
 from .editor_yaml import EditError, apply_edits, nodes_of, path_at
 from .ruleset_view import BoundRef
 
-# English checks, said in Chinese first (the message itself follows, with its file, line and article).
-SUMMARIES = (
-    ("is above the bound of", "超过上级规定的上限"), ("is below the bound of", "低于上级规定的下限"),
-    ("changes a locked item", "改动了上级锁定的事项"), ("would remove the locked item", "删除了上级锁定的事项"),
-    ("loosens the bound", "放宽了上级的限制"), ("cannot unlock", "不能解除上级的锁定"),
-    ("is already published", "这个版本号已经发布过：请改用新的版本号"), ("YAML syntax error", "YAML 语法错误"),
-    ("duplicate key", "键重复"), ("overlap", "施行期间与其他版本重叠"), ("is not one of", "取值不在允许的范围内"),
-    ("unknown", "引用了不存在的项目或键"), ("is a required property", "缺少必填项"),
-    ("is not of type", "类型不对"), ("Additional properties", "有不认识的键"),
-    ("regular expression in RE2 syntax", "表单项的格式（正则表达式）无法使用"),
-)
-
 
 def rules_paths() -> list:
     return [current_app.config.get("RULES_DIR") or bundled_rules_dir()]
@@ -42,7 +30,8 @@ def rules_paths() -> list:
 
 @dataclass
 class IssueView:
-    """An issue as the page lists it: line and column, the key path there, Chinese summary, the bounds on it."""
+    """An issue as the page lists it: line and column, the key path there, what is wrong in Chinese (the English
+    `xinfang validate` line folded away beside it), the bounds on it."""
 
     line: int | None
     col: int | None
@@ -183,7 +172,7 @@ def issue_views(issues, text: str, forms: EditorForms | None) -> list[IssueView]
         pos = issue.position
         path = path_at(nodes, pos.line, pos.col) if pos and nodes else None
         dotted = ".".join(map(str, path)) if path else ""
-        summary = next((zh for en, zh in SUMMARIES if en in issue.message), "规则集有问题")
+        summary = issue.chinese or "规则集有问题"
         bounds = forms.bounds(path) if forms and path else []
         field_id = "f-" + "-".join(map(str, path)) if path else None
         views.append(IssueView(pos.line if pos else None, pos.col if pos else None, dotted, issue.message, summary,

@@ -10,7 +10,7 @@ from typing import Any
 from .errors import ConfigIssue
 from .inheritance import Merged, get_path, parse_path, walk_leaves
 from .limit_holders import limit_holders, own_limits_holder, split_at_holder
-from .procedure import EXTENSIONS
+from .procedure import ALL_STEPS, EXTENSIONS, step
 from .versions import HEADER_KEYS, RuleSetVersion
 from .yaml_source import Path_, dump_path
 
@@ -43,6 +43,10 @@ class Bound:
         pos = self.version.key_position(("bounds", self.dotted))
         return (f"set by {self.version.name} ({self.version.label}) at {pos.file}:{pos.line}, "
                 f"{self.spec.get('basis', 'no basis given')}")
+
+    def origin_zh(self) -> str:
+        """临沂市2023年版规定，《信访工作条例》第三十四条: who set the bound and on what basis, in the officer's words."""
+        return f"{self.version.display_name}规定，依据{self.spec.get('basis') or '未写明'}"
 
     def matches(self, path: Path_) -> bool:
         return any(_matches(place, path) for place in self.places)
@@ -173,12 +177,15 @@ def _check_locks(version: RuleSetVersion, bounds: list[Bound], inherited: Merged
                 if locked != value:
                     issues.append(version.issue(path, (
                         f"{dump_path(path)}: {_show(value)} changes a locked item; it is locked at "
-                        f"{_show(locked)}, {bound.origin()}{suffix}")))
+                        f"{_show(locked)}, {bound.origin()}{suffix}"), chinese=(
+                        f"改动了上级锁定的事项：这里写的是 {_show(value)}，上级锁定为 {_show(locked)}"
+                        f"（{bound.origin_zh()}）")))
         issues += _locks_left_out(version, bound, inherited, merged, suffix)
         for index, dotted in enumerate(version.removals):
             if bound.covers(parse_path(dotted)):
                 issues.append(version.issue(("remove", index), (
-                    f"remove: '{dotted}' would remove the locked item {bound.dotted}, {bound.origin()}{suffix}")))
+                    f"remove: '{dotted}' would remove the locked item {bound.dotted}, {bound.origin()}{suffix}"),
+                    chinese=f"删除了上级锁定的事项 {bound.dotted}（{bound.origin_zh()}）"))
     return issues
 
 
@@ -210,7 +217,8 @@ def _locks_left_out(version: RuleSetVersion, bound: Bound, inherited: Merged, me
                 issues.append(version.issue(limit, (
                     f"{dump_path(limit)}: leaving out {key} means {_show(_LIMIT_DEFAULTS[key])}, which changes a "
                     f"locked item; {dump_path(limit + (key,))} is locked at {_show(locked)}, {bound.origin()}{suffix}"),
-                    at_key=True))
+                    at_key=True, chinese=(f"没有写 {key}，就是 {_show(_LIMIT_DEFAULTS[key])}，改动了上级锁定的事项："
+                                          f"上级锁定为 {_show(locked)}（{bound.origin_zh()}）")))
     return issues
 
 
@@ -238,37 +246,50 @@ def _check_limits(version: RuleSetVersion, bounds: list[Bound], merged: Merged, 
         told.add((path, id(bound.version), found[0]))
         at = path if set_here else ("bounds", bound.dotted)
         inherited_note = "" if set_here else f" (inherited from {source.jurisdiction} {source.version})"
-        issues.append(version.issue(at, found[1] + inherited_note + suffix, at_key=not set_here))
+        issues.append(version.issue(at, found[1] + inherited_note + suffix, at_key=not set_here,
+                                    chinese=found[2] + ("" if set_here else "（这个数值是从上级继承的）")))
     return issues
 
 
-def _limit_violation(path: Path_, value: int | float, bound: Bound, value_unit: Any) -> tuple[str, str] | None:
-    """("max" or "min", the message) when `value` breaks the bound, compared in the bound's unit."""
+def _limit_violation(path: Path_, value: int | float, bound: Bound, value_unit: Any) -> tuple[str, str, str] | None:
+    """("max" or "min", the message, in Chinese) when `value` breaks the bound, compared in the bound's unit."""
     is_days = path[-1] == "days"
     unit = (value_unit or "calendar") if is_days else None
 
     def shown(count: int | float, counted_in: str | None) -> str:
         return _days(count, counted_in) if is_days else str(count)
 
+    def shown_zh(count: int | float, counted_in: str | None) -> str:
+        return _days_zh(count, counted_in) if is_days else str(count)
+
     high, low = bound.spec.get("max"), bound.spec.get("min")
     if high is not None:
         measured = longest_calendar_span(value, unit) if is_days and bound.unit == "calendar" else value
         if measured > high:
             span = f" (up to {_days(measured, 'calendar')})" if measured != value else ""
+            span_zh = f"（最长可达{_days_zh(measured, 'calendar')}）" if measured != value else ""
             return "max", (f"{dump_path(path)}: {shown(value, unit)}{span} is above the bound of "
-                           f"{shown(high, bound.unit)}, {bound.origin()}")
+                           f"{shown(high, bound.unit)}, {bound.origin()}"), (
+                f"{shown_zh(value, unit)}{span_zh}超过上级规定的上限{shown_zh(high, bound.unit)}（{bound.origin_zh()}）")
     if low is not None:
         measured = fewest_working_days(value, unit) if is_days and bound.unit == "working" else value
         if measured < low:
             span = f" (as few as {_days(measured, 'working')})" if measured != value else ""
+            span_zh = f"（最少只有{_days_zh(measured, 'working')}）" if measured != value else ""
             return "min", (f"{dump_path(path)}: {shown(value, unit)}{span} is below the bound of "
-                           f"{shown(low, bound.unit)}, {bound.origin()}")
+                           f"{shown(low, bound.unit)}, {bound.origin()}"), (
+                f"{shown_zh(value, unit)}{span_zh}低于上级规定的下限{shown_zh(low, bound.unit)}（{bound.origin_zh()}）")
     return None
 
 
 def _days(count: int | float, unit: str | None) -> str:
     """`1 calendar day`, `5 working days`."""
     return f"{count} {unit or 'calendar'} day{'' if count == 1 else 's'}"
+
+
+def _days_zh(count: int | float, unit: str | None) -> str:
+    """`1个自然日`, `5个工作日`."""
+    return f"{count}个{'工作日' if unit == 'working' else '自然日'}"
 
 
 def _check_loosening(version: RuleSetVersion, ancestor_bounds: list[Bound], own: list[Bound]) -> list[ConfigIssue]:
@@ -295,7 +316,9 @@ def _check_loosening(version: RuleSetVersion, ancestor_bounds: list[Bound], own:
                     told.add(("max", level))
                     what = f"{high} working days (up to {measured} calendar days)" if measured != high else str(high)
                     issues.append(version.issue(at, f"bounds.{mine.dotted}: max {what} loosens the bound of "
-                                                    f"{theirs.spec['max']}{where}, {theirs.origin()}", at_key=True))
+                                                    f"{theirs.spec['max']}{where}, {theirs.origin()}", at_key=True,
+                                                chinese=f"本级的上限 {high} 放宽了上级的上限 {theirs.spec['max']}"
+                                                        f"（{theirs.origin_zh()}）：下级只能收紧，不能放宽"))
             if "min" in mine.spec and "min" in theirs.spec and ("min", level) not in told:
                 low = mine.spec["min"]
                 measured = fewest_working_days(low, mine.unit) if is_days and theirs.unit == "working" else low
@@ -303,10 +326,13 @@ def _check_loosening(version: RuleSetVersion, ancestor_bounds: list[Bound], own:
                     told.add(("min", level))
                     what = f"{low} calendar days (as few as {measured} working days)" if measured != low else str(low)
                     issues.append(version.issue(at, f"bounds.{mine.dotted}: min {what} loosens the bound of "
-                                                    f"{theirs.spec['min']}{where}, {theirs.origin()}", at_key=True))
+                                                    f"{theirs.spec['min']}{where}, {theirs.origin()}", at_key=True,
+                                                chinese=f"本级的下限 {low} 放宽了上级的下限 {theirs.spec['min']}"
+                                                        f"（{theirs.origin_zh()}）：下级只能收紧，不能放宽"))
             if theirs.spec.get("locked") and mine.spec.get("locked") is False:
                 issues.append(version.issue(at, f"bounds.{mine.dotted}: cannot unlock an item locked "
-                                                f"{theirs.origin()}", at_key=True))
+                                                f"{theirs.origin()}", at_key=True,
+                                            chinese=f"不能解除上级锁定的事项（{theirs.origin_zh()}）"))
     return issues
 
 
@@ -325,11 +351,13 @@ def _check_new_extensions(version: RuleSetVersion, ancestor_bounds: list[Bound])
         if split is None or split[1][-2:] != ("extension", "days"):
             continue
         if not any("max" in bound.spec and bound.matches(path) for bound in ancestor_bounds):
-            step = EXTENSIONS.get(split[1][0], split[1][0])
+            step_name = EXTENSIONS.get(split[1][0], split[1][0])
             issues.append(version.issue(path, (
-                f"{dump_path(path)}: no level above provides an extension of {step}, so none may be written here: "
+                f"{dump_path(path)}: no level above provides an extension of {step_name}, so none may be written here: "
                 f"an extension is provided, and bounded, by the national regulation or a province's law "
-                f"(《信访工作条例》第三十四条: handling; 《北京市信访条例》第四十条: review)")))
+                f"(《信访工作条例》第三十四条: handling; 《北京市信访条例》第四十条: review)"), chinese=(
+                f"上级没有规定“{step(step_name).label if step_name in ALL_STEPS else step_name}”可以延长，本级不能写延长期限：延长期限由《信访工作条例》"
+                f"第三十四条（办理）或省级信访条例（如《北京市信访条例》第四十条：复查）规定并限定")))
     return issues
 
 

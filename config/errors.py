@@ -23,7 +23,8 @@ class ConfigIssue:
     """One problem in a configuration, located so an officer can jump to it."""
 
     position: Position | None  # None only when no file position exists
-    message: str
+    message: str  # English, the `xinfang validate` line after FILE:LINE:COL
+    chinese: str = ""  # the same problem in the officer's words, for the editor (empty: not yet said in Chinese)
 
     def __str__(self) -> str:
         if self.position is None:

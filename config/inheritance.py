@@ -81,7 +81,8 @@ def _apply_removals(merged: Merged, version: RuleSetVersion) -> None:
         parent = get_path(merged.data, path[:-1])
         if not isinstance(parent, dict) or path[-1] not in parent:
             merged.issues.append(version.issue(
-                ("remove", index), f"remove: '{dotted}' is not inherited from the level above, so there is nothing to remove"))
+                ("remove", index), f"remove: '{dotted}' is not inherited from the level above, so there is nothing to remove",
+                chinese=f"要删除的 {dotted} 不是从上级继承的，没有可删除的内容"))
             continue
         removed = parent.pop(path[-1])
         if isinstance(removed, dict):

@@ -212,7 +212,8 @@ class RuleSetLibrary:
                 if version.version in seen:
                     first = seen[version.version]
                     issues.append(version.issue(("version",), (
-                        f"version '{version.version}' of {version.code} is already defined in {first.file}")))
+                        f"version '{version.version}' of {version.code} is already defined in {first.file}"),
+                        chinese=f"版本号 {version.version} 已经用过（{first.display_name}）：请改用新的版本号"))
                 seen.setdefault(version.version, version)
             # Each clash is told in both files: only the files being validated are reported on, and the
             # new version may be either one of the pair (a background version can start later).
@@ -221,18 +222,24 @@ class RuleSetLibrary:
                     for this, other in ((later, earlier), (earlier, later)):
                         issues.append(this.issue(("effective_from",), (
                             f"effective_from {this.effective_from} is the same as version {other.version} in "
-                            f"{other.file}: two versions of {this.code} would be in force on the same day")))
+                            f"{other.file}: two versions of {this.code} would be in force on the same day"),
+                            chinese=f"施行日期 {this.effective_from} 与{other.display_name}相同：同一天不能有两个版本施行"))
                 elif earlier.effective_until is not None and earlier.effective_until >= later.effective_from:
                     issues.append(later.issue(("effective_from",), (
                         f"effective dates overlap: this version starts {later.effective_from} but version "
-                        f"{earlier.version} ({earlier.file}) runs until {earlier.effective_until}")))
+                        f"{earlier.version} ({earlier.file}) runs until {earlier.effective_until}"),
+                        chinese=f"施行期间与{earlier.display_name}重叠：本版本 {later.effective_from} 起施行，"
+                                f"{earlier.display_name}施行到 {earlier.effective_until}"))
                     issues.append(earlier.issue(("effective_until",), (
                         f"effective dates overlap: this version runs until {earlier.effective_until} but version "
-                        f"{later.version} ({later.file}) starts {later.effective_from}")))
+                        f"{later.version} ({later.file}) starts {later.effective_from}"),
+                        chinese=f"施行期间与{later.display_name}重叠：本版本施行到 {earlier.effective_until}，"
+                                f"{later.display_name} {later.effective_from} 起施行"))
             for version in versions:
                 if version.effective_until is not None and version.effective_until < version.effective_from:
                     issues.append(version.issue(("effective_until",), (
-                        f"effective_until {version.effective_until} is before effective_from {version.effective_from}")))
+                        f"effective_until {version.effective_until} is before effective_from {version.effective_from}"),
+                        chinese=f"废止日期 {version.effective_until} 早于施行日期 {version.effective_from}"))
         return issues
 
     def _check_inheritance(self) -> list[ConfigIssue]:
@@ -245,7 +252,8 @@ class RuleSetLibrary:
                 above = tuple(v for v in (self.version_in_force(a.code, day) for a in ancestors) if v is not None)
                 if version.code != NATIONAL_CODE and (not above or above[0].code != NATIONAL_CODE):
                     issues.append(version.issue(("effective_from",), (
-                        f"no national rule set is in force on {day}, when this version is in force")))
+                        f"no national rule set is in force on {day}, when this version is in force"),
+                        chinese=f"{day} 没有施行中的全国规则集，而本版本那天施行"))
                     continue
                 inherited, merged = self._merge(above), self._merge(above + (version,))
                 found = (merged.issues + check_version(version, collect_bounds(above), inherited, merged)
@@ -255,7 +263,8 @@ class RuleSetLibrary:
                         continue
                     seen.add((issue.position, issue.message))
                     if day != version.effective_from:
-                        issue = ConfigIssue(issue.position, f"{issue.message} (in force from {day})")
+                        issue = ConfigIssue(issue.position, f"{issue.message} (in force from {day})",
+                                            issue.chinese and f"{issue.chinese}（自{day}起）")
                     issues.append(issue)
         return issues
 
@@ -293,7 +302,8 @@ class RuleSetLibrary:
             if not mine(path) and mine(problem.cause):
                 path, message = problem.cause, problem.cause_message
             at = path if mine(path) else (("remove", 0) if version.removals else ("jurisdiction",))
-            issues.append(version.issue(at, f"{'.'.join(map(str, path))}: {message}"))
+            issues.append(version.issue(at, f"{'.'.join(map(str, path))}: {message}",
+                                        chinese=problem.chinese or "引用了不存在的单位、分类或项目"))
         return issues
 
 

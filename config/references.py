@@ -22,6 +22,7 @@ class Problem(NamedTuple):
     message: str
     cause: Path_ | None = None
     cause_message: str = ""
+    chinese: str = ""  # for the editor; empty: the editor says only that a reference is wrong
 
 
 def reference_problems(data: dict[str, Any]) -> Iterator[Problem]:
@@ -36,24 +37,28 @@ def reference_problems(data: dict[str, Any]) -> Iterator[Problem]:
 
     def unit_ref(path: Path_, unit: Any) -> Iterator[Problem]:
         if unit is not None and unit not in units:
-            yield Problem(path, f"unit '{unit}' is not defined in units (defined: {', '.join(units) or 'none'})")
+            yield Problem(path, f"unit '{unit}' is not defined in units (defined: {', '.join(units) or 'none'})",
+                          chinese=f"单位 {unit} 没有在 units 中定义")
 
     def not_discipline(path: Path_, unit: str, sends: str, rule: str, basis: str) -> Problem:
         """`sends` accusations to `unit`, which is no discipline body: told at the reference and at the unit's type."""
         kind = _shown(units[unit].get("type"))
         return Problem(path, f"{sends} '{unit}', a unit of type {kind}, not a discipline body: {rule} ({basis})",
                        ("units", unit, "type"),
-                       f"{kind} is not a discipline body, and {sends} this unit ({dump_path(path)}): {rule} ({basis})")
+                       f"{kind} is not a discipline body, and {sends} this unit ({dump_path(path)}): {rule} ({basis})",
+                       f"检举控告只能交纪检监察机关：{units[unit].get('name') or unit} 不是纪检监察机关（{basis}）")
 
     for code, category in categories.items():
         base = ("classification", "categories", code)
         yield from unit_ref(base + ("unit",), category.get("unit"))
         kind = category.get("kind", "appeal")
         if kinds and kind not in kinds:
-            yield Problem(base + ("kind",), f"kind '{kind}' is not defined in classification.kinds")
+            yield Problem(base + ("kind",), f"kind '{kind}' is not defined in classification.kinds",
+                          chinese=f"类型 {kind} 没有在 classification.kinds 中定义")
         for i, field in enumerate(category.get("form_fields", [])):
             if field not in fields:
-                yield Problem(base + ("form_fields", i), f"form field '{field}' is not defined in intake.fields")
+                yield Problem(base + ("form_fields", i), f"form field '{field}' is not defined in intake.fields",
+                              chinese=f"表单项 {field} 没有在 intake.fields 中定义")
     default = classification.get("default_category")
     if default is not None and default not in categories:
         yield Problem(("classification", "default_category"), f"default category '{default}' is not defined")

@@ -36,6 +36,8 @@ _PATTERN_HINTS = {
     "boundPath": "a dotted path starting with a section name, '*' for any key (tracks.*.time_limits.conclude.days)",
     "removePath": "a dotted path starting with a section name, without '*' (routing.rules.old_rule)",
 }
+_TYPE_NAMES_ZH = {"object": "映射（键: 值）", "array": "列表", "string": "文字", "integer": "整数", "number": "数字",
+                  "boolean": "true 或 false", "null": "空值"}
 _TYPE_NAMES = {"object": "a mapping", "array": "a list", "string": "a string", "integer": "an integer",
                "number": "a number", "boolean": "true or false", "null": "nothing"}
 # The YAML tag a plain scalar would resolve to, per schema type: a string that would become
@@ -112,16 +114,20 @@ def _issues_for(doc: YamlDocument, error: ValidationError) -> Iterator[ConfigIss
         key = error.instance  # a propertyNames error sits at the mapping; its instance is the key
         at = doc.key_positions.get((*path, key)) or doc.position(path)
         problem = f"expected {_expectation(error)}" if keyword == "pattern" else _value_message(error)
-        yield ConfigIssue(at, f"{_where(path)}: key {_show(key)} is not valid: {problem}")
+        yield ConfigIssue(at, f"{_where(path)}: key {_show(key)} is not valid: {problem}",
+                          f"键 {_show(key)} 的写法不对" + _described_zh(error))
     elif keyword == "uniqueItems":
         items = error.instance
         index = next((i for i, item in enumerate(items) if item in items[:i]), None)
         at = doc.position(path if index is None else (*path, index))
-        yield ConfigIssue(at, f"{_where(path)}: {'an item' if index is None else _show(items[index])} is listed twice")
+        yield ConfigIssue(at, f"{_where(path)}: {'an item' if index is None else _show(items[index])} is listed twice",
+                          "列表中有重复的项" + ("" if index is None else f"：{_show(items[index])}"))
     elif keyword in ("anyOf", "oneOf", "not", "minProperties"):
-        yield ConfigIssue(_at_mapping(doc, path), f"{_where(path)}: {_rule_message(error)}")
+        yield ConfigIssue(_at_mapping(doc, path), f"{_where(path)}: {_rule_message(error)}",
+                          "这里不能是空的" if keyword == "minProperties" else
+                          "这几项的写法或组合不符合规则" + _described_zh(error))
     else:
-        yield ConfigIssue(doc.position(path), f"{_where(path)}: {_value_message(error)}")
+        yield ConfigIssue(doc.position(path), f"{_where(path)}: {_value_message(error)}", _value_message_zh(error))
 
 
 def _unknown_keys(doc: YamlDocument, error: ValidationError, path: Path_) -> Iterator[ConfigIssue]:
@@ -133,20 +139,23 @@ def _unknown_keys(doc: YamlDocument, error: ValidationError, path: Path_) -> Ite
         if key in allowed or any(re.search(pattern, key) for pattern in patterns):
             continue
         message = f"unknown key {_show(key)} {where} (allowed: {listed or 'none'})"
+        chinese = f"不认识的键 {_show(key)}（这里可以写：{listed or '无'}）"
         guess = _closest(key, allowed)
         if guess:
             message += f"; did you mean '{guess}'?"
-        yield ConfigIssue(doc.key_positions.get((*path, key)) or doc.position(path), message)
+            chinese += f"，是不是想写 '{guess}'？"
+        yield ConfigIssue(doc.key_positions.get((*path, key)) or doc.position(path), message, chinese)
 
 
 def _missing_keys(doc: YamlDocument, error: ValidationError, path: Path_) -> Iterator[ConfigIssue]:
-    why = ""
+    why = why_zh = ""
     if list(error.absolute_schema_path)[-2:] == ["then", "required"]:
         why = f" ({_english(error.schema.get('description', 'required here'))})"
+        why_zh = _described_zh(error)
     for key in error.validator_value:
         if key not in error.instance:
             text = f"{dump_path(path)}: missing required key" if path else "missing required top-level key"
-            yield ConfigIssue(_at_mapping(doc, path), f"{text} '{key}'{why}")
+            yield ConfigIssue(_at_mapping(doc, path), f"{text} '{key}'{why}", f"缺少必填项 '{key}'{why_zh}")
 
 
 def _value_message(error: ValidationError) -> str:
@@ -184,6 +193,45 @@ def _value_message(error: ValidationError) -> str:
     if keyword == "maxItems":
         return f"expected at most {wanted} items, found {len(value)}"
     return _cut(error.message, 2 * _SHOW_CHARS)
+
+
+def _value_message_zh(error: ValidationError) -> str:
+    """What `_value_message` says, in the officer's words (the value itself is at the line shown beside it)."""
+    keyword, wanted, value = error.validator, error.validator_value, error.instance
+    if keyword == "type":
+        names = [wanted] if isinstance(wanted, str) else list(wanted)
+        quoting = {" (remove the quotes)": "（去掉引号）", " (put it in quotes)": "（加上引号）"}.get(_quoting(names, value), "")
+        return f"类型不对：这里应当写{'或'.join(_TYPE_NAMES_ZH.get(name, name) for name in names)}{quoting}"
+    if keyword == "enum":
+        return f"取值不在允许的范围内：应当是 {'、'.join(map(str, wanted))} 之一"
+    if keyword == "const":
+        return f"这里只能写 {_show(wanted)}"
+    if keyword == "pattern":
+        return "写法不对" + (_described_zh(error) or "：请按格式填写")
+    if keyword == "format" and wanted == "date":
+        return "这里应当写日期，格式为 YYYY-MM-DD，不加引号"
+    if keyword == "format" and wanted == "regex":
+        return "表单项的格式（正则表达式）无法使用：只支持 RE2 写法，且不能有过大的重复次数"
+    if keyword in ("minimum", "exclusiveMinimum"):
+        return f"数值太小：应当{'不小于' if keyword == 'minimum' else '大于'} {wanted}"
+    if keyword in ("maximum", "exclusiveMaximum"):
+        return f"数值太大：应当{'不大于' if keyword == 'maximum' else '小于'} {wanted}"
+    if keyword == "minLength":
+        return "不能为空" if wanted == 1 else f"至少要写 {wanted} 个字"
+    if keyword == "maxLength":
+        return f"最多只能写 {wanted} 个字"
+    if keyword == "minItems":
+        return f"至少要列 {wanted} 项"
+    if keyword == "maxItems":
+        return f"最多只能列 {wanted} 项"
+    return "取值不符合规则集格式"
+
+
+def _described_zh(error: ValidationError) -> str:
+    """The Chinese half of the schema's `中文 / English` description, as `：…`; empty when it has none."""
+    chinese, slash, _ = (error.schema.get("description") or "").partition("/ ")
+    chinese = chinese.strip().rstrip("。")
+    return f"：{chinese}" if slash and chinese and not chinese.isascii() else ""
 
 
 def _rule_message(error: ValidationError) -> str:

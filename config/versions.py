@@ -93,8 +93,8 @@ class RuleSetVersion:
         pos = self.doc.position(path)
         return Source(pos.file, pos.line, pos.col, self.code, self.version)
 
-    def issue(self, path: Path_, message: str, *, at_key: bool = False) -> ConfigIssue:
-        return ConfigIssue(self.key_position(path) if at_key else self.position(path), message)
+    def issue(self, path: Path_, message: str, *, at_key: bool = False, chinese: str = "") -> ConfigIssue:
+        return ConfigIssue(self.key_position(path) if at_key else self.position(path), message, chinese)
 
     def in_force_on(self, day: dt.date, next_from: dt.date | None) -> bool:
         """In force from its effective date until its end date, or until the next version starts."""

@@ -133,7 +133,7 @@ def _read(file: str, max_bytes: int) -> bytes:
         with open(file, "rb") as handle:
             raw = handle.read(max_bytes + 1)  # bounded even if the file grows or is a device
     except OSError as exc:
-        raise ConfigError(ConfigIssue(None, f"{file}: cannot read the file: {exc.strerror or exc}")) from None
+        raise ConfigError(ConfigIssue(None, f"{file}: cannot read the file: {exc.strerror or exc}", "无法读取文件")) from None
     if len(raw) > max_bytes:
         raise ConfigError(_too_large(file, None, max_bytes))
     return raw
@@ -141,7 +141,8 @@ def _read(file: str, max_bytes: int) -> bytes:
 
 def _too_large(file: str, size: int | None, max_bytes: int) -> ConfigIssue:
     stated = f"is {_size(size)}" if size is not None else f"is larger than {_size(max_bytes)}"
-    return ConfigIssue(Position(file, 1, 1), f"file {stated}; rule sets are limited to {_size(max_bytes)}")
+    return ConfigIssue(Position(file, 1, 1), f"file {stated}; rule sets are limited to {_size(max_bytes)}",
+                       f"文件太大：规则集不能超过 {_size(max_bytes)}")
 
 
 def _size(count: int) -> str:
@@ -163,7 +164,7 @@ def _decode(file: str, raw: bytes) -> str:
         col = len(before[line_start:].decode("utf-8", "replace")) + 1
         position = Position(file, before.count(b"\n") + 1, col)
         message = f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save it as UTF-8"
-        raise ConfigError(ConfigIssue(position, message)) from None
+        raise ConfigError(ConfigIssue(position, message, "文件不是 UTF-8 编码：请以 UTF-8 保存")) from None
 
 
 def _check_printable(file: str, text: str) -> None:
@@ -175,7 +176,7 @@ def _check_printable(file: str, text: str) -> None:
     line_start = text.rfind("\n", 0, index) + 1
     position = Position(file, text.count("\n", 0, index) + 1, index - line_start + 1)
     message = f"character U+{ord(found.group()):04X} is not allowed in a YAML file"
-    raise ConfigError(ConfigIssue(position, message))
+    raise ConfigError(ConfigIssue(position, message, f"YAML 文件中不能有字符 U+{ord(found.group()):04X}"))
 
 
 class _Frame:
@@ -212,11 +213,12 @@ class _Builder:
         except yaml.MarkedYAMLError as exc:
             raise ConfigError([*self.issues, self._syntax_issue(exc)]) from None
         except yaml.YAMLError as exc:
-            raise ConfigError([*self.issues, ConfigIssue(Position(self.file, 1, 1), f"YAML error: {exc}")]) from None
+            raise ConfigError([*self.issues, ConfigIssue(Position(self.file, 1, 1), f"YAML error: {exc}",
+                                                         "YAML 写法有错误")]) from None
         finally:
             loader.dispose()
         if not found:
-            self.issues.append(ConfigIssue(Position(self.file, 1, 1), "file is empty"))
+            self.issues.append(ConfigIssue(Position(self.file, 1, 1), "file is empty", "文件是空的"))
         if self.issues:
             raise ConfigError(self.issues)
         return YamlDocument(
@@ -245,7 +247,7 @@ class _Builder:
                 is_mapping = kind is MappingStartEvent
                 self._check_collection_tag(event, _STD + ("map" if is_mapping else "seq"))
                 if len(stack) >= self.max_depth:
-                    self._fail(event.start_mark, self._too_deep())
+                    self._fail(event.start_mark, self._too_deep(), self._too_deep_zh())
                 container: dict | list = {} if is_mapping else []
                 if stack:
                     path = self._place(stack[-1], container, event)
@@ -256,11 +258,13 @@ class _Builder:
             elif kind is MappingEndEvent or kind is SequenceEndEvent:
                 stack.pop()
             elif kind is AliasEvent:
-                self._fail(event.start_mark, f"alias '*{event.anchor}' is not allowed: rule sets use no anchors or aliases")
+                self._fail(event.start_mark, f"alias '*{event.anchor}' is not allowed: rule sets use no anchors or aliases",
+                           "规则集不能使用锚点和别名（& 和 *）：请把内容写出来")
             elif kind is DocumentStartEvent:
                 documents += 1
                 if documents > 1:
-                    self._fail(event.start_mark, "a second YAML document: one rule set per file")
+                    self._fail(event.start_mark, "a second YAML document: one rule set per file",
+                               "一个文件只能写一个规则集（不能有第二个 --- 文档）")
             elif kind is StreamEndEvent:
                 return documents > 0, root
 
@@ -294,11 +298,12 @@ class _Builder:
         elif type(value) is int:
             key = event.value
         else:
-            self._issue(event.start_mark, f"key must be a string, not {_describe(value, event)}")
+            self._issue(event.start_mark, f"key must be a string, not {_describe(value, event)}", "键必须是文字")
             return _BAD_KEY
         first = frame.first_keys.get(key)
         if first is not None:
-            self._issue(event.start_mark, f"duplicate key {key!r} (first at line {first.line + 1})")
+            self._issue(event.start_mark, f"duplicate key {key!r} (first at line {first.line + 1})",
+                        f"键 {key} 重复：第 {first.line + 1} 行已经写过")
             return _BAD_KEY
         frame.first_keys[key] = event.start_mark
         return key
@@ -316,16 +321,18 @@ class _Builder:
             return text  # quoted or block scalar: always a string
         if tag not in _SCALAR_TAGS:
             if tag == _STD + "merge":
-                self._issue(event.start_mark, "merge keys ('<<') are not supported: write the keys out")
+                self._issue(event.start_mark, "merge keys ('<<') are not supported: write the keys out",
+                            "不支持合并键（<<）：请把各个键写出来")
             elif tag != _STD + "value":  # a bare `=` is just the string "="
-                self._issue(event.start_mark, f"tag {_show_tag(tag)} is not allowed in a rule set")
+                self._issue(event.start_mark, f"tag {_show_tag(tag)} is not allowed in a rule set",
+                            f"规则集中不能使用标签 {_show_tag(tag)}")
             return text
         node = ScalarNode(tag, text, event.start_mark, event.end_mark, event.style)
         try:
             value = SafeConstructor.yaml_constructors[tag](self.constructor, node)
         except Exception as exc:  # e.g. `!!int abc`, `2027-02-30`: becomes an issue, not a crash
             what = "date" if tag == _STD + "timestamp" else tag.removeprefix(_STD)
-            self._issue(event.start_mark, f"invalid {what} {text!r}: {exc}")
+            self._issue(event.start_mark, f"invalid {what} {text!r}: {exc}", f"{text!r} 不是有效的日期或数值")
             return text
         if plain:
             self.plain_scalars[text] = value
@@ -333,12 +340,14 @@ class _Builder:
 
     def _check_collection_tag(self, event: Any, expected: str) -> None:
         if event.tag not in _NON_SPECIFIC and event.tag != expected:
-            self._issue(event.start_mark, f"tag {_show_tag(event.tag)} is not allowed in a rule set")
+            self._issue(event.start_mark, f"tag {_show_tag(event.tag)} is not allowed in a rule set",
+                        f"规则集中不能使用标签 {_show_tag(event.tag)}")
 
     def _refuse_anchor(self, event: Any) -> None:
         # Refused outright: rule sets need no sharing, and aliases are how YAML bombs expand.
         if event.anchor is not None:
-            self._fail(event.start_mark, f"anchor '&{event.anchor}' is not allowed: rule sets use no anchors or aliases")
+            self._fail(event.start_mark, f"anchor '&{event.anchor}' is not allowed: rule sets use no anchors or aliases",
+                       "规则集不能使用锚点和别名（& 和 *）：请把内容写出来")
 
     def _syntax_issue(self, exc: yaml.MarkedYAMLError) -> ConfigIssue:
         mark = exc.problem_mark or exc.context_mark
@@ -351,8 +360,11 @@ class _Builder:
         position = self._pos(mark) if mark is not None else Position(self.file, 1, 1)
         if "maximum nesting depth" in message:
             # libyaml looks ahead through `[[[[…` and stops at its own limit (1000) before we see depth 51.
-            return ConfigIssue(position, self._too_deep())
-        return ConfigIssue(position, f"YAML syntax error: {message}")
+            return ConfigIssue(position, self._too_deep(), self._too_deep_zh())
+        return ConfigIssue(position, f"YAML syntax error: {message}", "YAML 语法错误：请检查这一行的缩进、冒号和引号")
+
+    def _too_deep_zh(self) -> str:
+        return f"层次太深：不能超过 {self.max_depth} 层"
 
     def _too_deep(self) -> str:
         return f"nesting is deeper than {self.max_depth} levels"
@@ -360,13 +372,13 @@ class _Builder:
     def _pos(self, mark: Any) -> Position:
         return Position(self.file, mark.line + 1, mark.column + 1)
 
-    def _issue(self, mark: Any, message: str) -> None:
-        self.issues.append(ConfigIssue(self._pos(mark), message))
+    def _issue(self, mark: Any, message: str, chinese: str = "") -> None:
+        self.issues.append(ConfigIssue(self._pos(mark), message, chinese))
         if len(self.issues) >= _MAX_ISSUES:
             raise ConfigError(self.issues)
 
-    def _fail(self, mark: Any, message: str) -> None:
-        raise ConfigError([*self.issues, ConfigIssue(self._pos(mark), message)])
+    def _fail(self, mark: Any, message: str, chinese: str = "") -> None:
+        raise ConfigError([*self.issues, ConfigIssue(self._pos(mark), message, chinese)])
 
 
 def _describe(value: Any, event: Any) -> str:

@@ -87,7 +87,9 @@ def check_text(session: Session, code: str, text: str, name: str) -> Checked:
     known = _issues_below(published, below) if below else set()
     issues = [i for i in found if i.position is None or i.position.file == name]
     issues += [ConfigIssue(i.position, f"this change would make {below[i.position.file].label}, published below, "
-                                       f"invalid: {i.message}")
+                                       f"invalid: {i.message}",
+                           f"这一改动会使下级已发布的{below[i.position.file].display_name}不再有效"
+                           + (f"：{i.chinese}" if i.chinese else ""))
                for i in found if i.position is not None and i.position.file in below
                and (i.position, i.message) not in known]
     version = next((v for v in library.all_versions() if v.file == name), None)
@@ -95,14 +97,16 @@ def check_text(session: Session, code: str, text: str, name: str) -> Checked:
         if version.code != code:
             issues.append(version.issue(("jurisdiction", "code"), (
                 f"this rule set is for {version.code}, but the draft belongs to {code}: a draft is published "
-                f"for its own jurisdiction only")))
+                f"for its own jurisdiction only"), chinese=f"这个规则集写的是{version.name}，但草稿属于另一个辖区：草稿只能发布到本辖区"))
         clash = session.scalar(select(RuleSetVersionRecord).where(
             RuleSetVersionRecord.jurisdiction_code == version.code, RuleSetVersionRecord.version == version.version))
         if clash is not None:
             issues.append(version.issue(("version",), (
                 f"version '{version.version}' of {version.code} is already published (version {clash.id}, in force "
                 f"from {clash.effective_from}) and published versions never change: give the draft a new version "
-                f"label and effective_from")))
+                f"label and effective_from"), chinese=(
+                f"版本号 {version.version} 已经发布过（{clash.effective_from} 起施行），已发布的版本不能修改："
+                f"请改用新的版本号和施行日期")))
     return Checked(library, issues, version)
 
 
