@@ -6,6 +6,7 @@ from flask import Blueprint, Flask, current_app, make_response, redirect, render
 from htmx_flask import Htmx
 
 from . import labels
+from .audit_detail import audit_detail
 
 bp = Blueprint("admin_ui", __name__, static_folder="static", static_url_path="/assets",
                template_folder="templates")
@@ -45,7 +46,7 @@ def init_app(app: Flask) -> None:
     Htmx(app)  # request.htmx on every request
     csrf.init_app(app)
     app.jinja_env.globals.update(current_user=current_user, labels=labels, jurisdiction_name=jurisdiction_name)
-    app.jinja_env.filters.update(beijing=labels.beijing, beijing_date=labels.beijing_date)
+    app.jinja_env.filters.update(beijing=labels.beijing, beijing_date=labels.beijing_date, audit_detail=audit_detail)
     app.register_blueprint(bp)
     app.register_blueprint(sign_in.bp)
     app.register_blueprint(jurisdictions.bp)

@@ -50,7 +50,7 @@ def tiles_of(found: dict[str, Any], detects_repeats: bool = True) -> list[Tile]:
         if key == "satisfaction":
             note = "、".join(f"{SATISFACTION[k]} {n}" for k, n in found["satisfaction_answers"].items())
         elif key == "repeat_petitions" and not detects_repeats:
-            note = "本级施行的规则集未设智能判重（intake.duplicates），重复信访不作标记"
+            note = "本级施行的规则集未设智能判重，重复信访不作标记"
         tiles.append(Tile(key, name, percent(value["rate"]), fraction,
                           meter(value["rate"], label=name, tone="warn" if lower else "primary"), lower, note))
     return tiles

@@ -111,3 +111,16 @@ def test_staff_pages_speak_the_regulations_words(app, sign_in, username):
                 if not ALLOWED.fullmatch(match.group(0)):
                     found.append(f"{path}: {what}: {match.group(0)!r}")
     assert not found, "\n".join(found[:40]) + (f"\n… {len(found) - 40} more" if len(found) > 40 else "")
+
+
+@pytest.mark.parametrize("detail, said", [
+    pytest.param({"revision": 3, "changed": True, "content_hash": "9f86d081884c7d65"}, "第3次修改；内容有改动", id="update_draft"),
+    pytest.param({"revision": 3, "passed": 5, "failed": 1}, "第3次修改；场景通过5个；未通过1个", id="test_draft"),
+    pytest.param({"label": "371321@2026.1+371300@2023.1+370000@2016.1+000000@2022.1", "effective_from": "2026-12-08",
+                 "content_hash": "9f86d081884c7d65", "draft_id": 4, "author": "yinan_officer",
+                 "submitted_by": "yinan_officer"}, "2026-12-08起施行；来自草稿4；起草人 yinan_officer；提交人 yinan_officer",
+                 id="publish"),
+])
+def test_the_audit_log_says_what_was_done_not_its_keys(detail, said):
+    from xinfang.admin_ui.audit_detail import audit_detail
+    assert audit_detail(detail) == said
