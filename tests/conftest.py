@@ -345,6 +345,19 @@ def database_url(request, tmp_path):
         admin.dispose()
 
 
+@pytest.fixture
+def session(database_url):
+    """A session on a freshly migrated database of each kind, with no rule set published in it."""
+    from sqlalchemy.orm import Session
+
+    from xinfang.server.store import db
+    db.upgrade(database_url)
+    engine = db.make_engine(database_url)
+    with Session(engine) as session:
+        yield session
+    engine.dispose()
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
     """Say which databases the database tests ran on (runs in the xdist controller, from the reports)."""
     ran: set[str] = set()

@@ -12,14 +12,12 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from xinfang.config import bundled_library, procedure
 from xinfang.server.accounts import system_actor
 from xinfang.server.cases.errors import CaseServiceError
 from xinfang.server.cases.sweep import due_escalations_condition
 from xinfang.server.cases.workflow import act, allowed_actions, register
-from xinfang.server.store import db
 from xinfang.server.store.case_tables import CaseEscalation, Petition
 
 D = dt.date.fromisoformat
@@ -29,15 +27,6 @@ LAND_BUREAU = system_actor("ziran_clerk", roles=("clerk",), jurisdiction_code=YI
 HOUSING = system_actor("zhujian_clerk", roles=("clerk",), jurisdiction_code=YINAN, unit="housing")
 CITY = system_actor("linyi_clerk", roles=("clerk",), jurisdiction_code="371300")
 PERSON = {"name": "张三", "id_number": "370101199001011234", "phone": "13812345678", "address": "沂南县界湖街道"}
-
-
-@pytest.fixture
-def session(database_url):
-    db.upgrade(database_url)
-    engine = db.make_engine(database_url)
-    with Session(engine) as session:
-        yield session
-    engine.dispose()
 
 
 @pytest.fixture(scope="module")

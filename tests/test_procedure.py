@@ -11,7 +11,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from xinfang.config import bundled_library, procedure
 from xinfang.config.procedure import ACTIONS, ALL_STEPS, EXTENSIONS, MEASURES, STAGE_NAMES, TARGETS, TIMINGS
@@ -22,7 +22,6 @@ from xinfang.server.accounts import ROLES, system_actor
 from xinfang.server.cases.demo_data import generate
 from xinfang.server.cases.sweep import due_escalations_condition
 from xinfang.server.cases.workflow import act, register
-from xinfang.server.store import db
 from xinfang.server.store.case_tables import CaseEscalation, Petition
 
 CLERK = system_actor("clerk")  # an admin: registers and handles cases anywhere, in any role
@@ -62,15 +61,6 @@ def test_every_step_names_its_article_and_whose_it_is():
         assert step.article.startswith("《") and step.kind in ("duty", "window")
     assert set(procedure.DUTY_STEPS) >= {"route", "notify", "conclude", "review", "rereview"}
     assert not set(procedure.DUTY_STEPS) & {"objection", "review_request", "rereview_request"}
-
-
-@pytest.fixture
-def session(database_url):
-    db.upgrade(database_url)
-    engine = db.make_engine(database_url)
-    with Session(engine) as session:
-        yield session
-    engine.dispose()
 
 
 NOTIFY_WATCHED = """\

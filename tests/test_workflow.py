@@ -9,14 +9,12 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from xinfang.config import RuleSetLibrary, bundled_library, bundled_rules_dir
 from xinfang.rules.decide import evaluate
 from xinfang.server.accounts import system_actor
 from xinfang.server.cases.errors import CaseServiceError
 from xinfang.server.cases.workflow import act, allowed_actions, register, register_case, timeline
-from xinfang.server.store import db
 from xinfang.server.store.case_tables import CaseDeadline, CaseEscalation, CaseEvent, IdempotencyRecord, Petition
 from xinfang.server.store.models import AuditLog, Jurisdiction, utcnow
 
@@ -26,15 +24,6 @@ OFFICER = system_actor("officer", roles=("policy_officer",))  # migrates a case 
 D = dt.date.fromisoformat
 YINAN, GANZHOU = "371321", "360700"
 PERSON = {"name": "张三", "id_number": "370101199001011234", "phone": "13812345678", "address": "沂南县界湖街道"}
-
-
-@pytest.fixture
-def session(database_url):
-    db.upgrade(database_url)
-    engine = db.make_engine(database_url)
-    with Session(engine) as session:
-        yield session
-    engine.dispose()
 
 
 @pytest.fixture
