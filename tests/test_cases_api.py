@@ -331,3 +331,21 @@ def test_concurrent_registrations_get_distinct_numbers_and_one_case_per_idempote
     numbers = {body["number"] for _, body in results}
     assert numbers == {f"371321-2024-{n:06d}" for n in range(1, 7)}
     assert as_("yinan_clerk").get("/cases").json["total"] == 6
+
+
+def test_online_daily_limit_holds_for_simultaneous_submissions_of_one_petitioner(app, as_):
+    # 赣州市 intake.online_daily_limit (《赣州市信访事项分类办理工作规范（2023）》): at most 3 online petitions of one
+    # petitioner a day, however many arrive at once; registration (the case service) holds it, not the web layer.
+    results: list = []
+
+    def post(i: int):
+        response = as_("ganzhou_clerk").post("/cases", {"case": case(intake="online", text=f"小区噪音扰民第{i}次")})
+        results.append(response.status_code)
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [201] * 3 + [422] * 17, results
+    assert as_("ganzhou_clerk").get("/cases").json["total"] == 3

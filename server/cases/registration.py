@@ -17,6 +17,7 @@ from xinfang.rules.decide import decide
 from xinfang.server.accounts import Actor
 from xinfang.server.store.case_tables import CaseEvent, CaseNumberCounter, IdempotencyRecord, Petition
 from xinfang.server.store.data_keys import blind_index
+from xinfang.server.store.locks import hold_until_commit
 from xinfang.server.store.models import AuditLog, Jurisdiction
 
 from .case_file import deadline_snapshot, effective_or_error, engine_input, sync_file
@@ -192,12 +193,17 @@ def next_number(db: Session, code: str, year: int) -> int:
 
 
 def _check_daily_limit(db: Session, effective: EffectiveRuleSet, case: Case, key: str | None) -> None:
-    """intake.online_daily_limit: the Nth+1 online petition of one petitioner on one day is refused."""
+    """intake.online_daily_limit: the Nth+1 online petition of one petitioner on one day is refused.
+
+    Race-free: the petitioner's submissions of the day in the limit's area queue on one lock held to the commit,
+    so of simultaneous submissions each counts those committed before it (other petitioners do not wait).
+    """
     spec = effective.get("intake.online_daily_limit")
     if not spec or case.intake != "online" or key is None:
         return
     limit = int(spec["per_petitioner"])
     prefix = defined_below(effective, "intake.online_daily_limit.per_petitioner")
+    hold_until_commit(db, f"online_daily_limit:{prefix}:{key}:{case.received_on.isoformat()}")
     count = db.scalar(select(func.count()).select_from(Petition).where(
         Petition.petitioner_key == key, Petition.intake == "online", Petition.received_on == case.received_on,
         Petition.jurisdiction_code.like(prefix + "%")))
