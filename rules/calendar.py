@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from typing import Callable, Iterable, Literal
 
@@ -18,6 +18,9 @@ UNITS: tuple[str, ...] = ("calendar", "working")
 FIRST_DAY = date(1900, 1, 1)
 LAST_DAY = date(2999, 12, 31)
 MAX_PERIOD_DAYS = 36500
+
+
+BEIJING = timezone(timedelta(hours=8), "北京时间")  # a day in a rule set is a day in China
 
 
 class DayOutOfRange(ValueError):
@@ -131,6 +134,29 @@ class LegalCalendar:
         """A weekend or public holiday, unless it is a make-up working day."""
         year = self._year(day.year)
         return bool(year.rest[day.toordinal() - year.first])
+
+    def next_working_day(self, day: date) -> date:
+        """The first working day after `day`."""
+        day += timedelta(days=1)
+        while self.is_rest_day(day):
+            day += timedelta(days=1)
+        return day
+
+    def hours_end(self, start: datetime, hours: int, by: time | None = None) -> datetime:
+        """A limit in hours (流转不过夜), in Beijing time.
+
+        With `by` (a county's "by 09:00 the next working day"), the step is due at that time on the first
+        working day after the day it started, however many hours that is; without it, `hours` after `start`,
+        and an end on a rest day moves to the same time on the next working day (the office is closed).
+        A naive `start` is taken as Beijing time.
+        """
+        start = start.replace(tzinfo=BEIJING) if start.tzinfo is None else start.astimezone(BEIJING)
+        if by is not None:
+            return datetime.combine(self.next_working_day(start.date()), by, BEIJING)
+        end = start + timedelta(hours=hours)
+        if self.is_rest_day(end.date()):
+            end = datetime.combine(self.next_working_day(end.date()), end.timetz())
+        return end
 
     def period_end(
         self, start: date, days: int, unit: Unit, pauses: Iterable[tuple[date, date]] = ()

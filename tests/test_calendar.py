@@ -1,11 +1,12 @@
 """Tests of the legal calendar and period arithmetic, one per rule, on the real 2024-2026 schedules."""
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cache
 
 import chinese_calendar
 import pytest
 
 from xinfang.rules.calendar import (
+    BEIJING,
     LAST_DAY,
     MAX_PERIOD_DAYS,
     DayOutOfRange,
@@ -297,3 +298,23 @@ def test_parse_day_names_the_range():
         parse_day("9999-12-31")
     with pytest.raises(ValueError, match=r"'2024-02-30' is not a date \(YYYY-MM-DD\)"):
         parse_day("2024-02-30")
+
+
+@pytest.mark.parametrize(
+    "registered, routed_by",
+    [
+        (datetime(2025, 3, 4, 16, 0), datetime(2025, 3, 5, 9, 0)),  # a weekday: the next morning
+        (datetime(2025, 3, 7, 16, 0), datetime(2025, 3, 10, 9, 0)),  # a Friday: Monday morning
+        (datetime(2025, 9, 27, 16, 0), datetime(2025, 9, 28, 9, 0)),  # a Saturday before a make-up Sunday
+        (datetime(2025, 9, 30, 16, 0), datetime(2025, 10, 9, 9, 0)),  # before 国庆: the first day after it
+    ],
+)
+def test_routing_does_not_stay_overnight_by_nine_the_next_working_day(cal, registered, routed_by):
+    # 沂南县 问题流转不过夜: registered at 16:00, routed by 09:00 of the next working day (Beijing time)
+    assert cal.hours_end(registered, 24, by=time(9, 0)) == routed_by.replace(tzinfo=BEIJING)
+
+
+def test_hours_limit_ending_on_a_rest_day_moves_to_the_next_working_day(cal):
+    # Civil Code Art. 203, as for days: an end on a rest day moves to the next working day, same hour
+    assert cal.hours_end(datetime(2025, 3, 7, 16, 0), 24) == datetime(2025, 3, 10, 16, 0, tzinfo=BEIJING)
+    assert cal.hours_end(datetime(2025, 3, 4, 8, 0), 8) == datetime(2025, 3, 4, 16, 0, tzinfo=BEIJING)
