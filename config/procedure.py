@@ -14,7 +14,7 @@ from typing import Literal
 
 __all__ = [
     "ACTIONS", "ACTS_AS", "ALL_STEPS", "CLOSING_STEP", "DUTY_STEPS", "EXTENSIONS", "HANDLING_ROLES", "LIMIT_KEYS", "MEASURES",
-    "OPEN_STAGES", "STAGE_NAMES", "STAGES", "STEPS", "TARGETS", "TIMINGS", "Action", "Measure", "Stage", "Step", "Timing",
+    "OPEN_STAGES", "PETITIONER", "STAGE_NAMES", "STAGES", "STEPS", "TARGETS", "TIMINGS", "Action", "Measure", "Stage", "Step", "Timing",
     "action", "actions_allowed", "stage", "step",
 ]
 
@@ -104,7 +104,9 @@ ACTS_AS = {
     "approver": "an approver with authority over the case, other than who asked (Art. 34)",
     "above": "a body of a level above the case's jurisdiction (复查、复核, Art. 35, 36)",
     "anyone": "whoever holds the roles, in scope",
+    "petitioner": "the petitioner of the case, online with its query code (网上信访)",
 }
+PETITIONER = "petitioner"  # the public's actor kind (server/accounts.py): no staff role, its own case only
 
 
 @dataclass(frozen=True)
@@ -168,13 +170,15 @@ ACTIONS: tuple[Action, ...] = (  # in the regulation's order, as the case file o
     Action("conclude", "办结", ("accepted", "extended"), "concluded", f"{N22}第三十二条至第三十四条",
            required=("outcome",), optional=("answered_on", "opinion", "satisfaction"), sets="answered_on",
            completes=("route", "notify", "objection", "conclude", "feedback"), acts_as="unit"),
-    Action("request_review", "申请复查", ("concluded",), "review_requested", f"{N22}第三十五条", optional=("body",),
-           sets="review_requested_on", completes=("review_request",)),
+    Action("rate", "评价", ("concluded", "closed"), None, f"{N22}第三十四条（满意度评价）",
+           required=("satisfaction",), optional=("comment",), roles=(PETITIONER,), acts_as="petitioner"),
+    Action("request_review", "申请复查", ("concluded",), "review_requested", f"{N22}第三十五条", optional=("body", "reason"),
+           sets="review_requested_on", completes=("review_request",), roles=(*HANDLING_ROLES, PETITIONER)),
     Action("review_opinion", "出具复查意见", ("review_requested",), "reviewed", f"{N22}第三十五条",
            required=("outcome",), optional=("answered_on", "opinion"), sets="review_answered_on",
            completes=("review_acceptance", "review"), acts_as="above"),
     Action("request_rereview", "申请复核", ("reviewed",), "rereview_requested", f"{N22}第三十六条", optional=("body",),
-           sets="rereview_requested_on", completes=("rereview_request",)),
+           sets="rereview_requested_on", completes=("rereview_request",), roles=(*HANDLING_ROLES, PETITIONER)),
     Action("hearing_start", "开始听证", ("rereview_requested",), "hearing", f"{N22}第三十六条", acts_as="above"),
     Action("hearing_end", "结束听证", ("hearing",), "rereview_requested", f"{N22}第三十六条", acts_as="above"),
     Action("rereview_opinion", "出具复核意见", ("rereview_requested",), "rereviewed", f"{N22}第三十六条",
@@ -232,11 +236,14 @@ MEASURES: tuple[Measure, ...] = (
 TARGETS = {"petition_office": "信访工作机构", "level_above": "上一级", "joint_conference": "联席会议", "leader": "领导"}
 
 
-def actions_allowed(stage: str, outcome: str | None = None, flags: Iterable[str] = ()) -> list[str]:
+def actions_allowed(stage: str, outcome: str | None = None, flags: Iterable[str] = (), *,
+                    petitioner: bool = False) -> list[str]:
     """The actions a case's stage (and flags) allow, in the regulation's order; a mediation agreement (Art. 33)
-    is no written decision, so it has no review request."""
+    is no written decision, so it has no review request. The petitioner's own actions (a rating) are listed for
+    the petitioner only (`petitioner`), never among the office's."""
     flags = set(flags)
-    found = [a.name for a in ACTIONS if stage in a.allowed_in and (a.needs_flag is None or a.needs_flag in flags)]
+    found = [a.name for a in ACTIONS if stage in a.allowed_in and (a.needs_flag is None or a.needs_flag in flags)
+             and (petitioner or a.roles != (PETITIONER,))]
     return [a for a in found if a != "request_review"] if outcome == "mediated" else found
 
 

@@ -11,10 +11,12 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from xinfang.config import JurisdictionTree
+from xinfang.config.procedure import PETITIONER
 from xinfang.server.store.models import ROLES, User
 
-__all__ = ["DEMO_PASSWORD", "DEMO_USERS", "ROLES", "Actor", "SystemActor", "create_user", "has_role", "hash_password",
-           "in_scope", "seed_demo_users", "system_actor", "verify_password"]
+__all__ = ["DEMO_PASSWORD", "DEMO_USERS", "PETITIONER", "ROLES", "Actor", "PetitionerActor", "SystemActor", "create_user",
+           "has_role", "hash_password", "in_scope", "is_petitioner", "petitioner_actor", "seed_demo_users", "system_actor",
+           "verify_password"]
 
 
 class Actor(Protocol):
@@ -42,6 +44,32 @@ class SystemActor:
 def system_actor(name: str, *, roles: Iterable[str] = ("admin",), jurisdiction_code: str = "000000",
                  unit: str | None = None, unit_name: str | None = None) -> SystemActor:
     return SystemActor(name, tuple(roles), jurisdiction_code, unit, unit_name, name)
+
+
+# The petitioner's side (网上信访): no account, no staff role. A petitioner acts in the one jurisdiction it petitions
+# and, once its case is on file, on that case alone (server/cases/permissions.py). Never a role a user may hold.
+
+
+@dataclass(frozen=True)
+class PetitionerActor:
+    """A member of the public online: submitting in `jurisdiction_code`, or, holding its query code, case `number`."""
+
+    jurisdiction_code: str
+    number: str | None = None
+    username: str = "网上信访人"
+    roles: tuple[str, ...] = (PETITIONER,)
+    unit: str | None = None
+    unit_name: str | None = None
+    display_name: str = "信访人（网上）"
+
+
+def petitioner_actor(jurisdiction_code: str, number: str | None = None) -> PetitionerActor:
+    return PetitionerActor(jurisdiction_code, number)
+
+
+def is_petitioner(actor: Actor | None) -> bool:
+    """Whether the actor is the public (a petitioner online), not staff or a system."""
+    return isinstance(actor, PetitionerActor)
 
 
 def in_scope(actor: Actor | None, jurisdiction_code: str, tree: JurisdictionTree) -> bool:

@@ -10,16 +10,16 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from xinfang.config import JurisdictionTree, procedure
-from xinfang.server.accounts import Actor, has_role, in_scope
+from xinfang.server.accounts import PETITIONER, Actor, has_role, in_scope, is_petitioner
 from xinfang.server.store.case_tables import Petition
 
 from .errors import Forbidden
 from .visibility import is_accused_unit
 
-__all__ = ["REGISTER_ROLES", "check_approver", "is_office", "is_route_unit", "may_act",
+__all__ = ["REGISTER_ROLES", "check_approver", "is_office", "is_route_unit", "may_act", "own_case",
            "require_action", "require_roles", "require_scope"]
 
-REGISTER_ROLES = ("clerk",)  # who registers petitions (Art. 21); admin may do everything
+REGISTER_ROLES = ("clerk", PETITIONER)  # who registers petitions (Art. 21), a petitioner online; admin may do everything
 
 
 def require_roles(actor: Actor | None, roles: Iterable[str], what: str) -> None:
@@ -70,6 +70,8 @@ def _whose(actor: Actor | None, petition: Petition, action: str, tree: Jurisdict
         return is_office(actor, units) if petition.stage == "registered" else is_route_unit(actor, petition, units)
     if acts_as == "above":
         return actor is not None and _above(actor, petition, tree)
+    if acts_as == "petitioner":
+        return is_petitioner(actor)
     return True  # approver (checked with the request), anyone
 
 
@@ -77,13 +79,20 @@ def may_act(actor: Actor | None, petition: Petition, action: str, tree: Jurisdic
             units: Mapping[str, Any]) -> bool:
     """The action's roles and its owner (config.procedure), and never a member of the unit the case accuses."""
     return (has_role(actor, *procedure.action(action).roles) and _whose(actor, petition, action, tree, units)
-            and not is_accused_unit(actor, petition))
+            and not is_accused_unit(actor, petition) and own_case(actor, petition))
+
+
+def own_case(actor: Actor | None, petition: Petition) -> bool:
+    """A petitioner online acts on its own case alone (the one its query code opened); staff are not limited here."""
+    return not is_petitioner(actor) or actor.number == petition.number
 
 
 def require_action(actor: Actor | None, petition: Petition, action: str, tree: JurisdictionTree,
                    units: Mapping[str, Any]) -> None:
     """Scope, the action's roles, the accused-unit rule, then whose action it is; refuses with the first that fails."""
     require_scope(actor, petition.jurisdiction_code, tree)
+    if not own_case(actor, petition):
+        raise Forbidden("not_your_case", "a petitioner acts on its own case only", [{"number": petition.number}])
     require_roles(actor, procedure.action(action).roles, action)
     if is_accused_unit(actor, petition):
         raise Forbidden("conflict_of_interest", "the case accuses your unit: you may not act on it "

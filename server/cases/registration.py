@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from xinfang.config import EffectiveRuleSet, RuleSetLibrary, procedure, today_in_china
 from xinfang.rules.case_input import Case, CaseError, parse_case
 from xinfang.rules.decide import decide
-from xinfang.server.accounts import Actor
+from xinfang.server.accounts import Actor, is_petitioner
 from xinfang.server.store.case_tables import CaseEvent, CaseNumberCounter, IdempotencyRecord, Petition
 from xinfang.server.store.data_keys import blind_index
 from xinfang.server.store.locks import hold_until_commit
@@ -24,6 +24,7 @@ from .case_file import deadline_snapshot, effective_or_error, engine_input, sync
 from .errors import Invalid, Problem
 from .forms import UnknownCategory, UnknownIntake, form_definition, form_problems
 from .identity import petitioner_key
+from .online import check_online, refuse_repeat
 from .permissions import REGISTER_ROLES, require_roles, require_scope
 from .queries import defined_below, same_matter
 
@@ -99,7 +100,13 @@ def register_case(db: Session, library: RuleSetLibrary, case_json: Mapping, *, a
     except CaseError as err:
         raise case_error(err) from None
     key = petitioner_key(case_json.get("petitioner"))
+    confidential = decision["kind"] == "accusation"
+    if is_petitioner(actor):  # 网上信访: where the rule set opens it, in the categories it offers
+        check_online(effective, case.intake, decision["category"])
     _check_daily_limit(db, effective, case, key)
+    if is_petitioner(actor):  # told, not registered twice (智能判重), after the daily limit that counts submissions
+        refuse_repeat(db, effective, key=key, category=decision["category"], received_on=case.received_on,
+                      case_json=case_json, confidential=confidential)
     original = _find_duplicate(db, effective, case_json, case, decision, key)
 
     ensure_jurisdiction(db, library, code)
@@ -110,7 +117,7 @@ def register_case(db: Session, library: RuleSetLibrary, case_json: Mapping, *, a
         received_on=case.received_on, intake=case.intake, kind=decision["kind"], category=decision["category"],
         channel=decision["channel"], track=decision["track"], route_unit=(decision.get("route") or {}).get("unit"),
         admissible=decision["admissible"], stage="registered", flags=flags, petitioner_key=key,
-        duplicate_of_id=original.id if original else None, confidential=decision["kind"] == "accusation",
+        duplicate_of_id=original.id if original else None, confidential=confidential,
         accused_unit=case.accused_unit, case_json=json.loads(json.dumps(case_json)), decision=decision,
         created_by=actor.username)
     db.add(petition)

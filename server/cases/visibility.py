@@ -19,8 +19,9 @@ __all__ = ["LINK_FLAGS", "MATERIAL", "MATERIAL_DETAIL", "is_accused_unit", "name
 MATERIAL = ("petitioner", "text", "accused_unit", "form")
 # Roles that see a petitioner's personal data whole in the case view (everyone sees it masked in lists).
 PERSONAL_DATA_ROLES = ("clerk", "discipline")
-# Words of the petition an event may hold (a refusal's reason, an opinion, a body, a note): withheld with the material.
-MATERIAL_DETAIL = ("reason", "opinion", "body", "note")
+# Words of the petition an event may hold (a refusal's reason, an opinion, a body, a note, the petitioner's comment on
+# its rating): withheld with the material.
+MATERIAL_DETAIL = ("reason", "opinion", "body", "note", "comment")
 # Flags that say a case repeats another (智能判重): a link between two files, shown only with the link itself.
 LINK_FLAGS = ("duplicate",)
 

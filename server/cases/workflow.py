@@ -16,7 +16,7 @@ from xinfang.rules.calendar import parse_day
 from xinfang.rules.case_input import CaseError, parse_case
 from xinfang.rules.decide import decide
 from xinfang.rules.plan import plan_for
-from xinfang.server.accounts import Actor
+from xinfang.server.accounts import Actor, is_petitioner
 from xinfang.server.store.case_tables import CaseEvent, Petition
 from xinfang.server.store.models import AuditLog, utcnow
 
@@ -36,9 +36,10 @@ ACTIONS = tuple(a.name for a in procedure.ACTIONS)
 MAX_ID = 2**31 - 1
 
 
-def allowed_actions(petition: Petition) -> list[str]:
-    """The actions the case's stage allows now, in the regulation's order (a mediated case has no review)."""
-    return procedure.actions_allowed(petition.stage, petition.outcome, petition.flags)
+def allowed_actions(petition: Petition, actor: Actor | None = None) -> list[str]:
+    """The actions the case's stage allows now, in the regulation's order (a mediated case has no review); the
+    petitioner's own (a rating) for a petitioner actor only."""
+    return procedure.actions_allowed(petition.stage, petition.outcome, petition.flags, petitioner=is_petitioner(actor))
 
 
 def get_petition(db: Session, petition_id: int) -> Petition:
@@ -88,7 +89,7 @@ def act(db: Session, library: RuleSetLibrary, petition_id: int, action: str, pay
     require_action(actor, petition, action, library.tree, effective.get("units") or {})
     if expected_revision is not None and expected_revision != petition.revision:
         raise _stale(petition, expected_revision)
-    allowed = allowed_actions(petition)  # asked after who: a stranger learns nothing of the stage
+    allowed = allowed_actions(petition, actor)  # asked after who: a stranger learns nothing of the stage
     if action not in allowed:
         raise NotAllowedNow("action_not_allowed",
                             f"{action} is not allowed while the case is {petition.stage}; allowed now: "
@@ -373,6 +374,22 @@ def _satisfaction(step: _Act) -> None:
     step.detail["satisfaction"] = rating
 
 
+def _rate(step: _Act) -> None:
+    """The petitioner's own rating online (网上评价): once a case, on the rule set's scale; it is what 群众满意率 reads
+    (the latest rating on an event leading to concluded or closed), so it overrides one a clerk recorded."""
+    if any(e.action == "rate" for e in step.petition.events):
+        raise NotAllowedNow("already_rated", f"case {step.petition.number} has been rated already (one rating a case)",
+                            [{"number": step.petition.number}])
+    scale = tuple((step.effective.get("public") or {}).get("rating_scale") or SATISFACTION)
+    rating = step.payload["satisfaction"]
+    if rating not in scale:
+        raise _invalid(Problem("satisfaction", "not_one_of", f"{rating!r} is not one of {', '.join(scale)}",
+                               {"allowed": list(scale)}))
+    step.detail["satisfaction"] = rating
+    if step.payload.get("comment"):
+        step.detail["comment"] = str(step.payload["comment"])[:500]
+
+
 def _conclude(step: _Act) -> None:
     outcome = _outcome(step, OUTCOMES)
     _satisfaction(step)
@@ -392,8 +409,9 @@ def _missed_review_rule(step: _Act) -> dict:
 def _request_review(step: _Act) -> None:
     _within(step, "review_request", "a review request")
     step.case["review_requested_on"] = step.on.isoformat()
-    if step.payload.get("body"):
-        step.detail["body"] = step.payload["body"]
+    for name in ("body", "reason"):
+        if step.payload.get(name):
+            step.detail[name] = step.payload[name]
 
 
 def _review_opinion(step: _Act) -> None:
@@ -450,5 +468,5 @@ HANDLERS: dict[str, Callable[[_Act], None]] = {
     "deny_extension": _deny_extension,
     "conclude": _conclude, "request_review": _request_review, "review_opinion": _review_opinion,
     "request_rereview": _request_rereview, "hearing_start": _hearing_start, "hearing_end": _hearing_end,
-    "rereview_opinion": _rereview_opinion, "close": _close, "migrate": _migrate,
+    "rereview_opinion": _rereview_opinion, "close": _close, "migrate": _migrate, "rate": _rate,
 }

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .models import Base, utcnow
 from .sealed_json import SealedCaseJSON
 
-__all__ = ["Petition", "CaseEvent", "CaseDeadline", "CaseEscalation", "CaseNumberCounter", "IdempotencyRecord"]
+__all__ = ["Petition", "CaseEvent", "CaseDeadline", "CaseEscalation", "CaseNumberCounter", "IdempotencyRecord",
+           "QueryCode"]
 
 
 class Petition(Base):
@@ -149,4 +150,15 @@ class IdempotencyRecord(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     request_hash: Mapped[str] = mapped_column(String(64))  # a blind index, as petitioner_key (registration)
     petition_id: Mapped[int] = mapped_column(ForeignKey("petition.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class QueryCode(Base):
+    """The query code (查询码) of a case submitted online: the petitioner's only way back to it, shown once at
+    submission; only its blind index is kept (server/cases/public.py)."""
+
+    __tablename__ = "query_code"
+
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petition.id"), primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

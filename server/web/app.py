@@ -34,8 +34,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from xinfang.server.rulesets import library_store
     from xinfang.server.store import db
 
-    from . import (cases_api, errors, forms_api, health, indicators_api, jurisdictions_api, openapi, rulesets_api,
-                   security_headers, throttle)
+    from . import (
+        cases_api,
+        errors,
+        forms_api,
+        health,
+        indicators_api,
+        jurisdictions_api,
+        openapi,
+        public_api,
+        rulesets_api,
+        security_headers,
+        throttle,
+    )
     db.init_app(app)
     library_store.init_app(app, files)  # the database's published versions; these files until imported
     errors.init_app(app)
@@ -44,6 +55,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for module in (jurisdictions_api, forms_api, indicators_api, openapi, cases_api, rulesets_api):
         app.register_blueprint(module.bp)
     app.register_blueprint(health.bp)  # /healthz, /readyz: no sign-in
+    app.register_blueprint(public_api.bp)  # 网上信访 /api/v1/public: no sign-in, a case by its number and query code
     init_admin_ui(app)  # the htmx pages (admin_ui/) and their CSRF protection
     return app
 

@@ -18,12 +18,15 @@ from limits import RateLimitItem, parse, storage, strategies
 from xinfang.server.store.db import database_of
 from xinfang.server.store.models import AuditLog
 
-__all__ = ["Throttled", "check", "failed", "succeeded", "init_app"]
+__all__ = ["Throttled", "check", "check_query", "failed", "failed_query", "succeeded", "init_app"]
 
 DEFAULTS = {
     "SIGN_IN_LIMIT_PER_ACCOUNT": "10 per 15 minutes",  # failed attempts on one user name
     "SIGN_IN_LIMIT_PER_ADDRESS": "50 per 15 minutes",  # failed attempts from one client address, any names
     "SIGN_IN_LIMIT_STORAGE": "memory://",
+    # 网上信访: wrong query codes, per case number (known or not) and per address (server/web/public_api.py)
+    "QUERY_CODE_LIMIT_PER_CASE": "5 per 15 minutes",
+    "QUERY_CODE_LIMIT_PER_ADDRESS": "30 per 15 minutes",
 }
 _EXTENSION = "xinfang.throttle"
 
@@ -40,7 +43,9 @@ class _Limits:
     def __init__(self, app: Flask) -> None:
         self.strategy = strategies.MovingWindowRateLimiter(storage.storage_from_string(app.config["SIGN_IN_LIMIT_STORAGE"]))
         self.items: dict[str, RateLimitItem] = {"account": parse(app.config["SIGN_IN_LIMIT_PER_ACCOUNT"]),
-                                                "address": parse(app.config["SIGN_IN_LIMIT_PER_ADDRESS"])}
+                                                "address": parse(app.config["SIGN_IN_LIMIT_PER_ADDRESS"]),
+                                                "case": parse(app.config["QUERY_CODE_LIMIT_PER_CASE"]),
+                                                "query_address": parse(app.config["QUERY_CODE_LIMIT_PER_ADDRESS"])}
 
 
 def init_app(app: Flask) -> None:
@@ -86,3 +91,28 @@ def _audit(username: str, channel: str, refusal: Throttled, item: RateLimitItem)
                              object_id=username[:64] or "-",
                              detail={"by": refusal.by, "address": request.remote_addr, "channel": channel,
                                      "limit": str(item), "retry_after": refusal.retry_after}))
+
+
+def _query_keys(number: str) -> dict[str, tuple[str, str]]:
+    return {"case": ("query_code_case", number.strip()[:40]),
+            "query_address": ("query_code_address", request.remote_addr or "-")}
+
+
+def check_query(number: str) -> None:
+    """Raise Throttled when this case number (known or not) or this address has used up its wrong query codes.
+
+    Counted per number whether or not a case has it, so the refusal tells nothing about which numbers exist.
+    """
+    limits: _Limits = current_app.extensions[_EXTENSION]
+    for by, key in _query_keys(number).items():
+        item = limits.items[by]
+        if not limits.strategy.test(item, *key):
+            reset = limits.strategy.get_window_stats(item, *key).reset_time
+            raise Throttled(by, max(1, math.ceil(reset - time.time())))
+
+
+def failed_query(number: str) -> None:
+    """Count a wrong query code (or an unknown number) against the number and the address."""
+    limits: _Limits = current_app.extensions[_EXTENSION]
+    for by, key in _query_keys(number).items():
+        limits.strategy.hit(limits.items[by], *key)
