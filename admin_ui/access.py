@@ -6,10 +6,9 @@ import functools
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, make_response, redirect, render_template, request, url_for
+from flask import abort, make_response, redirect, render_template, request, url_for
 
 from xinfang.server.accounts import has_role
-from xinfang.server.rulesets.library_store import library_of
 from xinfang.server.store.models import ROLES, User
 from xinfang.server.web.auth import current_user, in_scope
 
@@ -69,32 +68,11 @@ def roles_required_page(*roles: str) -> Callable[[Callable], Callable]:
     return decorate
 
 
-def _library():
-    return library_of(current_app._get_current_object())  # the real app: library_of caches per request by it
+# Published rule sets are public law (the jurisdiction pages and a version's text are open to anyone);
+# drafts are work in progress, as GET /api/v1/drafts/<id> has it.
+DRAFT_READERS = ("policy_officer", "approver")
 
 
-def _lineage(tree, code: str) -> list[str]:
-    try:
-        return [j.code for j in tree.ancestors(code)]
-    except (LookupError, ValueError):
-        return []
-
-
-def can_read_ruleset(user: User | None, code: str) -> bool:
-    """A user reads the rule sets of their scope (server.web.auth.in_scope) and of the levels above that bind it."""
-    if user is None:
-        return False
-    return in_scope(user, code) or code in _lineage(_library().tree, user.jurisdiction_code)
-
-
-def ruleset_reader(user: User | None):
-    """can_read_ruleset as a predicate for many codes at once (the tree's links); the pages still check each."""
-    tree = _library().tree
-    above = set(_lineage(tree, user.jurisdiction_code)) if user is not None else set()
-    return lambda code: user is not None and (code in above or user.jurisdiction_code in _lineage(tree, code))
-
-
-def require_ruleset_scope(code: str, name: str) -> None:
-    user = current_user()
-    if not can_read_ruleset(user, code):
-        forbidden(f"{name}（{code}）不在您的管辖范围内：您可以查看本级、下级和上级的规则集，不能查看同级其他地区的。")
+def reads_drafts(user: User | None, code: str) -> bool:
+    """A policy officer or approver whose scope covers the jurisdiction (its own level or one above) reads its drafts."""
+    return has_role(user, *DRAFT_READERS) and in_scope(user, code)

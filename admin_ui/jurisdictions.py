@@ -1,4 +1,8 @@
-"""Pages of the jurisdiction tree: search, a node with its versions and children, its effective rule set."""
+"""Pages of the jurisdiction tree: search, a node with its versions and children, its effective rule set.
+
+Published rule sets are public law: these pages are open to anyone, signed in or not, in any jurisdiction
+(README "Who reads what"); drafts are not shown here.
+"""
 
 from __future__ import annotations
 
@@ -16,10 +20,8 @@ from xinfang.config import (
     today_in_china,
 )
 from xinfang.server.rulesets.library_store import library_of
-from xinfang.server.web.auth import current_user
 
 from . import page_or_fragment
-from .access import READ_ROLES, require_ruleset_scope, roles_required_page, ruleset_reader
 from .ruleset_view import RuleSetView
 
 bp = Blueprint("jurisdictions", __name__, url_prefix="/jurisdictions")
@@ -34,7 +36,6 @@ class Node:
     own: bool
     own_versions: int
     child_count: int
-    readable: bool  # may the signed-in user open its rule set
 
     @property
     def code(self) -> str:
@@ -45,17 +46,16 @@ class Node:
         return self.jurisdiction.name
 
 
-def node_of(library: RuleSetLibrary, jurisdiction: Jurisdiction, at: dt.date, readable) -> Node:
+def node_of(library: RuleSetLibrary, jurisdiction: Jurisdiction, at: dt.date) -> Node:
     chain = library.chain(jurisdiction.code, at)
     in_force = chain[-1] if chain else None
     return Node(jurisdiction, in_force, in_force is not None and in_force.code == jurisdiction.code,
-                len(library.versions(jurisdiction.code)), len(library.tree.children(jurisdiction.code)),
-                readable(jurisdiction.code))
+                len(library.versions(jurisdiction.code)), len(library.tree.children(jurisdiction.code)))
 
 
-def _context() -> tuple[RuleSetLibrary, dt.date, object]:
-    """The library (once per request), the date asked for, and who may read which rule set."""
-    return library_of(current_app._get_current_object()), _at(), ruleset_reader(current_user())
+def _context() -> tuple[RuleSetLibrary, dt.date]:
+    """The library (once per request) and the date asked for."""
+    return library_of(current_app._get_current_object()), _at()
 
 
 def _at() -> dt.date:
@@ -78,40 +78,36 @@ def _jurisdiction(library: RuleSetLibrary, code: str) -> Jurisdiction:
 
 
 @bp.get("")
-@roles_required_page(*READ_ROLES)
 def tree():
     """The tree from the nation down, and a search by name or code (`?q=沂南`); htmx gets `_results.html`."""
-    library, at, readable = _context()
+    library, at = _context()
     query = request.args.get("q", "").strip()
-    results = [(node_of(library, j, at, readable), library.tree.ancestors(j.code)[1:-1])
+    results = [(node_of(library, j, at), library.tree.ancestors(j.code)[1:-1])
                for j in library.tree.search(query)] if query else []
-    root = node_of(library, library.tree.get("000000"), at, readable)
-    children = [node_of(library, j, at, readable) for j in library.tree.children("000000")]
-    with_rulesets = [node_of(library, library.tree.get(c), at, readable) for c in library.codes()]
+    root = node_of(library, library.tree.get("000000"), at)
+    children = [node_of(library, j, at) for j in library.tree.children("000000")]
+    with_rulesets = [node_of(library, library.tree.get(c), at) for c in library.codes()]
     return page_or_fragment("jurisdictions/tree.html", "jurisdictions/_results.html", query=query, at=at,
                             results=results, root=root, children=children, with_rulesets=with_rulesets)
 
 
 @bp.get("/<code>")
-@roles_required_page(*READ_ROLES)
 def node(code: str):
     """One jurisdiction: where it sits, the version in force, its own versions, its children (htmx: `_children.html`)."""
-    library, at, readable = _context()
+    library, at = _context()
     jurisdiction = _jurisdiction(library, code)
-    here = node_of(library, jurisdiction, at, readable)
-    children = [node_of(library, j, at, readable) for j in library.tree.children(jurisdiction.code)]
+    here = node_of(library, jurisdiction, at)
+    children = [node_of(library, j, at) for j in library.tree.children(jurisdiction.code)]
     return page_or_fragment("jurisdictions/node.html", "jurisdictions/_children.html", node=here, at=at,
                             ancestors=library.tree.ancestors(jurisdiction.code)[:-1], children=children,
                             versions=library.versions(jurisdiction.code), parent_code=jurisdiction.code)
 
 
 @bp.get("/<code>/ruleset")
-@roles_required_page(*READ_ROLES)
 def ruleset(code: str):
     """The effective rule set on `?at=` (default today): every value with its source and the bounds above it."""
-    library, at, readable = _context()
+    library, at = _context()
     jurisdiction = _jurisdiction(library, code)
-    require_ruleset_scope(jurisdiction.code, jurisdiction.name)
     try:
         effective = library.effective(jurisdiction.code, at)
     except NoRuleSetInForce as err:
@@ -123,5 +119,5 @@ def ruleset(code: str):
         except NoRuleSetInForce:
             parent = None
     view = RuleSetView(effective, library.tree, parent)
-    return render_template("jurisdictions/ruleset.html", node=node_of(library, jurisdiction, at, readable), at=at,
+    return render_template("jurisdictions/ruleset.html", node=node_of(library, jurisdiction, at), at=at,
                            effective=effective, view=view, ancestors=library.tree.ancestors(jurisdiction.code)[:-1])

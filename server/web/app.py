@@ -34,19 +34,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from xinfang.server.rulesets import library_store
     from xinfang.server.store import db
 
-    from . import (
-        cases_api,
-        errors,
-        forms_api,
-        health,
-        indicators_api,
-        jurisdictions_api,
-        openapi,
-        public_api,
-        rulesets_api,
-        security_headers,
-        throttle,
-    )
+    from . import (cases_api, errors, forms_api, health, indicators_api, jurisdictions_api, openapi, public_api,
+                   rulesets_api, security_headers, throttle)
     db.init_app(app)
     library_store.init_app(app, files)  # the database's published versions; these files until imported
     errors.init_app(app)

@@ -198,11 +198,18 @@ def case_events(case_id: int):
 
 
 @bp.post("/evaluate")
-@login_required
 def evaluate_case():
-    """The Decision JSON for a case under the rule set in force on its received_on, stored nowhere."""
+    """The Decision JSON for a case under the rule set in force on its received_on, stored nowhere.
+
+    Open to anyone, as the published rule sets it applies are (README "Who reads what"); without sign-in the
+    body names the jurisdiction, signed in it defaults to the user's.
+    """
     body = _body("jurisdiction", "case", "at")
-    code = _code(body.get("jurisdiction") or current_user().jurisdiction_code)
+    user = current_user()
+    if not body.get("jurisdiction") and user is None:
+        raise ApiError(422, "invalid_payload", "jurisdiction: required field is missing (not signed in)",
+                       ["jurisdiction: required field is missing"])
+    code = _code(body.get("jurisdiction") or user.jurisdiction_code)
     if "case" not in body:
         raise ApiError(422, "invalid_payload", "case: required field is missing", ["case: required field is missing"])
     try:

@@ -17,7 +17,7 @@ from xinfang.server.rulesets.library_store import forget_current, library_of
 from xinfang.server.store.db import get_session
 from xinfang.server.store.models import RuleSetDraft, RuleSetVersionRecord
 
-from .auth import current_user, login_required, require_scope, roles_required
+from .auth import current_user, require_scope, roles_required
 from .errors import ApiError, error_response, known_jurisdiction
 
 bp = Blueprint("rulesets", __name__, url_prefix="/api/v1")
@@ -122,10 +122,12 @@ def _commit() -> None:
 
 # Published versions
 
+# Published versions are public law: anyone reads them, signed in or not, in any jurisdiction (README "Who reads
+# what"); drafts, their checks and the audit log are for staff whose scope covers the jurisdiction.
+
 @bp.get("/jurisdictions/<code>/versions")
-@login_required
 def list_versions(code: str):
-    """Every published version of a jurisdiction, by effective date (published law: any signed-in staff)."""
+    """Every published version of a jurisdiction, by effective date."""
     code = _code(code)
     records = get_session().scalars(select(RuleSetVersionRecord).where(
         RuleSetVersionRecord.jurisdiction_code == code).order_by(RuleSetVersionRecord.effective_from))
@@ -133,14 +135,12 @@ def list_versions(code: str):
 
 
 @bp.get("/versions/<int:version_id>")
-@login_required
 @lifecycle_errors
 def get_version(version_id: int):
     return jsonify(_version_json(lifecycle.get_version(get_session(), version_id), text=True))
 
 
 @bp.get("/versions/<int:version_id>/export")
-@login_required
 @lifecycle_errors
 def export_version(version_id: int):
     """The YAML exactly as published, byte for byte (server/ruleset_import.export_version)."""
