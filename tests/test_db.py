@@ -42,7 +42,8 @@ from xinfang.server.store.models import (
 )
 
 TABLES = {"alembic_version", "jurisdiction", "ruleset_version", "ruleset_draft", "audit_log", "petition",
-          "case_event", "case_deadline", "case_escalation", "idempotency_record", "app_user", "case_number_counter"}
+          "case_event", "case_deadline", "case_escalation", "idempotency_record", "app_user", "case_number_counter",
+          "query_code"}
 
 
 @pytest.fixture
