@@ -315,3 +315,15 @@ def test_local_steps_and_hearing_pauses():
 def test_escalation_watches_a_known_step():
     assert only_issue("escalation:\n  steps:\n    late: {watch: conclusion, after_days: 1}\n").endswith(
         "found the string 'conclusion'; did you mean 'conclude'?")
+
+
+@pytest.mark.parametrize("source, where", [
+    ("name: 12345热线\n      channel: wechat\n      columns: {order_id: 工单编号, received_on: 来电时间, text: 诉求内容}",
+     "t.yaml:8:16: intake.sources.hotline_12345.channel: expected one of online, letter, phone, fax, visit, hotline"),
+    ("name: 12345热线\n      channel: hotline\n      columns: {order_id: 工单编号, text: 诉求内容}",
+     "t.yaml:9:7: intake.sources.hotline_12345.columns: missing required key 'received_on'"),
+])
+def test_work_order_source_names_its_channel_and_the_columns_of_id_date_and_request(source, where):
+    # 12345 orders "查实后可以视同信访事项": a source's mapping is validated with the rest, at file:line
+    message = only_issue(f"intake:\n  sources:\n    hotline_12345:\n      {source}\n")
+    assert message.startswith(where), message
