@@ -46,9 +46,12 @@ def register(app, case: dict, received_on: str, code: str = "371321") -> tuple[i
 
 @pytest.fixture(scope="module")
 def seeded(app):
-    """name → (id, number) of the cases every list test sees (the action tests register their own)."""
+    """name → (id, number) of the cases every list test sees (the action tests register their own).
+
+    The accusation is 12 days old so that its 1-day routing is overdue even across a weekend or holiday.
+    """
     return {"land": register(app, LAND, days_ago(40)), "heating": register(app, HEATING, TODAY.isoformat()),
-            "accusation": register(app, ACCUSATION, days_ago(2)), "litigation": register(app, LITIGATION, days_ago(5)),
+            "accusation": register(app, ACCUSATION, days_ago(12)), "litigation": register(app, LITIGATION, days_ago(5)),
             "ganzhou": register(app, GANZHOU, days_ago(3), "360700")}
 
 

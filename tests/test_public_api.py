@@ -326,8 +326,6 @@ DAILY_LIMIT_COUNTY = """\
     """
 
 
-@pytest.mark.xfail(reason="the daily limit is made race-free inside register_case by issue 12 (serving), not yet landed",
-                   strict=False)
 def test_concurrent_submissions_over_the_daily_limit_let_exactly_the_limit_through(database_url, app_for, tmp_path):
     # 赣州市: a daily limit on online submissions; twenty at once of one petitioner, identical, let exactly 3 in.
     from xinfang.server.rulesets.import_export import ensure_database
