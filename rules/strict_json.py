@@ -28,7 +28,8 @@ class JsonInputError(ValueError):
 
 
 def loads_strict(text: str | bytes) -> Any:
-    """The value of a JSON text; raises JsonInputError for invalid JSON, a duplicate key or excessive nesting."""
+    """The value of a JSON text; raises JsonInputError for invalid JSON, a duplicate key, excessive nesting,
+    NaN or Infinity, or a string that is not Unicode text (a lone surrogate)."""
     if isinstance(text, (bytes, bytearray)):
         try:
             text = bytes(text).decode("utf-8-sig")
@@ -36,11 +37,13 @@ def loads_strict(text: str | bytes) -> Any:
             raise JsonInputError(f"not UTF-8: byte {err.start} cannot be decoded") from None
     _check_depth(text)
     try:
-        return json.loads(text, object_pairs_hook=_refuse_duplicates)
+        value = json.loads(text, object_pairs_hook=_refuse_duplicates, parse_constant=_refuse_constant)
     except json.JSONDecodeError as err:
         raise JsonInputError(f"not valid JSON: {err.msg}", err.lineno, err.colno) from None
     except RecursionError:  # unreachable after _check_depth; kept so no input can crash a caller
         raise JsonInputError(f"nested deeper than {MAX_DEPTH} levels") from None
+    _refuse_lone_surrogates(value)
+    return value
 
 
 def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -51,6 +54,30 @@ def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
                                  "each key may appear once in an object")
         obj[key] = value
     return obj
+
+
+def _refuse_constant(name: str) -> None:
+    """NaN and Infinity: Python's json reads them, JSON (RFC 8259) has no such numbers."""
+    raise JsonInputError(f"{name} is not a JSON number")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _refuse_lone_surrogates(value: Any) -> None:
+    """A `\\ud800` escape with no partner decodes to a string that is not Unicode text: it cannot be stored,
+    printed or encoded as UTF-8, so it is refused here rather than crash whoever writes it out."""
+    if isinstance(value, str):
+        found = _SURROGATE.search(value)
+        if found:
+            raise JsonInputError(f"a string holds the lone surrogate \\u{ord(found.group()):04x}: not Unicode text")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_lone_surrogates(key)
+            _refuse_lone_surrogates(item)
+    elif isinstance(value, list):
+        for item in value:
+            _refuse_lone_surrogates(item)
 
 
 def _check_depth(text: str) -> None:

@@ -301,7 +301,11 @@ def test_a_case_list_due_within_ten_years_of_year_9999_is_a_400_not_a_500(as_):
      '"text": "x"}}', 'duplicate key "intake": each key may appear once in an object'),
     ('{"case": ' + "[" * 5000 + "]" * 5000 + "}", "line 1 column 73: nested deeper than 64 levels"),
     ('{"case": {"received_on": "2024-03-04",}}', "line 1 column 39: not valid JSON: Expecting property name"),
-], ids=["duplicate-key", "5000-deep", "trailing-comma"])
+    ('{"jurisdiction": "371321", "case": {"received_on": "2024-03-04", "intake": "letter", "text": "\\ud800"}}',
+     "a string holds the lone surrogate \\ud800: not Unicode text"),
+    ('{"jurisdiction": "371321", "case": {"received_on": "2024-03-04", "intake": "letter", "text": "x", '
+     '"representatives": NaN}}', "NaN is not a JSON number"),
+], ids=["duplicate-key", "5000-deep", "trailing-comma", "lone-surrogate", "nan"])
 def test_a_request_body_with_duplicate_keys_or_deep_nesting_is_a_400_naming_it(as_, body, message):
     clerk = as_("yinan_clerk")
     for path in ("/evaluate", "/cases"):

@@ -189,7 +189,11 @@ def test_the_xinfang_console_script_is_installed_and_runs():
      'case.json: duplicate key "intake": each key may appear once in an object\n'),
     ("[" * 5000 + "]" * 5000, "case.json:1:65: nested deeper than 64 levels\n"),
     (b"\xff{}", "case.json: not UTF-8: byte 0 cannot be decoded\n"),
-], ids=["received-9999", "answered-9999", "duplicate-key", "5000-deep", "not-utf8"])
+    ('{"received_on": "2024-06-03", "intake": "letter", "text": "\\udfff"}',
+     "case.json: a string holds the lone surrogate \\udfff: not Unicode text\n"),
+    ('{"received_on": "2024-06-03", "intake": "letter", "text": "x", "extension_days": Infinity}',
+     "case.json: Infinity is not a JSON number\n"),
+], ids=["received-9999", "answered-9999", "duplicate-key", "5000-deep", "not-utf8", "lone-surrogate", "infinity"])
 def test_evaluate_refuses_a_hostile_case_file_with_one_line_and_exit_1(xinfang, tmp_path, text, message):
     path = tmp_path / "case.json"
     path.write_bytes(text if isinstance(text, bytes) else text.encode())
