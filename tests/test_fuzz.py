@@ -123,6 +123,10 @@ def test_the_api_answers_a_hostile_case_body_with_a_json_error_never_a_500(app, 
         response = clerk.client.post(path, data=body, content_type="application/json",
                                      headers={"X-CSRFToken": clerk.token})
         problem = api_problems(response)
+        if response.status_code == 201:  # what was let in must still open: the case file, over the API and as a page
+            opened = [clerk.get(response.headers["Location"]), clerk.get(f"/cases/{response.json['id']}")]
+            problem = problem or next((f"registered, then {o.status_code} on {o.request.path}" for o in opened
+                                       if o.status_code != 200), None)
         if problem:
             crashes.append((seed, problem))
         refused += response.status_code >= 400
