@@ -51,6 +51,7 @@ _DOES = {
     "supervise": "发督办函，督促承办单位依法办理", "answer_supervision": "书面反馈督办事项的办理情况",
     "request_extension": "说明理由，申请延长办理期限", "approve_extension": "由申请人以外的审批人批准延期",
     "deny_extension": "不予批准延期，按原期限办结", "conclude": "出具信访处理意见书",
+    "extend_review": "情况复杂的，经复查机关负责人批准，在规定的天数内延长复查期限",
 }
 ACTION_HELP = {a.name: f"{_DOES[a.name]}（{a.article}）" for a in procedure.ACTIONS if a.name in _DOES}
 
@@ -69,6 +70,7 @@ def fields_of(action: str, effective: EffectiveRuleSet) -> list[Field]:
         "supervise": [Field("reason", "textarea", hint="写入督办函")],
         "answer_supervision": [Field("answer", "textarea")],
         "request_extension": [Field("days", "number"), Field("reason", "textarea")],
+        "extend_review": [Field("days", "number"), Field("reason", "textarea")],
         "deny_extension": [Field("reason", "textarea")],
         "conclude": [Field("outcome", "select", _choices(OUTCOMES, OUTCOME_LABELS)), _OPINION, _ANSWERED,
                      _SATISFACTION],

@@ -18,8 +18,11 @@ FLAGS = {
     "flag:red": "红牌", "flag:yellow": "黄牌", "duplicate": "重复信访", "group_visit": "集体访",
     "litigation_separated": "诉访分离", "accusation_confidential": "检举控告保密", "accused_guard": "回避被检举单位",
     "provisional": "含暂定期限", "objection": "有异议", "migrated": "已改用新版", "not_admissible": "不符合受理条件",
-    "supervise": "督办", "leader_assigned": "领导包案", "letter": "督办函",
+    "supervise": "督办", "leader_assigned": "领导包案", "letter": "督办函", "assigned": "交办件", "supervised": "督办中",
 }
+# Flags that only steer the workflow or the sweeps (which escalation fired, the mediation tier, an extension
+# the rule set still allows): never shown as a mark on the case.
+HIDDEN_FLAGS = ("escalation:", "tier:", procedure.EXTENDABLE)
 
 TRACKS_FALLBACK = {"normal": "正常办"}
 
@@ -51,6 +54,10 @@ def flag_label(flag: str) -> str:
     if kind == "escalated":
         return "已提交上级"
     return flag
+
+
+def shown_flags(flags) -> list[str]:
+    return [f for f in flags if not f.startswith(HIDDEN_FLAGS)]
 
 
 def flag_tone(flag: str) -> str:

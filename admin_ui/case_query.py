@@ -16,7 +16,7 @@ from xinfang.server.store.models import User
 
 from . import labels
 from .case_labels import STAGES as STAGE_LABELS
-from .case_labels import countdown, flag_label, flag_tone
+from .case_labels import countdown, flag_label, flag_tone, shown_flags
 
 PER_PAGE = 50
 MAX_EXPORT = 10_000  # rows in one export; a larger list is narrowed by its filters first
@@ -123,7 +123,6 @@ def case_rows(petitions: Iterable[Petition], user: User, names: Names) -> list[d
             stage_name=STAGE_LABELS.get(p.stage, p.stage), intake_name=labels.label(labels.INTAKES, p.intake),
             countdown=countdown(nxt["due_on"], names.today) if nxt else None,
             next_step=labels.label(labels.STEPS, nxt["step"]) if nxt else "",
-            flag_items=[{"flag": fl, "label": flag_label(fl), "tone": flag_tone(fl)} for fl in row["flags"]
-                        if not fl.startswith(("escalation:", "tier:"))])
+            flag_items=[{"flag": fl, "label": flag_label(fl), "tone": flag_tone(fl)} for fl in shown_flags(row["flags"])])
         rows.append(row)
     return rows

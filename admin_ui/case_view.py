@@ -19,7 +19,8 @@ from xinfang.server.store.case_tables import CaseEscalation, Petition
 from xinfang.server.store.models import User
 
 from . import case_actions, labels, notices
-from .case_labels import ACTIONS, OUTCOMES, SATISFACTION, STAGES, countdown, flag_label, flag_tone, rule_label
+from .case_labels import (ACTIONS, OUTCOMES, SATISFACTION, STAGES, countdown, flag_label, flag_tone, rule_label,
+                          shown_flags)
 
 PETITIONER = (("name", "姓名"), ("id_number", "身份证号码"), ("phone", "联系电话"), ("address", "住址"))
 EVENT_FIELDS = {
@@ -150,7 +151,6 @@ def context(db: Session, library: RuleSetLibrary, petition: Petition, user: User
         "sources_shown": has_role(user, "policy_officer"),  # file:line, for who tunes the rule set
         "events": _events(db, library, petition, user, effective), "actions": actions,
         "notices": notices.available(petition) if material else [],
-        "flags": [{"label": flag_label(f), "tone": flag_tone(f)} for f in view["flags"]
-                  if not f.startswith(("escalation:", "tier:"))],
+        "flags": [{"label": flag_label(f), "tone": flag_tone(f)} for f in shown_flags(view["flags"])],
         "original": original,
     }

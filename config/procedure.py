@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 __all__ = [
-    "ACTIONS", "ACTS_AS", "ALL_STEPS", "CLOSING_STEP", "DUTY_STEPS", "EXTENSIONS", "HANDLING_ROLES", "LIMIT_KEYS", "MEASURES",
+    "ACTIONS", "ACTS_AS", "ALL_STEPS", "CLOSING_STEP", "DUTY_STEPS", "EXTENDABLE", "EXTENSIONS", "HANDLING_ROLES", "LIMIT_KEYS", "MEASURES",
     "OPEN_STAGES", "PETITIONER", "STAGE_NAMES", "STAGES", "STEPS", "TARGETS", "TIMINGS", "Action", "Measure", "Stage", "Step", "Timing",
     "action", "actions_allowed", "stage", "step",
 ]
@@ -62,6 +62,7 @@ CLOSING_STEP = "conclude"  # the written decision (Art. 32-34) closes the case f
 # Keys of `time_limits` that are no step of their own but lengthen one (Art. 34: the handling extension).
 EXTENSIONS = {"extension": "conclude"}
 LIMIT_KEYS = (*ALL_STEPS, *EXTENSIONS)  # every key a `time_limits` mapping may hold
+EXTENDABLE = "extendable:"  # a case's flag `extendable:<step>`: its rule set lets that step be extended, not yet done
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,9 @@ ACTIONS: tuple[Action, ...] = (  # in the regulation's order, as the case file o
            required=("satisfaction",), optional=("comment",), roles=(PETITIONER,), acts_as="petitioner"),
     Action("request_review", "申请复查", ("concluded",), "review_requested", f"{N22}第三十五条", optional=("body", "reason"),
            sets="review_requested_on", completes=("review_request",), roles=(*HANDLING_ROLES, PETITIONER)),
+    Action("extend_review", "延长复查期限", ("review_requested",), None, "省级信访条例（如《北京市信访条例》第四十条）",
+           required=("days", "reason"), roles=("approver",), acts_as="above", needs_flag=f"{EXTENDABLE}review",
+           drops_flag=f"{EXTENDABLE}review"),
     Action("review_opinion", "出具复查意见", ("review_requested",), "reviewed", f"{N22}第三十五条",
            required=("outcome",), optional=("answered_on", "opinion"), sets="review_answered_on",
            completes=("review_acceptance", "review"), acts_as="above"),

@@ -154,3 +154,62 @@ def test_no_one_acts_on_a_case_beside_their_own_jurisdiction(session, library):
     ganzhou = system_actor("ganzhou_clerk", roles=("clerk",), jurisdiction_code="360700")
     refused("out_of_scope", lambda: act(session, library, petition.id, "transfer", {"unit": "housing"},
                                         actor=ganzhou, on=D("2024-03-05")))
+
+
+@pytest.fixture(scope="module")
+def beijing_library(tmp_path_factory, beijing_review_extension):
+    """The bundled rule sets with 北京市 (110000), whose review may be extended by 30 days (BJ Art. 40)."""
+    from xinfang.config import RuleSetLibrary, bundled_rules_dir
+    folder = tmp_path_factory.mktemp("beijing") / "110000_beijing"
+    folder.mkdir()
+    header = ('jurisdiction: {code: "110000", name: 北京市, level: province}\nversion: "2022.1"\n'
+              "effective_from: 2022-05-01\ntitle: 北京市信访条例\n")
+    (folder / "2022-05-01.yaml").write_text(header + beijing_review_extension, "utf-8")
+    library, issues = RuleSetLibrary.collect([bundled_rules_dir(), folder])
+    assert not [i for i in issues if i.severity == "error"], issues
+    return library
+
+
+def reviewed_in_dongcheng(session, library) -> Petition:
+    """A 东城区 (110101) case handled, answered on 2024-04-01, its review requested on 2024-04-10."""
+    admin = system_actor("admin")
+    petition = register(session, library, {"received_on": "2024-03-04", "intake": "letter", "text": "小区供暖不热",
+                                           "petitioner": dict(PERSON)}, actor=admin, jurisdiction_code="110101")
+    for action, on, payload in (("accept", "2024-03-05", {}), ("conclude", "2024-04-01", {"outcome": "not_support"}),
+                                ("request_review", "2024-04-10", {})):
+        petition = step(session, library, petition, action, admin, on, **payload)
+    return petition
+
+
+def test_bj_art_40_the_review_body_extends_the_review_once_within_the_provinces_bound(session, beijing_library):
+    # 《北京市信访条例》第四十条: 复查期限……情况复杂的，经批准可以适当延长，延长期限不得超过30日.
+    library = beijing_library
+    petition = reviewed_in_dongcheng(session, library)
+    review_due = {d.step: d.due_on for d in petition.deadlines}["review"]
+    assert "extend_review" in allowed_actions(petition)
+    county_approver = system_actor("dongcheng_approver", roles=("approver",), jurisdiction_code="110101")
+    refused("not_yours", lambda: act(session, library, petition.id, "extend_review", {"days": 10, "reason": "情况复杂"},
+                                     actor=county_approver, on=D("2024-04-20")))
+    beijing_approver = system_actor("beijing_approver", roles=("approver",), jurisdiction_code="110000")
+    err = refused("extension_above_bound", lambda: act(session, library, petition.id, "extend_review",
+                                                       {"days": 31, "reason": "情况复杂"}, actor=beijing_approver,
+                                                       on=D("2024-04-20")))
+    assert err.first["bound"] == 30 and "第四十条" in err.first["basis"]
+    session.rollback()
+    petition = step(session, library, petition, "extend_review", beijing_approver, "2024-04-20", days=30, reason="情况复杂")
+    assert {d.step: d.due_on for d in petition.deadlines}["review"] > review_due
+    assert petition.case_json["extensions"] == {"review": 30} and "extend_review" not in allowed_actions(petition)
+
+
+def test_art_35_no_review_extension_is_offered_where_no_law_provides_one(session, library):
+    # 《信访工作条例》第三十五条: 30 days to review, no extension; 山东 provides none either.
+    petition = land_case(session, library)
+    petition = step(session, library, petition, "transfer", OFFICE, "2024-03-05", unit="natural_resources")
+    petition = step(session, library, petition, "accept", LAND_BUREAU, "2024-03-06")
+    petition = step(session, library, petition, "conclude", LAND_BUREAU, "2024-04-01", outcome="not_support")
+    petition = step(session, library, petition, "request_review", OFFICE, "2024-04-10")
+    assert "extend_review" not in allowed_actions(petition)
+    linyi_approver = system_actor("linyi_approver", roles=("approver",), jurisdiction_code="371300")
+    refused("action_not_allowed", lambda: act(session, library, petition.id, "extend_review",
+                                              {"days": 10, "reason": "情况复杂"}, actor=linyi_approver,
+                                              on=D("2024-04-20")))

@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from sqlalchemy.orm import Session
 
-from xinfang.config import CHINA, bundled_library
+from xinfang.config import CHINA, bundled_library, procedure
 from xinfang.server.cases.demo_data import generate
 from xinfang.server.cases.sweep import sweep
 from xinfang.server.store import db
@@ -124,3 +124,10 @@ def test_staff_pages_speak_the_regulations_words(app, sign_in, username):
 def test_the_audit_log_says_what_was_done_not_its_keys(detail, said):
     from xinfang.admin_ui.audit_detail import audit_detail
     assert audit_detail(detail) == said
+
+
+@pytest.mark.parametrize("flag", sorted({a.adds_flag for a in procedure.ACTIONS if a.adds_flag}))
+def test_every_mark_an_action_puts_on_a_case_has_a_chinese_name(flag):
+    # A clerk reads 交办件 and 督办中 on the case list, never the procedure table's `assigned` or `supervised`.
+    from xinfang.admin_ui.case_labels import flag_label
+    assert not re.search(r"[A-Za-z]", flag_label(flag)), flag

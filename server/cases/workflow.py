@@ -329,20 +329,25 @@ def _answer_supervision(step: _Act) -> None:
 
 def _request_extension(step: _Act) -> None:
     """Art. 34: the unit asks, with its reasons, for at most the configured extension; an approver decides."""
+    days = _extension_days(step, _limits(step).extension, "the handling period")
+    step.detail.update(days=days, reason=step.payload["reason"], bound=_limits(step).extension.days)
+
+
+def _extension_days(step: _Act, bound, what: str) -> int:
+    """The days asked for, refused unless a whole number within the extension `bound` the rule set gives."""
     days = step.payload["days"]
     if not isinstance(days, int) or isinstance(days, bool) or days < 1:
         raise _invalid(Problem("days", "not_whole_number", f"{days!r} is not a whole number of days (1 or more)"))
-    bound = _limits(step).extension
     if bound is None:
         raise Invalid("extension_above_bound",
-                      f"the rule set {step.petition.ruleset_version} allows no extension of the handling period",
+                      f"the rule set {step.petition.ruleset_version} allows no extension of {what}",
                       [{"days": days, "bound": 0}])
     if days > bound.days:
         raise Invalid("extension_above_bound",
                       f"an extension of {days} days is refused: at most {bound.days} days are allowed "
                       f"({bound.source}; rule set {step.petition.ruleset_version})",
                       [{"days": days, "bound": bound.days, "source": bound.source, "basis": bound.basis}])
-    step.detail.update(days=days, reason=step.payload["reason"], bound=bound.days)
+    return days
 
 
 def _extension_request(step: _Act) -> CaseEvent:
@@ -412,6 +417,24 @@ def _request_review(step: _Act) -> None:
     for name in ("body", "reason"):
         if step.payload.get(name):
             step.detail[name] = step.payload[name]
+    _offer_extension(step, "review")
+
+
+def _offer_extension(step: _Act, name: str) -> None:
+    """Where the pinned rule set lets step `name` be extended (BJ Art. 40: review), the case carries
+    `extendable:<name>` until the extension is taken: the action is offered only then, and once."""
+    limit = _limit(step, name)
+    if limit is not None and limit.extension is not None:
+        step.petition.flags = sorted(set(step.petition.flags) | {f"{procedure.EXTENDABLE}{name}"})
+
+
+def _extend_review(step: _Act) -> None:
+    """The review body extends its own review period, within the rule set's bound (BJ Art. 40: 30 days)."""
+    limit = _limit(step, "review")
+    days = _extension_days(step, limit.extension if limit else None, "the review period")
+    step.case["extensions"] = {**step.case.get("extensions", {}), "review": days}
+    step.detail.update(days=days, reason=step.payload["reason"], bound=limit.extension.days,
+                       basis=limit.extension.basis)
 
 
 def _review_opinion(step: _Act) -> None:
@@ -465,7 +488,7 @@ HANDLERS: dict[str, Callable[[_Act], None]] = {
     "transfer": _transfer, "assign": _assign, "separate": _separate, "object": _object, "accept": _accept,
     "refuse": _refuse, "report": _report, "supervise": _supervise, "answer_supervision": _answer_supervision,
     "request_extension": _request_extension, "approve_extension": _approve_extension,
-    "deny_extension": _deny_extension,
+    "deny_extension": _deny_extension, "extend_review": _extend_review,
     "conclude": _conclude, "request_review": _request_review, "review_opinion": _review_opinion,
     "request_rereview": _request_rereview, "hearing_start": _hearing_start, "hearing_end": _hearing_end,
     "rereview_opinion": _rereview_opinion, "close": _close, "migrate": _migrate, "rate": _rate,
