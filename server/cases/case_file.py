@@ -101,12 +101,14 @@ def escalation_schedule(effective: EffectiveRuleSet, deadlines: Mapping[str, dt.
 
 
 def sync_file(db: Session, petition: Petition, effective: EffectiveRuleSet, decision: dict, *,
-              done: Iterable[str] = (), on: dt.date | None = None, reopened: Iterable[str] = ()) -> None:
+              done: Iterable[str] = (), on: dt.date | None = None, reopened: Iterable[str] = (),
+              new: bool = False) -> None:
     """Store a (re)computed decision: its flags, deadline rows (marking `done` steps on `on`, clearing the mark of
     `reopened` ones, whose clock starts again), escalation rows.
 
     Flags other than the engine's (duplicate, objection, a sweep's) are kept; escalations already
-    fired are history and never touched; the rest follow the new schedule.
+    fired are history and never touched; the rest follow the new schedule. A `new` file (registration)
+    has no escalation rows yet to ask for, and its rows go out with the caller's next flush.
     """
     old_engine_flags = set((petition.decision or {}).get("flags") or ())
     petition.flags = sorted((set(petition.flags or ()) - old_engine_flags) | set(decision["flags"]))
@@ -144,6 +146,9 @@ def sync_file(db: Session, petition: Petition, effective: EffectiveRuleSet, deci
     # Core statements guarded by `fired_at IS NULL`: a sweep may fire a step while this runs, and a
     # fired step is history, never rewritten or deleted.
     pending = CaseEscalation.petition_id == petition.id, CaseEscalation.fired_at.is_(None)
+    if new:
+        db.add_all([CaseEscalation(petition_id=petition.id, **spec) for spec in planned.values()])
+        return
     fired = set(db.scalars(select(CaseEscalation.step).where(CaseEscalation.petition_id == petition.id,
                                                              CaseEscalation.fired_at.is_not(None))))
     existing = set(db.scalars(select(CaseEscalation.step).where(*pending)))

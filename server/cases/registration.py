@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -110,19 +111,21 @@ def register_case(db: Session, library: RuleSetLibrary, case_json: Mapping, *, a
     original = _find_duplicate(db, effective, case_json, case, decision, key)
 
     ensure_jurisdiction(db, library, code)
-    number = f"{code}-{case.received_on.year}-{next_number(db, code, case.received_on.year):06d}"
     flags = sorted(set(decision["flags"]) | ({"duplicate"} if original else set()))
     petition = Petition(
-        number=number, jurisdiction_code=code, ruleset_version=decision["ruleset_version"],
+        number=f"~{uuid.uuid4().hex}", jurisdiction_code=code, ruleset_version=decision["ruleset_version"],
         received_on=case.received_on, intake=case.intake, kind=decision["kind"], category=decision["category"],
         channel=decision["channel"], track=decision["track"], route_unit=(decision.get("route") or {}).get("unit"),
         admissible=decision["admissible"], stage="registered", flags=flags, petitioner_key=key,
         duplicate_of_id=original.id if original else None, confidential=confidential,
         accused_unit=case.accused_unit, case_json=json.loads(json.dumps(case_json)), decision=decision,
-        created_by=actor.username)
+        created_by=actor.username, deadlines=[], events=[])  # new, empty collections: nothing to load
     db.add(petition)
     db.flush()
-    sync_file(db, petition, effective, decision)
+    sync_file(db, petition, effective, decision, new=True)
+    # The case number last: its counter row is the one lock every registration of the jurisdiction and year
+    # waits on, held from here to the commit (a rollback returns the number, so numbers stay gap-free).
+    number = petition.number = f"{code}-{case.received_on.year}-{next_number(db, code, case.received_on.year):06d}"
     detail: dict[str, Any] = {"number": number, "ruleset_version": petition.ruleset_version}
     if original:
         detail["duplicate_of"] = original.number
