@@ -248,3 +248,12 @@ def test_form_problems_work_on_the_definition_as_served(client):
     # The workflow may hold the JSON the API served rather than the Python dict: the check reads only that.
     served = client.get("/api/v1/jurisdictions/371321/forms/visit?category=1201&at=2024-05-01").json
     assert form_problems(served, {**VALID, "representatives": 9})[0]["message"].startswith("代表人数不得超过5人")
+
+
+@pytest.mark.parametrize("code", ["000000", "360700", "371100", "371321", "430981"])
+@pytest.mark.parametrize("channel", ["letter", "online", "visit"])
+def test_art_19_the_written_and_online_forms_ask_who_petitions_as_the_repeat_check_reads_it(bundled, code, channel):
+    # 《信访工作条例》第十九条第三款: a repeat petition is found by the same petitioner — an ID number, or a name and
+    # phone (server/cases/identity.py) — so every form where a person writes in offers both.
+    fields = bundled.effective(code, dt.date(2025, 6, 1)).get(f"intake.channels.{channel}")["fields"]
+    assert {"name", "id_number", "phone"} <= set(fields), fields
