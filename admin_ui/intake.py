@@ -94,4 +94,4 @@ def live_preview():
     """The suggestion, route, deadlines and earlier petitions for the text typed so far (htmx, on keyup)."""
     form = _form(request.form.to_dict())
     shown = preview(get_session(), library_of(current_app), current_user(), form, case_from_values(form))
-    return page_or_fragment("intake/new.html", "intake/_preview.html", form=form, preview=shown)
+    return page_or_fragment("intake/new.html", "intake/_live_preview.html", form=form, preview=shown)

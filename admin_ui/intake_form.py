@@ -9,11 +9,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from xinfang.config import EffectiveRuleSet, NoRuleSetInForce, RuleSetLibrary, today_in_china
+from xinfang.rules.case_input import CaseError, parse_case
+from xinfang.rules.decide import decide
 from xinfang.server.cases.forms import UnknownCategory, form_definition, form_problems
 
 # The order the clerk picks the channel in (the rule set may lack some; a county may remove one).
 INTAKE_ORDER = ("letter", "visit", "online", "phone", "fax", "hotline")
 _INTEGER = re.compile(r"^[+-]?[0-9]+$")
+MAX_TEXT = 50_000  # what the engine takes (Case JSON); the form's own limit is checked on registration
 
 
 @dataclass
@@ -79,10 +82,24 @@ def build_form(library: RuleSetLibrary, code: str, values: Mapping[str, Any]) ->
         definition = form_definition(effective, intake, category) if category else base
     except UnknownCategory:  # not (or no longer) a category of the rule set in force: choose again
         category, definition = None, base
+    if category is None and reads_as_accusation(effective, intake, values.get("text")):
+        definition = form_definition(effective, intake, None, accusation=True)
     extra = {f["name"] for f in definition["fields"]} - {f["name"] for f in base["fields"]}
     kept = {k: v for k, v in values.items() if isinstance(v, str | bool)}
     kept.update(intake=intake, category=category or "", received_on=received_on)
     return IntakeForm(effective, intake, category, received_on, definition, extra, kept)
+
+
+def reads_as_accusation(effective: EffectiveRuleSet, intake: str, text: Any) -> bool:
+    """Whether the rule set classifies the request typed so far as an accusation (检举控告), before any category
+    is chosen: the form then asks for the accused unit at once, which routing must never reach (Art. 22 ¶2)."""
+    if not isinstance(text, str) or not text.strip():
+        return False
+    try:
+        case = parse_case({"received_on": effective.at.isoformat(), "intake": intake, "text": text[:MAX_TEXT]})
+        return decide(effective, case)["kind"] == "accusation"
+    except CaseError:
+        return False
 
 
 def _first_intake(channels: Mapping[str, Any]) -> str:

@@ -16,9 +16,8 @@ from xinfang.server.cases.queries import earlier_petitions
 from xinfang.server.cases.registration import petitioner_key
 from xinfang.server.store.models import User
 
-from .intake_form import IntakeForm, parse_day
+from .intake_form import MAX_TEXT, IntakeForm, parse_day
 
-MAX_TEXT = 50_000  # what the engine takes (Case JSON); the form's own limit is checked on registration
 SHOWN_STEPS = ("route", "notify", "conclude")
 
 

@@ -169,3 +169,22 @@ def test_a_valid_form_registers_and_opens_the_case_file(clerk):
     html = clerk.client.get(response.headers["Location"]).get_data(as_text=True)
     assert re.search(r"已登记，编号 371321-\d{4}-\d{6}", html)
     assert "YN-2024-031" in html and "地块编号" in html and "沂南县自然资源和规划局" in html
+
+
+def test_art_22_a_request_that_reads_as_an_accusation_asks_for_the_accused_unit_before_a_category_is_chosen(app, clerk):
+    # 《信访工作条例》第二十二条第二款、第四十六条第五项: never to the accused, so the form asks who is accused as soon
+    # as the request reads as an accusation, live (the preview swaps the field in) and without JavaScript alike.
+    from xinfang.server.store.case_tables import Petition
+    from xinfang.server.store.db import get_session
+    text = "举报县自然资源和规划局某科长收受贿赂"
+    swapped = re.search(r'<div id="category-fields" hx-swap-oob="innerHTML">(.*?)</div>\s*$', preview(clerk, text=text),
+                        re.S)
+    assert swapped and 'name="accused_unit"' in swapped.group(1)
+    assert 'name="accused_unit"' in clerk.post("/intake", visit(text=text, intent="preview")).get_data(as_text=True)
+    assert 'name="accused_unit"' not in preview(clerk, text="小区供暖不热")
+    registered = clerk.post("/intake", visit(text=text, accused_unit="沂南县自然资源和规划局",
+                                             **{"petitioner.name": "周正"}))
+    assert registered.status_code == 303
+    with app.app_context():
+        petition = get_session().get(Petition, int(registered.headers["Location"].rsplit("/", 1)[1]))
+        assert petition.accused_unit == "沂南县自然资源和规划局" and petition.route_unit != "natural_resources"

@@ -42,11 +42,13 @@ class UnknownCategory(LookupError):
     """The rule set in force has no such category."""
 
 
-def form_definition(effective: EffectiveRuleSet, intake: str, category: str | None = None) -> dict[str, Any]:
+def form_definition(effective: EffectiveRuleSet, intake: str, category: str | None = None, *,
+                    accusation: bool = False) -> dict[str, Any]:
     """The clerk's form for an intake channel (and category) under `effective`: JSON Schema plus layout.
 
     Everything is read from the rule set, so a newly published version changes the form without a
     release; the case workflow checks a registration against the definition of the version it pins.
+    `accusation`: the request reads as one before a category is chosen, so the accused unit is asked for.
     """
     data = effective.data
     channels = data.get("intake", {}).get("channels", {})
@@ -63,6 +65,8 @@ def form_definition(effective: EffectiveRuleSet, intake: str, category: str | No
               for fid in channel.get("fields", ())]
     fields.insert(0, _received_on())
     fields.append(_category_field(categories, category))
+    if accusation and category is None:
+        fields.append(_accused_unit_field())
     if category is not None:
         spec = categories[category]
         if spec.get("kind") == "accusation":
