@@ -86,15 +86,58 @@ def build(petition: Petition, view: dict[str, Any], effective: EffectiveRuleSet,
     }
     text = render_template(f"cases/notices/{kind}.txt", **context)
     paragraphs = [" ".join(p.split("\n")).strip() for p in text.split("\n\n")]
-    office = (effective.get("units") or {}).get("petition_office", {}).get("name") or "信访工作机构"
     own = effective.chain[-1]
     return Notice(kind, KINDS[kind][0], petition.number, f"{petitioner.get('name') or '信访人'}：",
-                  [p for p in paragraphs if p], office, chinese_date(event.on),
+                  [p for p in paragraphs if p], _issuer(petition, effective, event), chinese_date(event.on),
                   f"依据{own.citation}（{own.display_name}）")
 
 
+def _issuer(petition: Petition, effective: EffectiveRuleSet, event) -> str:
+    """The body that decided, which signs (Art. 23, 32): the unit the case was transferred or assigned to before
+    the issuing event, else the petition office that received it."""
+    units = effective.get("units") or {}
+    before = petition.events[:petition.events.index(event)]
+    routed = next((e for e in reversed(before) if e.action in ("transfer", "assign")), None)
+    if routed is not None:
+        unit = (routed.detail or {}).get("unit")
+        name = (routed.detail or {}).get("unit_name") or (units.get(unit) or {}).get("name")
+        if name:
+            return name
+    return (units.get("petition_office") or {}).get("name") or "信访工作机构"
+
+
+# Chinese TrueType fonts to embed (the subset used), so a notice prints the same on every machine: an office's
+# own font from XINFANG_PDF_FONT, else Debian's fonts-wqy-microhei (scripts/install-browser.sh installs it).
+PDF_FONTS = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+EMBEDDED_FONT, FALLBACK_FONT = "XinfangCJK", "STSong-Light"
+
+
+def pdf_font() -> str:
+    """The registered font name notices are drawn in: an embedded TrueType font where one is on the machine,
+    else reportlab's built-in STSong-Light, which is not embedded (the reader's viewer supplies its glyphs)."""
+    import os
+
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfbase.ttfonts import TTFError, TTFont
+
+    registered = pdfmetrics.getRegisteredFontNames()
+    if EMBEDDED_FONT in registered:
+        return EMBEDDED_FONT
+    for path in (os.environ.get("XINFANG_PDF_FONT"), *PDF_FONTS):
+        if path and os.path.exists(path):
+            try:
+                pdfmetrics.registerFont(TTFont(EMBEDDED_FONT, path, subfontIndex=0))
+                return EMBEDDED_FONT
+            except TTFError:
+                continue
+    if FALLBACK_FONT not in registered:
+        pdfmetrics.registerFont(UnicodeCIDFont(FALLBACK_FONT))
+    return FALLBACK_FONT
+
+
 def to_pdf(notice: Notice) -> bytes:
-    """The notice as an A4 PDF, drawn with reportlab's built-in Chinese font (STSong-Light): nothing to download."""
+    """The notice as an A4 PDF, its Chinese font embedded where the machine has one (pdf_font)."""
     import io
     from xml.sax.saxutils import escape
 
@@ -102,13 +145,9 @@ def to_pdf(notice: Notice) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
-    font = "STSong-Light"
-    if font not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(font))
+    font = pdf_font()
     body = ParagraphStyle("body", fontName=font, fontSize=12, leading=22, firstLineIndent=24, wordWrap="CJK",
                           spaceAfter=6)
     title = ParagraphStyle("title", parent=body, fontSize=20, leading=30, alignment=TA_CENTER, firstLineIndent=0)

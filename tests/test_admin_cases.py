@@ -218,7 +218,9 @@ def test_accepting_issues_a_notice_printable_as_pdf(app, clerk, unit):
     number = re.search(r"371321-\d{4}-\d{6}", html).group(0)
     assert "已受理" in html and 'data-action="accept"' in html and "受理告知书" in html
     notice = clerk.text(f"/cases/{case_id}/notices/accept")
-    assert "受理告知书" in notice and number in notice and "沂南县信访局" in notice and "予以受理" in notice
+    assert "受理告知书" in notice and number in notice and "予以受理" in notice
+    # Art. 23: the body that accepts signs: the land bureau the office transferred the case to, not the office.
+    assert '<p class="issuer">沂南县自然资源和规划局<br>' in notice
     assert "王秀英：" in notice and "《信访工作条例》第二十三条" in notice
     pdf = clerk.get(f"/cases/{case_id}/notices/accept.pdf")
     assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
@@ -226,11 +228,24 @@ def test_accepting_issues_a_notice_printable_as_pdf(app, clerk, unit):
     assert clerk.get(f"/cases/{case_id}/notices/opinion").status_code == 404  # not concluded yet
 
 
+def test_a_notice_pdf_embeds_its_chinese_font_so_it_prints_the_same_everywhere(app, clerk):
+    import os
+
+    from xinfang.admin_ui.notices import PDF_FONTS
+    if not any(os.path.exists(path) for path in PDF_FONTS):
+        pytest.skip("no Chinese TrueType font here: run scripts/install-browser.sh (fonts-wqy-microhei)")
+    refused, _ = register(app, HEATING, days_ago(1))
+    assert clerk.act(refused, "refuse", reason="该事项已由人民法院受理").status_code == 303
+    pdf = clerk.get(f"/cases/{refused}/notices/refuse.pdf").get_data()
+    assert b"/FontFile2" in pdf and b"STSong-Light" not in pdf
+
+
 def test_refusal_and_opinion_notices(app, clerk, unit):
     refused, _ = register(app, HEATING, days_ago(1))
     assert clerk.act(refused, "refuse", reason="该事项已由人民法院受理").status_code == 303
     notice = clerk.text(f"/cases/{refused}/notices/refuse")
     assert "不予受理告知书" in notice and "该事项已由人民法院受理" in notice and "决定不予受理" in notice
+    assert '<p class="issuer">沂南县信访局<br>' in notice  # refused by the office that received it, unrouted
     concluded = transferred(app, clerk, received_on=days_ago(3))
     assert unit.act(concluded, "accept").status_code == 303
     assert unit.act(concluded, "conclude", outcome="support", opinion="按补偿协议发放补偿款").status_code == 303
