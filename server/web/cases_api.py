@@ -11,7 +11,6 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, OperationalError
 
 from xinfang.config import NoRuleSetInForce, today_in_china
 from xinfang.config.procedure import STAGE_NAMES
@@ -21,6 +20,7 @@ from xinfang.rules.decide import evaluate
 from xinfang.server.cases import queries, workflow
 from xinfang.server.cases.queries import CaseFilters
 from xinfang.server.cases.registration import case_error
+from xinfang.server.cases.transactions import committed
 from xinfang.server.cases.visibility import visible_case
 from xinfang.server.cases.workflow import act, register_case, timeline
 from xinfang.server.rulesets.library_store import library_of
@@ -32,7 +32,6 @@ from .errors import ApiError, known_jurisdiction
 
 bp = Blueprint("cases", __name__, url_prefix="/api/v1")
 
-_RETRIES = 3  # a registration that lost a race (same Idempotency-Key, SQLite's writer lock) is tried again
 MAX_PER_PAGE = 200
 
 
@@ -80,20 +79,9 @@ def create_case():
     key = request.headers.get("Idempotency-Key")
     if key is not None and not 1 <= len(key) <= 200:
         raise ApiError(400, "bad_idempotency_key", "Idempotency-Key must be 1 to 200 characters")
-    db = get_session()
-    for attempt in range(1, _RETRIES + 1):
-        try:
-            result = register_case(db, library_of(current_app), body["case"], actor=user, jurisdiction_code=code,
-                                   idempotency_key=key)
-            db.commit()
-            break
-        except (IntegrityError, OperationalError):
-            db.rollback()
-            if attempt == _RETRIES:
-                raise ApiError(503, "busy", "the case could not be registered for concurrent changes; try again")
-        except Exception:
-            db.rollback()
-            raise
+    library = library_of(current_app)
+    result = committed(get_session(), lambda: register_case(get_session(), library, body["case"], actor=user,
+                                                            jurisdiction_code=code, idempotency_key=key))
     response = _case_response(result.petition, 201 if result.created else 200)
     response.headers["Location"] = url_for(".get_case", case_id=result.petition.id)
     return response

@@ -7,25 +7,24 @@ exactly as an unknown number is.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, jsonify, request
-from sqlalchemy.exc import IntegrityError, OperationalError
 
 from xinfang.server.cases import public
 from xinfang.server.cases.errors import CaseNotFound
+from xinfang.server.cases.transactions import committed
 from xinfang.server.cases.real_name import ChecksumVerifier, IdentityVerifier
 from xinfang.server.rulesets.library_store import library_of
 from xinfang.server.store.db import get_session
 
 from . import throttle
-from .errors import ApiError, known_jurisdiction
+from .errors import ApiError, error_response, known_jurisdiction
 
 bp = Blueprint("public_api", __name__, url_prefix="/api/v1/public")
 
 QUERY_CODE_HEADER = "X-Query-Code"
-_RETRIES = 3
 
 
 def verifier_for(app: Flask, code: str) -> IdentityVerifier:
@@ -56,21 +55,8 @@ def _jurisdiction(body: Mapping[str, Any]) -> str:
     return known_jurisdiction(library_of(current_app), body["jurisdiction"], 422).code
 
 
-def _committed(work: Callable[[], Any]) -> Any:
-    """Run `work` in the request's session and commit; a lost race (SQLite's writer lock, a unique key) is retried."""
-    db = get_session()
-    for attempt in range(1, _RETRIES + 1):
-        try:
-            result = work()
-            db.commit()
-            return result
-        except (IntegrityError, OperationalError):
-            db.rollback()
-            if attempt == _RETRIES:
-                raise ApiError(503, "busy", "the request could not be completed for concurrent changes; try again")
-        except Exception:
-            db.rollback()
-            raise
+def _committed(work):
+    return committed(get_session(), work)
 
 
 def _no_store(response):
@@ -105,18 +91,25 @@ def preview():
 
 
 def opened(number: str, code: str | None):
-    """The case behind number and query code; a wrong code counts against the number and the address (throttle)."""
-    try:
-        throttle.check_query(number)
-    except throttle.Throttled as refusal:
-        raise ApiError(429, "too_many_attempts", f"too many wrong query codes: try again in {refusal.retry_after} "
-                                                 f"seconds", [{"retry_after": refusal.retry_after}],
-                       headers={"Retry-After": str(refusal.retry_after)}) from None
+    """The case behind number and query code; a wrong code counts against the number and the address.
+
+    Raises throttle.Throttled past the limit (before the code is checked), CaseNotFound for a wrong code or number.
+    The public pages (admin_ui/public_pages.py) open cases through this too.
+    """
+    throttle.check_query(number)
     try:
         return public.open_case(get_session(), number, code)
     except CaseNotFound:
         throttle.failed_query(number)
         raise
+
+
+@bp.errorhandler(throttle.Throttled)
+def _throttled(refusal: throttle.Throttled):
+    response, status = error_response(429, "too_many_attempts", f"too many wrong query codes: try again in "
+                                      f"{refusal.retry_after} seconds", [{"retry_after": refusal.retry_after}])
+    response.headers["Retry-After"] = str(refusal.retry_after)
+    return response, status
 
 
 def _view(petition, status: int = 200):
