@@ -59,3 +59,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(editor_history.bp)
     from . import dashboard  # supervisors' dashboards: indicators as charts, escalations to act on
     app.register_blueprint(dashboard.bp)
+    from . import public_pages  # the petitioner's side (网上信访), no account
+    app.register_blueprint(public_pages.bp)

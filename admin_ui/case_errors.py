@@ -116,6 +116,35 @@ _MESSAGES: dict[str, Callable[[CaseServiceError, str], str]] = {
 }
 
 
+def _already_submitted(err: CaseServiceError, what: str) -> str:
+    d = err.first
+    return (f"您已于{chinese_date(d['received_on'])}提出过同一事项（信访事项编号 {d.get('number')}），本件不予重复登记："
+            "请凭该件的编号和查询码查询办理情况（《信访工作条例》第十九条）")
+
+
+def _not_offered_online(err: CaseServiceError, what: str) -> str:
+    return "该类事项不在网上受理的范围内，请来信或来访反映"
+
+
+# The refusals only a petitioner online meets (server/cases/online.py, public.py), in its words.
+_MESSAGES.update({
+    "already_submitted": _already_submitted,
+    "online_intake_closed": lambda e, w: "本地暂未开通网上信访，请来信或来访反映",
+    "online_only": lambda e, w: "网上提交的信访事项只能以网上信访形式登记",
+    "category_not_online": _not_offered_online,
+    "not_answered": lambda e, w: "该信访事项尚未办结答复，办结后才能评价",
+    "petition_not_found": lambda e, w: "没有查到：信访事项编号或查询码不正确",
+})
+
+
+def public_refusal(err: CaseServiceError, action: str = "register") -> str:
+    """A refusal as the petitioner reads it: no stage names of the office's workflow, only what it may do."""
+    if err.code == "action_not_allowed":
+        return {"rate": "该信访事项现在不能评价：每件办结答复后评价一次",
+                "request_review": "该信访事项现在不能申请复查"}.get(action, "现在不能办理这项操作")
+    return refusal_text(err, action)
+
+
 def refusal_text(err: CaseServiceError, action: str) -> str:
     """One Chinese sentence for a refused request (its field problems joined, when it has them)."""
     what = ACTIONS.get(action, action)

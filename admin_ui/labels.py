@@ -7,6 +7,7 @@ from xinfang.config import procedure
 LEVELS = {"national": "全国", "province": "省级", "city": "市级", "county": "县级", "township": "乡级"}
 
 STEPS = {s.name: s.label for s in procedure.STEPS} | {"extension": "延长办理"}
+STEP_ARTICLES = {s.name: s.article for s in procedure.STEPS}
 
 DAY_UNITS = {"calendar": "日", "working": "个工作日"}
 DAY_UNIT_NAMES = {"calendar": "日历日", "working": "工作日"}

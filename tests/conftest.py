@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import shutil
 import textwrap
 import uuid
 from pathlib import Path
@@ -274,6 +275,14 @@ def demo_database(tmp_path_factory):
 def app(demo_database, app_for):
     """The app on this module's demo database (a module that needs more data overrides it, adding to that database)."""
     return app_for(demo_database)
+
+
+@pytest.fixture
+def fresh(demo_database, app_for, tmp_path):
+    """An app on a database of this test's own (a copy of the module's demo database)."""
+    path = tmp_path / "xinfang.sqlite3"
+    shutil.copy(demo_database.removeprefix("sqlite:///"), path)
+    return app_for(f"sqlite:///{path}")
 
 
 @pytest.fixture

@@ -20,29 +20,11 @@ from xinfang.server.cases.real_name import check_digit, id_number_problem
 from xinfang.server.store import db as store
 from xinfang.server.store.case_tables import Petition, QueryCode
 
-ZHANGGONG = "360702"  # 章贡区, under 赣州市 (its public section: online intake, 智能判重, rating)
-
-
-def id_number(birth: str = "19870415", serial: str = "231", region: str = "360702") -> str:
-    """A citizen ID number with its GB 11643 check digit."""
-    first = region + birth + serial
-    return first + check_digit(first)
-
-
-def petitioner(**changes) -> dict:
-    return {"name": "欧阳秀兰", "id_number": id_number(), "phone": "13979712345", **changes}
+from petitioners import OFFICE, UNIT, ZHANGGONG, answered, id_number, on_file, petitioner, staff
 
 
 def submission(text: str = "村里征地拆迁补偿款至今未发放，请求尽快发放", code: str = ZHANGGONG, **case) -> dict:
     return {"jurisdiction": code, "case": {"text": text, "petitioner": case.pop("petitioner", petitioner()), **case}}
-
-
-@pytest.fixture
-def fresh(demo_database, app_for, tmp_path):
-    """An app on a database of this test's own (a copy of the module's demo database)."""
-    path = tmp_path / "xinfang.sqlite3"
-    shutil.copy(demo_database.removeprefix("sqlite:///"), path)
-    return app_for(f"sqlite:///{path}")
 
 
 @pytest.fixture
@@ -56,32 +38,6 @@ def submit(web, body=None, **kwargs):
 
 def track(web, number, code):
     return web.get(f"/api/v1/public/petitions/{number}", headers={"X-Query-Code": code})
-
-
-def on_file(app, number):
-    """(session, petition) of the app's database, to act as staff through the case service."""
-    session = Session(store.make_engine(app.config["DATABASE_URL"]))
-    return session, session.scalars(select(Petition).where(Petition.number == number)).one()
-
-
-UNIT = system_actor("章贡区有关单位承办人", roles=("clerk",), jurisdiction_code=ZHANGGONG, unit="competent")
-OFFICE = system_actor("赣州市信访局登记员", roles=("clerk",), jurisdiction_code="360700", unit="petition_office")
-
-
-def staff(app, number, *steps):
-    """Staff take the workflow's steps (action, payload[, actor: the unit's by default]) through the case service."""
-    from xinfang.server.rulesets.library_store import library_of
-    session, petition = on_file(app, number)
-    try:
-        for action, payload, *actor in steps:
-            workflow.act(session, library_of(app), petition.id, action, payload, actor=(actor or [UNIT])[0])
-        session.commit()
-    finally:
-        session.close()
-
-
-def answered(app, number):
-    staff(app, number, ("accept", {}), ("conclude", {"outcome": "explain", "opinion": "已向您说明补偿款发放进度"}))
 
 
 def test_a_petition_submitted_online_is_registered_with_its_number_query_code_and_deadlines(web, fresh):

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xinfang.config import RuleSetLibrary, today_in_china
+from xinfang.config import RuleSetLibrary, procedure, today_in_china
 from xinfang.server.accounts import petitioner_actor
 from xinfang.server.store.case_tables import Petition, QueryCode
 from xinfang.server.store.data_keys import blind_index
@@ -28,7 +28,7 @@ from .online import public_settings
 from .real_name import IdentityVerifier, verify_petitioner
 from .registration import register_case
 
-__all__ = ["PETITIONER_EVENTS", "Submitted", "open_case", "petitioner_view", "rate", "request_review", "review_body",
+__all__ = ["PETITIONER_EVENTS", "PETITIONER_STEPS", "Submitted", "first_deadlines", "open_case", "petitioner_view", "rate", "request_review", "review_body",
            "submit"]
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed on a phone
@@ -43,6 +43,9 @@ PETITIONER_EVENTS: dict[str, tuple[str, ...]] = {
     "review_opinion": ("outcome", "opinion", "answered_on"), "request_rereview": ("body", "reason"),
     "hearing_start": (), "hearing_end": ("hearing",), "rereview_opinion": ("outcome", "opinion"), "close": (),
 }
+
+# The deadlines a petitioner is told: the office's duties to it and its own windows, not the units' among themselves.
+PETITIONER_STEPS = frozenset(s.name for s in procedure.STEPS if s.holder != "unit")
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,12 @@ def submit(db: Session, library: RuleSetLibrary, jurisdiction_code: str, case_js
     db.add(QueryCode(petition_id=petition.id, code_hash=_code_hash(petition.number, code)))
     db.flush()
     return Submitted(petition, code)
+
+
+def first_deadlines(petition: Petition) -> dict[str, dict[str, Any]]:
+    """The deadlines a petitioner is told on submission: step → its date and whether it is provisional."""
+    return {k: {"date": v["date"], "provisional": v["provisional"]}
+            for k, v in (petition.decision.get("deadlines") or {}).items() if k in PETITIONER_STEPS}
 
 
 def open_case(db: Session, number: str, code: str | None) -> Petition:
@@ -156,7 +165,8 @@ def petitioner_view(library: RuleSetLibrary, petition: Petition) -> dict[str, An
         "category": petition.category, "category_name": category.get("name"),
         "deadlines": [{"step": d.step, "date": d.due_on.isoformat(), "provisional": d.provisional,
                        "done_on": d.done_on.isoformat() if d.done_on else None}
-                      for d in sorted(petition.deadlines, key=lambda d: (d.due_on, d.step))],
+                      for d in sorted(petition.deadlines, key=lambda d: (d.due_on, d.step))
+                      if d.step in PETITIONER_STEPS],
         "notices": [{"name": e["detail"]["notice"], "on": e["on"]} for e in events if e["detail"].get("notice")],
         "answer": answer, "rating": rating,
         "rating_scale": list(public_settings(effective)["rating_scale"]),
@@ -198,6 +208,6 @@ def preview(db: Session, library: RuleSetLibrary, jurisdiction_code: str, case_j
     return {"category": decision["category"], "category_name": category.get("name"), "kind": decision["kind"],
             "channel": decision["channel"], "route_unit_name": (units.get(unit) or {}).get("name", unit),
             "deadlines": {k: {"date": v["date"], "provisional": v["provisional"]}
-                          for k, v in (decision.get("deadlines") or {}).items()},
+                          for k, v in (decision.get("deadlines") or {}).items() if k in PETITIONER_STEPS},
             "already_submitted": {"number": earlier.number, "received_on": earlier.received_on.isoformat()}
             if earlier is not None else None}

@@ -72,9 +72,8 @@ def submit():
     library = library_of(current_app)
     done = _committed(lambda: public.submit(get_session(), library, code, body["case"],
                                             verifier=verifier_for(current_app, code)))
-    deadlines = {k: {"date": v["date"], "provisional": v["provisional"]}
-                 for k, v in (done.petition.decision.get("deadlines") or {}).items()}
-    response = jsonify(number=done.petition.number, query_code=done.query_code, deadlines=deadlines)
+    response = jsonify(number=done.petition.number, query_code=done.query_code,
+                       deadlines=public.first_deadlines(done.petition))
     response.status_code = 201
     return _no_store(response)
 
