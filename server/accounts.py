@@ -12,10 +12,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from xinfang.config import JurisdictionTree
 from xinfang.config.procedure import PETITIONER
-from xinfang.server.store.models import ROLES, User
+from xinfang.server.store.models import ROLES, SOURCE_SYSTEM, STAFF_ROLES, User
 
-__all__ = ["DEMO_PASSWORD", "DEMO_USERS", "PETITIONER", "ROLES", "Actor", "PetitionerActor", "SystemActor", "create_user",
-           "has_role", "hash_password", "in_scope", "is_petitioner", "petitioner_actor", "seed_demo_users", "system_actor",
+__all__ = ["DEMO_PASSWORD", "DEMO_USERS", "PETITIONER", "ROLES", "SOURCE_SYSTEM", "STAFF_ROLES", "Actor", "PetitionerActor", "SystemActor", "create_user",
+           "has_role", "hash_password", "in_scope", "is_petitioner", "is_source_system", "petitioner_actor", "seed_demo_users", "system_actor",
            "verify_password"]
 
 
@@ -72,6 +72,11 @@ def is_petitioner(actor: Actor | None) -> bool:
     return isinstance(actor, PetitionerActor)
 
 
+def is_source_system(actor: Actor | None) -> bool:
+    """Whether the actor is another system's account (12345热线 …): it sends work orders, nothing else."""
+    return actor is not None and SOURCE_SYSTEM in actor.roles
+
+
 def in_scope(actor: Actor | None, jurisdiction_code: str, tree: JurisdictionTree) -> bool:
     """An actor acts on their own jurisdiction and the ones below it, never beside or above it."""
     if actor is None:
@@ -124,6 +129,8 @@ def create_user(db, username: str, password: str, *, display_name: str, jurisdic
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown roles {sorted(unknown)}; roles are {', '.join(ROLES)}")
+    if SOURCE_SYSTEM in roles and len(roles) > 1:
+        raise ValueError(f"a {SOURCE_SYSTEM} account is another system's, never staff: it holds no other role")
     user = User(username=username, display_name=display_name, password_hash=hash_password(password),
                 jurisdiction_code=jurisdiction_code, roles=roles, unit=unit, unit_name=unit_name)
     db.add(user)
