@@ -246,7 +246,11 @@ def _mapped(effective: EffectiveRuleSet, source: str, row: Any) -> MappedOrder:
 def _open(library: RuleSetLibrary, code: Any, source: Any, actor: Actor) -> EffectiveRuleSet:
     """The rule set in force today where the orders are sent (its mapping reads them), the sender checked."""
     require_roles(actor, SOURCE_ROLES, "sending work orders")
-    effective = effective_or_error(library, str(code), today_in_china())
+    try:
+        code = library.tree.get(code).code
+    except (LookupError, ValueError, TypeError) as err:
+        raise Invalid("unknown_jurisdiction", str(err), [{"jurisdiction": str(code)}]) from None
+    effective = effective_or_error(library, code, today_in_china())
     require_scope(actor, effective.jurisdiction.code, library.tree)
     if is_source_system(actor) and actor.unit and actor.unit != source:  # a source account sends its own source's
         raise Forbidden("not_your_source", f"this account sends the orders of {actor.unit}, not of {source}",
