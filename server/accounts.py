@@ -153,6 +153,9 @@ DEMO_USERS = (
     dict(username="ganzhou_officer", display_name="赣州市政策专员", jurisdiction_code="360700", roles=["policy_officer"]),
     dict(username="ganzhou_clerk", display_name="赣州市登记员", jurisdiction_code="360700", roles=["clerk"]),
     dict(username="yuanjiang_officer", display_name="沅江市政策专员", jurisdiction_code="430981", roles=["policy_officer"]),
+    # Not a person: 沂南县's 12345 hotline system, sending its orders (POST /api/v1/intake/orders) and nothing else.
+    dict(username="yinan_12345", display_name="沂南县12345政务服务便民热线", jurisdiction_code="371321",
+         roles=["source_system"], unit="hotline_12345", unit_name="12345政务服务便民热线"),
 )
 DEMO_PASSWORD = "xinfang-demo"
 

@@ -318,9 +318,12 @@ def receive_many(db: Session, library: RuleSetLibrary, code: str, source: str,
     ensure_jurisdiction(db, library, code)
     report = ImportReport()
     pending: list[tuple[int, MappedOrder]] = []
-    read = 0
+    read, told = 0, -1
 
     def flush() -> None:
+        nonlocal told
+        if not pending and told == read:
+            return
         ids = [m.order_id for _, m in pending]
         seen = set(db.scalars(select(WorkOrder.source_order_id).where(
             WorkOrder.jurisdiction_code == code, WorkOrder.source == source, WorkOrder.source_order_id.in_(ids))))
@@ -343,6 +346,7 @@ def receive_many(db: Session, library: RuleSetLibrary, code: str, source: str,
         pending.clear()
         if progress:
             progress(read)
+            told = read
 
     for number, row in rows:
         read += 1
