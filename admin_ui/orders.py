@@ -60,6 +60,7 @@ def _inbox(status: int = 200, message: tuple[str, str] | None = None):
     categories = (data.get("classification") or {}).get("categories") or {}
     response = page_or_fragment("orders/inbox.html", "orders/_orders.html",
                                 rows=[_row(o, sources, categories) for o in held], message=message,
+                                total=orders.held_count(get_session(), user.jurisdiction_code),
                                 source_names=[s.get("name", k) for k, s in sources.items()])
     response.status_code = status
     return response

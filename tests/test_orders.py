@@ -377,3 +377,24 @@ def test_the_service_refuses_a_sender_without_the_role(store):
         orders.receive(store, bundled_library(), "371321", SOURCE, row("YN-x"), CLERK)
     with pytest.raises(Forbidden):
         orders.held_orders(store, bundled_library(), SENDER, "371321")
+
+
+def test_rotating_the_data_keys_reencrypts_the_orders_too(store, published, test_data_keys):
+    from xinfang.server.store.data_keys import Keyring, new_data_key, use_keyring
+    from xinfang.server.store.sealed_json import reseal_all
+    orders.receive(store, bundled_library(), "371321", SOURCE, row("YN-rotate"), SENDER)
+    store.commit()
+    newest = new_data_key()
+    engine = db.make_engine(published)
+    try:
+        done = reseal_all(engine, Keyring((newest,) + test_data_keys.data_keys, test_data_keys.index_key, "two keys"))
+        assert done.resealed == 1
+        use_keyring(Keyring((newest,), test_data_keys.index_key, "the new key alone"))
+        try:
+            with Session(engine) as session:
+                order = session.scalars(select(WorkOrder)).one()
+                assert order.case_json["petitioner"]["name"] == order.source_row["petitioner"]["来电人"] == "王秀英"
+        finally:
+            use_keyring(test_data_keys)
+    finally:
+        engine.dispose()

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, any_, bindparam, select, update
+from sqlalchemy import String, any_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -34,7 +34,7 @@ from .permissions import require_roles, require_scope
 from .registration import check_case, dialect_insert, ensure_jurisdiction, register_case
 
 __all__ = ["DECIDE_ROLES", "SOURCE_ROLES", "ImportReport", "MappedOrder", "Received", "RefusedRow", "close", "confirm",
-           "get_order", "held_orders", "map_row", "parse_source_date", "receive", "receive_many", "source_of"]
+           "get_order", "held_count", "held_orders", "map_row", "parse_source_date", "receive", "receive_many", "source_of"]
 
 SOURCE_ROLES = (SOURCE_SYSTEM,)  # who sends orders in (admin may too)
 DECIDE_ROLES = ("clerk",)  # who confirms an order as a petition matter, or closes it (the office registers: Art. 21)
@@ -389,6 +389,12 @@ def held_orders(db: Session, library: RuleSetLibrary, actor: Actor, code: str, *
     require_scope(actor, code, library.tree)
     return list(db.scalars(select(WorkOrder).where(WorkOrder.jurisdiction_code == code, WorkOrder.status == "held")
                            .order_by(WorkOrder.received_on, WorkOrder.id).limit(limit)))
+
+
+def held_count(db: Session, code: str) -> int:
+    """How many orders of `code` wait for a decision (the inbox shows the oldest of them)."""
+    return db.scalar(select(func.count()).select_from(WorkOrder).where(WorkOrder.jurisdiction_code == code,
+                                                                      WorkOrder.status == "held"))
 
 
 def _decide(db: Session, library: RuleSetLibrary, order_id: int, actor: Actor, status: str, what: str) -> WorkOrder:
