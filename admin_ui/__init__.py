@@ -50,9 +50,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(sign_in.bp)
     app.register_blueprint(jurisdictions.bp)
-    from . import case_labels, case_page, cases, intake  # clerks' intake, case lists, case files (一案一档)
+    from . import case_labels, case_page, cases, intake, orders  # intake, work orders, case lists, files (一案一档)
     app.jinja_env.globals["case_labels"] = case_labels
-    for blueprint in (intake.bp, cases.bp, case_page.bp):
+    for blueprint in (intake.bp, orders.bp, cases.bp, case_page.bp):
         app.register_blueprint(blueprint)
     from . import editor, editor_history  # the rule-set editor: drafts, versions, diffs, audit
     app.register_blueprint(editor.bp)

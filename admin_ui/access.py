@@ -8,14 +8,14 @@ from urllib.parse import urlsplit
 
 from flask import abort, make_response, redirect, render_template, request, url_for
 
-from xinfang.server.accounts import has_role
-from xinfang.server.store.models import ROLES, User
+from xinfang.server.accounts import has_role, is_source_system
+from xinfang.server.store.models import STAFF_ROLES, User
 from xinfang.server.web.auth import current_user, in_scope
 
 from . import labels
 
-# Every role reads the procedure in force: clerks register by it, supervisors check it.
-READ_ROLES = ROLES
+# Every staff role reads the procedure in force: clerks register by it, supervisors check it.
+READ_ROLES = STAFF_ROLES
 
 
 def safe_next(target: str | None) -> str | None:
@@ -40,6 +40,9 @@ def _sign_in_redirect():
     return redirect(url_for("sign_in.sign_in", next=back))
 
 
+SOURCE_SYSTEM_REFUSAL = "工单接口账号只能通过接口报送工单，不能使用管理页面。"
+
+
 def forbidden(message: str):
     """Stop with a 403 page saying why."""
     abort(make_response(render_template("error.html", status=403, title="无权访问", message=message), 403))
@@ -51,6 +54,8 @@ def login_required_page(view: Callable) -> Callable:
     def wrapped(*args, **kwargs):
         if current_user() is None:
             return _sign_in_redirect()
+        if is_source_system(current_user()):
+            forbidden(SOURCE_SYSTEM_REFUSAL)
         return view(*args, **kwargs)
     return wrapped
 

@@ -113,6 +113,9 @@ _MESSAGES: dict[str, Callable[[CaseServiceError, str], str]] = {
     "no_ruleset_in_force": lambda e, w: "所选日期没有施行的规则集",
     "idempotency_key_reused": lambda e, w: "该登记请求已提交过，内容不同：请重新填写后提交",
     "busy": lambda e, w: "系统正忙，本次操作未执行：请稍后再试",
+    "order_not_found": lambda e, w: "没有这张工单",
+    "order_decided": lambda e, w: "这张工单已" + ("登记为信访事项" if e.first.get("status") == "registered" else "关闭")
+                                  + "，不能再次办理",
 }
 
 

@@ -28,6 +28,7 @@ EVENT_FIELDS = {
     "unit_name": "转送单位", "outcome": "办理结果", "opinion": "处理意见", "answered_on": "送达日期",
     "satisfaction": "满意度", "days": "延长天数", "approver": "审批人", "requester": "申请人", "bound": "延期上限（日）",
     "body": "请求内容", "from": "原版本", "to": "新版本", "note": "备注", "step": "升级步骤", "flag": "标识",
+    "order": "来源工单",
 }
 
 
@@ -112,6 +113,9 @@ def _events(db: Session, library: RuleSetLibrary, petition: Petition, user: User
                 value = version_name(library, value)
             elif key == "to":
                 value = labels.label(labels.TARGETS, value)
+            elif key == "order" and isinstance(value, dict):  # a work order confirmed as a petition matter
+                value = (f"{value.get('source_name', '')}工单 {value.get('order_id', '')}，来源收到日期"
+                         f"{value.get('received_on', '')}，视同信访事项登记")
             items.append((EVENT_FIELDS[key], value))
         out.append({**event, "label": ACTIONS.get(event["action"], event["action"]), "items": items,
                     "stage_before_label": STAGES.get(event["stage_before"], event["stage_before"] or ""),

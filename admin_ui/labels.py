@@ -27,7 +27,7 @@ TARGETS = procedure.TARGETS
 FLAGS = {"yellow": "黄牌", "red": "红牌"}
 
 ROLES = {"admin": "系统管理员", "policy_officer": "政策专员", "approver": "审批人", "clerk": "登记员",
-         "supervisor": "督查员", "discipline": "纪检监察"}
+         "supervisor": "督查员", "discipline": "纪检监察", "source_system": "工单接口"}
 
 FIELD_TYPES = {"string": "文本", "text": "长文本", "integer": "整数", "number": "数值", "date": "日期",
                "boolean": "是/否", "choice": "选项"}

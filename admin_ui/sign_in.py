@@ -11,13 +11,13 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
 from xinfang.config import CHINA
-from xinfang.server.accounts import hash_password, verify_password
+from xinfang.server.accounts import hash_password, is_source_system, verify_password
 from xinfang.server.store.db import get_session
 from xinfang.server.store.models import User
 from xinfang.server.web import throttle
 from xinfang.server.web.auth import current_user
 
-from .access import safe_next
+from .access import SOURCE_SYSTEM_REFUSAL, safe_next
 from .csrf import rotate_token
 
 bp = Blueprint("sign_in", __name__)
@@ -49,6 +49,9 @@ def sign_in():
         flash(WRONG, "error")
         return render_template("sign_in.html", next=next_url, username=username), 401
     throttle.succeeded(username)
+    if is_source_system(user):  # another system's account: the order endpoint with HTTP Basic, never the pages
+        flash(SOURCE_SYSTEM_REFUSAL, "error")
+        return render_template("sign_in.html", next=next_url, username=username), 403
     session.clear()  # nothing from before signing in carries over
     session["user_id"] = user.id
     rotate_token()

@@ -12,10 +12,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from xinfang.config import JurisdictionTree
 from xinfang.config.procedure import PETITIONER
-from xinfang.server.store.models import ROLES, User
+from xinfang.server.store.models import ROLES, SOURCE_SYSTEM, STAFF_ROLES, User
 
-__all__ = ["DEMO_PASSWORD", "DEMO_USERS", "PETITIONER", "ROLES", "Actor", "PetitionerActor", "SystemActor", "create_user",
-           "has_role", "hash_password", "in_scope", "is_petitioner", "petitioner_actor", "seed_demo_users", "system_actor",
+__all__ = ["DEMO_PASSWORD", "DEMO_USERS", "PETITIONER", "ROLES", "SOURCE_SYSTEM", "STAFF_ROLES", "Actor", "PetitionerActor", "SystemActor", "create_user",
+           "has_role", "hash_password", "in_scope", "is_petitioner", "is_source_system", "petitioner_actor", "seed_demo_users", "system_actor",
            "verify_password"]
 
 
@@ -72,6 +72,11 @@ def is_petitioner(actor: Actor | None) -> bool:
     return isinstance(actor, PetitionerActor)
 
 
+def is_source_system(actor: Actor | None) -> bool:
+    """Whether the actor is another system's account (12345热线 …): it sends work orders, nothing else."""
+    return actor is not None and SOURCE_SYSTEM in actor.roles
+
+
 def in_scope(actor: Actor | None, jurisdiction_code: str, tree: JurisdictionTree) -> bool:
     """An actor acts on their own jurisdiction and the ones below it, never beside or above it."""
     if actor is None:
@@ -124,6 +129,8 @@ def create_user(db, username: str, password: str, *, display_name: str, jurisdic
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown roles {sorted(unknown)}; roles are {', '.join(ROLES)}")
+    if SOURCE_SYSTEM in roles and len(roles) > 1:
+        raise ValueError(f"a {SOURCE_SYSTEM} account is another system's, never staff: it holds no other role")
     user = User(username=username, display_name=display_name, password_hash=hash_password(password),
                 jurisdiction_code=jurisdiction_code, roles=roles, unit=unit, unit_name=unit_name)
     db.add(user)
@@ -146,6 +153,9 @@ DEMO_USERS = (
     dict(username="ganzhou_officer", display_name="赣州市政策专员", jurisdiction_code="360700", roles=["policy_officer"]),
     dict(username="ganzhou_clerk", display_name="赣州市登记员", jurisdiction_code="360700", roles=["clerk"]),
     dict(username="yuanjiang_officer", display_name="沅江市政策专员", jurisdiction_code="430981", roles=["policy_officer"]),
+    # Not a person: 沂南县's 12345 hotline system, sending its orders (POST /api/v1/intake/orders) and nothing else.
+    dict(username="yinan_12345", display_name="沂南县12345政务服务便民热线", jurisdiction_code="371321",
+         roles=["source_system"], unit="hotline_12345", unit_name="12345政务服务便民热线"),
 )
 DEMO_PASSWORD = "xinfang-demo"
 

@@ -95,6 +95,7 @@ def main() -> None:
       neither                   the bundled files, config/rulesets/
     serve, demo, import, export, sweep and db work on --database, by default the embedded
     SQLite file (instance/xinfang.sqlite3); serve decides with its published versions.
+    import-orders reads its rule sets as validate does and holds the orders in that database.
     """
 
 
@@ -451,6 +452,61 @@ def export_command(code: str, version: str | None, out: Path | None, database: s
         return
     for path in written:
         click.echo(str(path))
+
+
+@main.command("import-orders")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--source", "source", required=True, metavar="NAME",
+              help="The source's name in the rule set (intake.sources), e.g. hotline_12345.")
+@click.option("--jurisdiction", "code", required=True, metavar="CODE", help="The jurisdiction the orders are for.")
+@rule_source_options
+def import_orders_command(file: Path, source: str, code: str, rules: Path | None, database: str | None) -> None:
+    """Hold the work orders of a source system's export (CSV in UTF-8 or GBK, or XLSX) until an officer registers
+    or closes them (the inbox: 工单).
+
+    Each row is mapped by the source's entry in the rule set in force (its columns, categories and channel);
+    an order id already held adds nothing, so importing a file again imports nothing. Progress goes to
+    stderr; the summary (imported, duplicates, each refused row with its number, column and reason) to stdout.
+    The rows that can be read are imported, in one transaction; exit 1 only when the file as a whole cannot be.
+    """
+    from xinfang.server.accounts import SOURCE_SYSTEM, system_actor
+    from xinfang.server.cases.errors import CaseServiceError
+    from xinfang.server.cases.order_files import OrderFileError, missing_columns, read_order_file
+    from xinfang.server.cases.orders import receive_many, source_of
+    from xinfang.server.store import db as database_module
+    library = library_or_exit(rules, database)
+    data_keys_or_exit()
+    try:
+        table = read_order_file(file)
+        effective = library.effective(code, today_in_china())
+        missing = missing_columns(source_of(effective, source)["columns"], table.headers)
+    except OrderFileError as err:
+        fail(str(err))
+    except (UnknownJurisdiction, NoRuleSetInForce, ValueError) as err:
+        fail(str(err))
+    except CaseServiceError as err:
+        fail(err.message)
+    if missing:
+        fail(f"{file}: 缺少“{source}”的必需列：{'、'.join(missing)}（表头为：{'、'.join(table.headers)}）")
+    total = len(table.rows)
+    tty = sys.stderr.isatty()
+
+    def progress(done: int) -> None:
+        line = f"已读取 {done}/{total} 行（{done * 100 // max(total, 1)}%）"
+        click.echo(f"\r{line}" if tty else line, err=True, nl=not tty or done == total)
+
+    actor = system_actor(f"xinfang import-orders {file.name}", roles=(SOURCE_SYSTEM,), jurisdiction_code=code)
+    url = database_module.resolve_url(database)
+    try:
+        with database_module.upgraded_session(url) as session, session.begin():
+            report = receive_many(session, library, code, source, table.rows, actor, progress=progress)
+    except database_module.DatabaseUnavailable as err:
+        fail(str(err))
+    except CaseServiceError as err:
+        fail(err.message)
+    click.echo(str(report))
+    for refused in report.refused:
+        click.echo(f"  {refused}")
 
 
 @main.group()

@@ -23,7 +23,7 @@ PUBLIC_ENDPOINTS = {
 PUBLIC_PREFIXES = ("public_api.", "public_pages.")  # 网上信访: the petitioner's own side, by number and query code
 VALUES = {"code": "371321", "case_id": "1", "draft_id": "1", "version_id": "1", "escalation_id": "1",
           "action": "accept", "kind": "acceptance", "intake": "letter", "number": "371321-2024-000001",
-          "filename": "htmx.min.js"}
+          "filename": "htmx.min.js", "order_id": "1"}
 
 
 def anonymous_requests(app):
@@ -53,7 +53,8 @@ def test_the_walk_covers_the_staff_side(app):
     # The walk is only as good as the map it reads: the case file, its exports and the editor are in it.
     walked = {endpoint for _, _, endpoint in anonymous_requests(app)}
     assert {"cases.create_case", "case_page.show", "case_list.export_xlsx", "editor.save",
-            "dashboard.show", "rulesets.audit"} <= walked
+            "dashboard.show", "rulesets.audit", "orders.inbox", "orders.confirm", "orders.close",
+            "orders_api.receive_orders"} <= walked
 
 
 @pytest.mark.parametrize("endpoint", sorted(PUBLIC_ENDPOINTS - {"static", "admin_ui.static"}))

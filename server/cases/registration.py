@@ -29,8 +29,8 @@ from .online import check_online, refuse_repeat
 from .permissions import REGISTER_ROLES, require_roles, require_scope
 from .queries import defined_below, same_matter
 
-__all__ = ["LATER_STAGE_FIELDS", "Registered", "case_error", "ensure_jurisdiction", "next_number", "petitioner_key",
-           "register", "register_case", "request_hash"]
+__all__ = ["LATER_STAGE_FIELDS", "Registered", "case_error", "check_case", "dialect_insert", "ensure_jurisdiction",
+           "next_number", "petitioner_key", "register", "register_case", "request_hash"]
 
 # Recorded through actions once the case is on file, never at registration.
 LATER_STAGE_FIELDS = (*(a.sets for a in procedure.ACTIONS if a.sets and "." not in a.sets), "hearings", "extensions")
@@ -72,11 +72,13 @@ def register(db: Session, library: RuleSetLibrary, case_json: Mapping, *, actor:
 
 
 def register_case(db: Session, library: RuleSetLibrary, case_json: Mapping, *, actor: Actor,
-                  jurisdiction_code: str | None = None, idempotency_key: str | None = None) -> Registered:
+                  jurisdiction_code: str | None = None, idempotency_key: str | None = None,
+                  origin: Mapping[str, Any] | None = None) -> Registered:
     """register(), saying whether the case was created. `jurisdiction_code` defaults to the actor's own.
 
     The actor must hold a registering role (a clerk) and the jurisdiction lie in its scope. Raises
-    CaseServiceError for what cannot be registered; nothing is stored then.
+    CaseServiceError for what cannot be registered; nothing is stored then. `origin`: where the case came
+    from when another system sent it (a work order, server/cases/orders.py), kept in its register event.
     """
     require_roles(actor, REGISTER_ROLES, "registering a petition")
     code = _known(library, jurisdiction_code or actor.jurisdiction_code)
@@ -129,6 +131,8 @@ def register_case(db: Session, library: RuleSetLibrary, case_json: Mapping, *, a
     detail: dict[str, Any] = {"number": number, "ruleset_version": petition.ruleset_version}
     if original:
         detail["duplicate_of"] = original.number
+    if origin:
+        detail["order"] = dict(origin)
     petition.events.append(CaseEvent(action="register", on=case.received_on, actor=actor.username, stage_before=None,
                                      stage_after="registered",
                                      detail={**detail, "deadlines": deadline_snapshot(petition)}))
@@ -165,6 +169,14 @@ def _known(library: RuleSetLibrary, code: object) -> str:
         raise Invalid("unknown_jurisdiction", str(err), [{"jurisdiction": str(code)}]) from None
 
 
+def check_case(library: RuleSetLibrary, code: str, case_json: Mapping) -> Case:
+    """What register_case refuses of the case itself (its fields, a future date, the pinned version's form), before
+    anything is stored: the parsed case, else Invalid with every problem."""
+    case = _parse(case_json)
+    _check_form(effective_or_error(library, code, case.received_on), case, case_json)
+    return case
+
+
 def _check_form(effective: EffectiveRuleSet, case: Case, case_json: Mapping) -> None:
     """The clerk's form of the pinned version, enforced on the server too (server/cases/forms.py)."""
     try:
@@ -178,7 +190,7 @@ def _check_form(effective: EffectiveRuleSet, case: Case, case_json: Mapping) -> 
                       problems=found)
 
 
-def _insert(db: Session, model):
+def dialect_insert(db: Session, model):
     """INSERT with ON CONFLICT, in the dialect of the session's database (SQLite or PostgreSQL)."""
     return (postgresql if db.get_bind().dialect.name == "postgresql" else sqlite).insert(model)
 
@@ -189,13 +201,13 @@ def ensure_jurisdiction(db: Session, library: RuleSetLibrary, code: str) -> None
     present = set(db.scalars(select(Jurisdiction.code).where(Jurisdiction.code.in_([j.code for j in chain]))))
     for j in chain:
         if j.code not in present:
-            db.execute(_insert(db, Jurisdiction).values(code=j.code, name=j.name, level=j.level, parent_code=j.parent)
+            db.execute(dialect_insert(db, Jurisdiction).values(code=j.code, name=j.name, level=j.level, parent_code=j.parent)
                        .on_conflict_do_nothing(index_elements=["code"]))
 
 
 def next_number(db: Session, code: str, year: int) -> int:
     """The next sequence number of a jurisdiction's cases in a year: one atomic upsert, safe under concurrency."""
-    stmt = (_insert(db, CaseNumberCounter).values(jurisdiction_code=code, year=year, last_number=1)
+    stmt = (dialect_insert(db, CaseNumberCounter).values(jurisdiction_code=code, year=year, last_number=1)
             .on_conflict_do_update(index_elements=["jurisdiction_code", "year"],
                                    set_={"last_number": CaseNumberCounter.last_number + 1})
             .returning(CaseNumberCounter.last_number))

@@ -27,7 +27,7 @@ from sqlalchemy.types import TypeDecorator
 
 from xinfang.config.jurisdictions import LEVELS
 
-__all__ = ["ROLES", "AuditLog", "Base", "Jurisdiction", "User", "PublishedVersionImmutable", "RuleSetDraft", "RuleSetVersionRecord",
+__all__ = ["ROLES", "SOURCE_SYSTEM", "STAFF_ROLES", "AuditLog", "Base", "Jurisdiction", "User", "PublishedVersionImmutable", "RuleSetDraft", "RuleSetVersionRecord",
            "UTCDateTime", "content_hash", "utcnow"]
 
 
@@ -187,8 +187,11 @@ def _refuse_bulk_change(execute_state) -> None:
         raise PublishedVersionImmutable(f"published rule-set versions are immutable: refused a bulk {what}")
 
 
-# Who may do what (each scoped to a jurisdiction and the ones below it).
-ROLES = ("admin", "policy_officer", "approver", "clerk", "supervisor", "discipline")
+# Who may do what (each scoped to a jurisdiction and the ones below it). `source_system` is no person: another
+# system's account (12345热线, 网信) that sends work orders and does nothing else (server/accounts.py).
+SOURCE_SYSTEM = "source_system"
+ROLES = ("admin", "policy_officer", "approver", "clerk", "supervisor", "discipline", SOURCE_SYSTEM)
+STAFF_ROLES = tuple(r for r in ROLES if r != SOURCE_SYSTEM)
 
 
 class User(Base):

@@ -108,4 +108,43 @@ def reseal_all(engine: Engine, ring: Keyring | None = None, *, batch: int = 500,
             last = rows[-1].id
         if progress:
             progress(last)
+    _reseal_orders(engine, ring, counts, batch)
     return Resealed(**counts, keys=len(ring.data_keys))
+
+
+# Work orders (server/store/order_tables.py): their case and row, written once when received, never changed after.
+_order = table("work_order", column("id", Integer), column("case_json", JSON), column("source_row", JSON))
+
+
+def _resealed(value: Any, ring: Keyring) -> tuple[Any, str]:
+    found = (value or {}).get(IDENTITY) if isinstance(value, dict) else None
+    if isinstance(found, dict):
+        return seal_case(value, ring), "sealed"
+    if isinstance(found, str) and not ring.is_current(found):
+        return {**value, IDENTITY: ring.reseal(found)}, "resealed"
+    return value, "current" if isinstance(found, str) else ""
+
+
+def _reseal_orders(engine: Engine, ring: Keyring, counts: dict[str, int], batch: int) -> None:
+    """The work orders' identities, as the cases' (each order counts once, by its case)."""
+    write = (update(_order).where(_order.c.id == bindparam("row_id"))
+             .values(case_json=bindparam("sealed_case"), source_row=bindparam("sealed_row")))
+    last = 0
+    while True:
+        with engine.begin() as connection:
+            rows = connection.execute(select(_order.c.id, _order.c.case_json, _order.c.source_row)
+                                      .where(_order.c.id > last).order_by(_order.c.id).limit(batch)).all()
+            if not rows:
+                return
+            changes = []
+            for row in rows:
+                case, kind = _resealed(row.case_json, ring)
+                raw, raw_kind = _resealed(row.source_row, ring)
+                if kind in ("sealed", "resealed") or raw_kind in ("sealed", "resealed"):
+                    changes.append({"row_id": row.id, "sealed_case": case, "sealed_row": raw})
+                    counts[kind if kind in ("sealed", "resealed") else raw_kind] += 1
+                elif kind == "current":
+                    counts["current"] += 1
+            if changes:
+                connection.execute(write, changes)
+            last = rows[-1].id

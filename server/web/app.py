@@ -34,14 +34,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from xinfang.server.rulesets import library_store
     from xinfang.server.store import db
 
-    from . import (cases_api, errors, forms_api, health, indicators_api, jurisdictions_api, openapi, public_api,
-                   rulesets_api, security_headers, throttle)
+    from . import (cases_api, errors, forms_api, health, indicators_api, jurisdictions_api, openapi, orders_api,
+                   public_api, rulesets_api, security_headers, throttle)
     db.init_app(app)
     library_store.init_app(app, files)  # the database's published versions; these files until imported
     errors.init_app(app)
     throttle.init_app(app)  # failed sign-ins per account and per address
     security_headers.init_app(app)  # CSP, no framing, nosniff, Referrer-Policy on every response
-    for module in (jurisdictions_api, forms_api, indicators_api, openapi, cases_api, rulesets_api):
+    for module in (jurisdictions_api, forms_api, indicators_api, openapi, cases_api, rulesets_api, orders_api):
         app.register_blueprint(module.bp)
     app.register_blueprint(health.bp)  # /healthz, /readyz: no sign-in
     app.register_blueprint(public_api.bp)  # 网上信访 /api/v1/public: no sign-in, a case by its number and query code

@@ -9,7 +9,7 @@ from flask import current_app, g, request, session
 from sqlalchemy import select
 
 from xinfang.server import accounts
-from xinfang.server.accounts import ROLES, has_role, verify_password
+from xinfang.server.accounts import ROLES, SOURCE_SYSTEM, has_role, is_source_system, verify_password
 from xinfang.server.rulesets.library_store import library_of
 from xinfang.server.store.db import get_session
 from xinfang.server.store.models import User
@@ -17,7 +17,7 @@ from xinfang.server.store.models import User
 from . import throttle
 from .errors import ApiError
 
-__all__ = ["current_user", "in_scope", "login_required", "require_scope", "roles_required"]
+__all__ = ["current_user", "in_scope", "login_required", "require_scope", "roles_required", "source_system_required"]
 
 def current_user() -> User | None:
     """The signed-in user: the browser session's, or the API request's HTTP Basic credentials."""
@@ -53,11 +53,30 @@ def _basic_user(db, username: str, password: str) -> User | None:
     return None
 
 
+def _signed_in() -> None:
+    if current_user() is None:
+        raise ApiError(401, "unauthenticated", "sign in, or send HTTP Basic credentials")
+
+
 def login_required(view: Callable) -> Callable:
+    """A staff route: signed in, and not another system's account (those send work orders only)."""
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
-        if current_user() is None:
-            raise ApiError(401, "unauthenticated", "sign in, or send HTTP Basic credentials")
+        _signed_in()
+        if is_source_system(current_user()):
+            raise ApiError(403, "source_system_account", "a source system's account sends work orders "
+                                                         "(POST /api/v1/intake/orders) and nothing else")
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def source_system_required(view: Callable) -> Callable:
+    """A route for source systems' accounts (admin too): work orders sent in."""
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        _signed_in()
+        if not has_role(current_user(), SOURCE_SYSTEM):
+            raise ApiError(403, "forbidden", f"this needs the role {SOURCE_SYSTEM} (a source system's account)")
         return view(*args, **kwargs)
     return wrapped
 
