@@ -137,6 +137,9 @@ _MESSAGES.update({
     "category_not_online": _not_offered_online,
     "not_answered": lambda e, w: "该信访事项尚未办结答复，办结后才能评价",
     "petition_not_found": lambda e, w: "没有查到：信访事项编号或查询码不正确",
+    "anonymous_not_allowed": lambda e, w: "本地不受理匿名检举控告，请填写真实身份信息",
+    "anonymous_not_accusation": lambda e, w: "只有检举控告事项可以匿名提交；其他信访事项须实名，请取消匿名并填写身份信息",
+    "anonymous_with_identity": lambda e, w: "匿名检举控告不填写身份信息",
 })
 
 

@@ -16,7 +16,7 @@ SATISFACTION = {"satisfied": "满意", "basically_satisfied": "基本满意", "u
 # The flags a case carries (the engine's, registration's, the sweeps'); `flag:red` is the colour card.
 FLAGS = {
     "flag:red": "红牌", "flag:yellow": "黄牌", "duplicate": "重复信访", "group_visit": "集体访",
-    "litigation_separated": "诉访分离", "accusation_confidential": "检举控告保密", "accused_guard": "回避被检举单位",
+    "litigation_separated": "诉访分离", "accusation_confidential": "检举控告保密", "accused_guard": "回避被检举单位", "anonymous": "匿名检举",
     "provisional": "含暂定期限", "objection": "有异议", "migrated": "已改用新版", "not_admissible": "不符合受理条件",
     "supervise": "督办", "leader_assigned": "领导包案", "letter": "督办函", "assigned": "交办件", "supervised": "督办中",
 }

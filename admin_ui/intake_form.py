@@ -65,11 +65,12 @@ def parse_day(raw: str | None) -> dt.date | None:
         return None
 
 
-def build_form(library: RuleSetLibrary, code: str, values: Mapping[str, Any]) -> IntakeForm:
+def build_form(library: RuleSetLibrary, code: str, values: Mapping[str, Any], *, anonymous: bool = False) -> IntakeForm:
     """The form for the channel, category and day in `values` (each falling back to what the rule set has).
 
     Computed per request from the library in force, so a version an officer publishes shows at once.
-    Raises NoRuleSetInForce when the jurisdiction has no rule set on that day.
+    Raises NoRuleSetInForce when the jurisdiction has no rule set on that day. `anonymous`: a petitioner's
+    anonymous accusation online, which asks nothing of the petitioner (forms.form_definition).
     """
     received_on = (values.get("received_on") or "").strip() or today_in_china().isoformat()
     day = parse_day(received_on) or today_in_china()
@@ -78,12 +79,12 @@ def build_form(library: RuleSetLibrary, code: str, values: Mapping[str, Any]) ->
     intake = values.get("intake") if values.get("intake") in channels else _first_intake(channels)
     category = (values.get("category") or "").strip() or None
     try:
-        base = form_definition(effective, intake, None)
-        definition = form_definition(effective, intake, category) if category else base
+        base = form_definition(effective, intake, None, anonymous=anonymous)
+        definition = form_definition(effective, intake, category, anonymous=anonymous) if category else base
     except UnknownCategory:  # not (or no longer) a category of the rule set in force: choose again
         category, definition = None, base
-    if category is None and reads_as_accusation(effective, intake, values.get("text")):
-        definition = form_definition(effective, intake, None, accusation=True)
+    if category is None and (anonymous or reads_as_accusation(effective, intake, values.get("text"))):
+        definition = form_definition(effective, intake, None, accusation=True, anonymous=anonymous)
     extra = {f["name"] for f in definition["fields"]} - {f["name"] for f in base["fields"]}
     kept = {k: v for k, v in values.items() if isinstance(v, str | bool)}
     kept.update(intake=intake, category=category or "", received_on=received_on)

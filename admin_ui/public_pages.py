@@ -82,10 +82,11 @@ def _place(code: str):
     return library, node
 
 
-def _form(library: RuleSetLibrary, code: str, values: dict[str, Any]) -> tuple[IntakeForm, list[tuple[str, str]]]:
+def _form(library: RuleSetLibrary, code: str, values: dict[str, Any], anonymous: bool
+          ) -> tuple[IntakeForm, list[tuple[str, str]]]:
     """The rule set's online form for today, and the categories a petitioner may choose (those offered online)."""
     values = {k: v for k, v in values.items() if k not in ("received_on", "intake", "csrf_token")}
-    form = build_form(library, code, {**values, "intake": "online"})
+    form = build_form(library, code, {**values, "intake": "online"}, anonymous=anonymous)
     offered = public_settings(form.effective).get("categories")
     return form, [(c, name) for c, name in form.categories if not offered or c in offered]
 
@@ -111,10 +112,13 @@ def new(code: str):
     library, node = _place(code)
     values = request.form.to_dict() if request.method == "POST" else request.args.to_dict()
     intent = values.pop("intent", "preview" if request.method == "POST" else None)
-    form, categories = _form(library, node.code, values)
+    may_be_anonymous = public_settings(library.effective(node.code, today_in_china()))["anonymous_accusations"]
+    anonymous = may_be_anonymous and values.pop("anonymous", None) == "on"
+    form, categories = _form(library, node.code, values, anonymous)
 
     def page(status: int = 200, preview=None):
-        return _page("public/new.html", status, form=form, categories=categories, place=node, preview=preview)
+        return _page("public/new.html", status, form=form, categories=categories, place=node, preview=preview,
+                     may_be_anonymous=may_be_anonymous, anonymous=anonymous)
     if request.method == "GET":
         return page()
     case = case_from_values(form)
@@ -124,13 +128,14 @@ def new(code: str):
     db = get_session()
     try:
         if intent != "submit":
-            return page(preview=public.preview(db, library, node.code, case, verifier=verifier))
-        done = committed(db, lambda: public.submit(db, library, node.code, case, verifier=verifier))
+            return page(preview=public.preview(db, library, node.code, case, verifier=verifier, anonymous=anonymous))
+        done = committed(db, lambda: public.submit(db, library, node.code, case, verifier=verifier,
+                                                   anonymous=anonymous))
     except CaseServiceError as err:
         _refused(form, err)
         return page(422)
     return _page("public/receipt.html", 201, place=node, number=done.petition.number, query_code=done.query_code,
-                 view=public.petitioner_view(library, done.petition))
+                 view=public.petitioner_view(library, done.petition), anonymous=anonymous)
 
 
 def _opened_from_form():

@@ -286,6 +286,26 @@ def fresh(demo_database, app_for, tmp_path):
 
 
 @pytest.fixture
+def app_with_ruleset(tmp_path, app_for):
+    """`app_with_ruleset(yaml_text, folder="110101_dongcheng", **config)`: an app on a SQLite database of this test's
+    own, with the bundled rule sets and one more (a county's own YAML, its header included)."""
+    from xinfang.server.rulesets.import_export import ensure_database
+
+    def make(text: str, folder: str = "110101_dongcheng", **config):
+        rules = tmp_path / "rules"
+        if not rules.exists():
+            shutil.copytree(bundled_rules_dir(), rules)
+        effective_from = re.search(r"effective_from: (\S+)", text).group(1)
+        (rules / folder).mkdir(exist_ok=True)
+        (rules / folder / f"{effective_from}.yaml").write_text(textwrap.dedent(text), "utf-8")
+        url = f"sqlite:///{tmp_path / 'own.sqlite3'}"
+        ensure_database(url, RuleSetLibrary.load([rules]))
+        return app_for(url, RULES_DIR=str(rules), **config)
+
+    return make
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -1,7 +1,9 @@
 """Petitioners and staff for the 网上信访 tests (tests/test_public_api.py, tests/test_public_pages.py): real ID numbers,
-a petitioner of 章贡区, and the staff of 赣州 taking a case through the workflow."""
+a petitioner of 章贡区, the staff of 赣州 taking a case through the workflow, and a visitor of the public pages."""
 
 from __future__ import annotations
+
+import re
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,6 +14,7 @@ from xinfang.server.cases.real_name import check_digit
 from xinfang.server.store import db as store
 from xinfang.server.store.case_tables import Petition
 
+TEXT = "村里征地拆迁补偿款至今未发放，请求尽快发放"
 ZHANGGONG = "360702"  # 章贡区, under 赣州市 (its public section: online intake, 智能判重, rating)
 
 
@@ -55,3 +58,35 @@ def staff_on(database_url, library, number, *steps):
 
 def answered(app, number):
     staff(app, number, ("accept", {}), ("conclude", {"outcome": "explain", "opinion": "已向您说明补偿款发放进度"}))
+
+
+def token(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+class Petitioner:
+    """One visitor of the public pages: a browser without JavaScript, posting the forms as they are."""
+
+    def __init__(self, app) -> None:
+        self.client = app.test_client()
+        self.token = token(self.client.get("/public/track").get_data(as_text=True))
+
+    def post(self, path: str, **data):
+        return self.client.post(path, data={"csrf_token": self.token, **data})
+
+    def send(self, intent: str = "submit", code: str = ZHANGGONG, text: str = TEXT, person: dict | None = None,
+             **fields):
+        person = person or petitioner()
+        return self.post(f"/public/{code}/new", intent=intent, text=text,
+                         **{f"petitioner.{k}": v for k, v in person.items()}, **fields)
+
+    def receipt(self, **kwargs) -> tuple[str, str]:
+        """(number, query code) of a petition sent, read off the receipt page."""
+        page = self.send(**kwargs)
+        assert page.status_code == 201, page.get_data(as_text=True)
+        html = page.get_data(as_text=True)
+        return (re.search(r'<output id="number">([^<]+)</output>', html).group(1),
+                re.search(r'<output id="query-code">([^<]+)</output>', html).group(1))
+
+    def track(self, number: str, code: str):
+        return self.post("/public/track", number=number, query_code=code)

@@ -8,43 +8,8 @@ import re
 
 import pytest
 
-from petitioners import ZHANGGONG, answered, id_number, on_file, petitioner, staff
+from petitioners import TEXT, ZHANGGONG, Petitioner, answered, id_number, on_file, petitioner, staff
 from xinfang.config import today_in_china
-
-TEXT = "村里征地拆迁补偿款至今未发放，请求尽快发放"
-
-
-def token(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-class Petitioner:
-    """One visitor of the public pages: a browser without JavaScript, posting the forms as they are."""
-
-    def __init__(self, app) -> None:
-        self.client = app.test_client()
-        self.token = token(self.client.get("/public/track").get_data(as_text=True))
-
-    def post(self, path: str, **data):
-        return self.client.post(path, data={"csrf_token": self.token, **data})
-
-    def send(self, intent: str = "submit", code: str = ZHANGGONG, text: str = TEXT, person: dict | None = None,
-             **fields):
-        person = person or petitioner()
-        return self.post(f"/public/{code}/new", intent=intent, text=text,
-                         **{f"petitioner.{k}": v for k, v in person.items()}, **fields)
-
-    def receipt(self, **kwargs) -> tuple[str, str]:
-        """(number, query code) of a petition sent, read off the receipt page."""
-        page = self.send(**kwargs)
-        assert page.status_code == 201, page.get_data(as_text=True)
-        html = page.get_data(as_text=True)
-        return (re.search(r'<output id="number">([^<]+)</output>', html).group(1),
-                re.search(r'<output id="query-code">([^<]+)</output>', html).group(1))
-
-    def track(self, number: str, code: str):
-        return self.post("/public/track", number=number, query_code=code)
-
 
 @pytest.fixture
 def visitor(fresh):

@@ -43,12 +43,14 @@ class UnknownCategory(LookupError):
 
 
 def form_definition(effective: EffectiveRuleSet, intake: str, category: str | None = None, *,
-                    accusation: bool = False) -> dict[str, Any]:
+                    accusation: bool = False, anonymous: bool = False) -> dict[str, Any]:
     """The clerk's form for an intake channel (and category) under `effective`: JSON Schema plus layout.
 
     Everything is read from the rule set, so a newly published version changes the form without a
     release; the case workflow checks a registration against the definition of the version it pins.
     `accusation`: the request reads as one before a category is chosen, so the accused unit is asked for.
+    `anonymous`: an accusation sent without the accuser's identity (public.anonymous_accusations): no field of
+    the petitioner's section is asked for.
     """
     data = effective.data
     channels = data.get("intake", {}).get("channels", {})
@@ -77,6 +79,8 @@ def form_definition(effective: EffectiveRuleSet, intake: str, category: str | No
     for field in fields:
         if field["name"] == "representatives" and "max_representatives" in group_visit:
             field.update(maximum=group_visit["max_representatives"], maximum_basis=group_visit.get("basis"), unit="人")
+    if anonymous:
+        fields = [f for f in fields if f["section"] != "petitioner"]
     fields.sort(key=lambda f: [s for s, _ in SECTIONS].index(f["section"]))
     j = effective.jurisdiction
     return {

@@ -20,12 +20,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinfang.config import EffectiveRuleSet
+from xinfang.server.accounts import is_petitioner
 from xinfang.server.store.case_tables import Petition
 
-from .errors import Forbidden, NotAllowedNow
+from .errors import Forbidden, Invalid, NotAllowedNow
 from .queries import defined_below, same_matter
 
-__all__ = ["PUBLIC_DEFAULTS", "check_online", "earlier_same_matter", "public_settings", "refuse_repeat", "similarity"]
+__all__ = ["PUBLIC_DEFAULTS", "check_anonymous", "check_online", "earlier_same_matter", "public_settings", "refuse_repeat", "similarity"]
 
 # Where a rule set says nothing: no online intake, no anonymous accusations, the three answers of 赣州's rating.
 PUBLIC_DEFAULTS: dict[str, Any] = {"online_intake": False, "anonymous_accusations": False,
@@ -52,6 +53,21 @@ def check_online(effective: EffectiveRuleSet, intake: str, category: str) -> Non
         raise Forbidden("category_not_online", f"category {category} is not offered online in {code}; "
                                                f"offered: {', '.join(offered)}",
                         [{"category": category, "offered": list(offered)}])
+
+
+def check_anonymous(effective: EffectiveRuleSet, actor, kind: str, case_json: Mapping[str, Any]) -> None:
+    """An anonymous submission: a petitioner online, an accusation (检举控告, never another kind: Art. 17, 19 ask a
+    petitioner's name), where the rule set accepts anonymous accusations, and carrying no identity at all."""
+    code = effective.jurisdiction.code
+    if not is_petitioner(actor) or not public_settings(effective)["anonymous_accusations"]:
+        raise Forbidden("anonymous_not_allowed", f"jurisdiction {code} accepts no anonymous accusations "
+                                                 "(the rule set's public.anonymous_accusations)", [{"jurisdiction": code}])
+    if kind != "accusation":
+        raise Invalid("anonymous_not_accusation", f"only an accusation may be sent anonymously; this reads as {kind}",
+                      [{"kind": kind}])
+    if case_json.get("petitioner"):
+        raise Invalid("anonymous_with_identity", "an anonymous accusation carries no petitioner: leave it out",
+                      [{"field": "petitioner"}])
 
 
 @functools.lru_cache(maxsize=4096)

@@ -59,11 +59,13 @@ def _code_hash(number: str, code: str) -> str:
 
 
 def submit(db: Session, library: RuleSetLibrary, jurisdiction_code: str, case_json: Any, *,
-           verifier: IdentityVerifier) -> Submitted:
+           verifier: IdentityVerifier, anonymous: bool = False) -> Submitted:
     """Register a petition submitted online today, by a verified petitioner, and give it a query code.
 
     The case is online and received today whatever the request says otherwise (refused if it says so);
-    register_case applies the rule set's form, online section, daily limit and 智能判重. The caller commits.
+    register_case applies the rule set's form, online section, daily limit and 智能判重. `anonymous`: an
+    accusation without the accuser's identity, where the rule set accepts one; the query code is then the only
+    way back to it. The caller commits.
     """
     if not isinstance(case_json, Mapping):
         raise Invalid("invalid_case", "case: expected an object", problems=[Problem("case", "not_an_object",
@@ -75,9 +77,10 @@ def submit(db: Session, library: RuleSetLibrary, jurisdiction_code: str, case_js
     if problems:
         raise Invalid("invalid_case", "; ".join(map(str, problems)), problems=problems)
     case = {**case_json, "intake": "online", "received_on": today.isoformat()}
-    verify_petitioner(case.get("petitioner"), jurisdiction_code, verifier)
+    if not anonymous:
+        verify_petitioner(case.get("petitioner"), jurisdiction_code, verifier)
     registered = register_case(db, library, case, actor=petitioner_actor(jurisdiction_code),
-                               jurisdiction_code=jurisdiction_code)
+                               jurisdiction_code=jurisdiction_code, anonymous=anonymous)
     petition = registered.petition
     code = "".join(secrets.choice(_ALPHABET) for _ in range(CODE_LENGTH))
     db.add(QueryCode(petition_id=petition.id, code_hash=_code_hash(petition.number, code)))
@@ -178,7 +181,7 @@ def petitioner_view(library: RuleSetLibrary, petition: Petition) -> dict[str, An
 
 
 def preview(db: Session, library: RuleSetLibrary, jurisdiction_code: str, case_json: Mapping[str, Any], *,
-            verifier: IdentityVerifier):
+            verifier: IdentityVerifier, anonymous: bool = False):
     """What the petitioner is shown before sending (as the clerk's preview): the category suggested, the unit it
     goes to, the first deadlines, and whether it has raised this matter already (its own earlier case only)."""
     from xinfang.rules.case_input import CaseError, parse_case
@@ -186,16 +189,19 @@ def preview(db: Session, library: RuleSetLibrary, jurisdiction_code: str, case_j
 
     from .case_file import engine_input
     from .identity import petitioner_key
-    from .online import earlier_same_matter, same_person
+    from .online import check_anonymous, earlier_same_matter, same_person
     from .registration import case_error
     today = today_in_china()
     case = {**case_json, "intake": "online", "received_on": today.isoformat()}
-    verify_petitioner(case.get("petitioner"), jurisdiction_code, verifier)
+    if not anonymous:
+        verify_petitioner(case.get("petitioner"), jurisdiction_code, verifier)
     effective = effective_or_error(library, jurisdiction_code, today)
     try:
         decision = decide(effective, parse_case(engine_input(case)))
     except CaseError as err:
         raise case_error(err) from None
+    if anonymous:
+        check_anonymous(effective, petitioner_actor(jurisdiction_code), decision["kind"], case)
     confidential = decision["kind"] == "accusation"
     earlier = None if confidential else earlier_same_matter(
         db, effective, key=petitioner_key(case.get("petitioner")), category=decision["category"], received_on=today,

@@ -25,7 +25,7 @@ from .case_file import deadline_snapshot, effective_or_error, engine_input, sync
 from .errors import Invalid, Problem
 from .forms import UnknownCategory, UnknownIntake, form_definition, form_problems
 from .identity import petitioner_key
-from .online import check_online, refuse_repeat
+from .online import check_anonymous, check_online, refuse_repeat
 from .permissions import REGISTER_ROLES, require_roles, require_scope
 from .queries import defined_below, same_matter
 
@@ -73,12 +73,14 @@ def register(db: Session, library: RuleSetLibrary, case_json: Mapping, *, actor:
 
 def register_case(db: Session, library: RuleSetLibrary, case_json: Mapping, *, actor: Actor,
                   jurisdiction_code: str | None = None, idempotency_key: str | None = None,
-                  origin: Mapping[str, Any] | None = None) -> Registered:
+                  origin: Mapping[str, Any] | None = None, anonymous: bool = False) -> Registered:
     """register(), saying whether the case was created. `jurisdiction_code` defaults to the actor's own.
 
     The actor must hold a registering role (a clerk) and the jurisdiction lie in its scope. Raises
     CaseServiceError for what cannot be registered; nothing is stored then. `origin`: where the case came
     from when another system sent it (a work order, server/cases/orders.py), kept in its register event.
+    `anonymous`: an accusation sent online without the accuser's identity, where the rule set accepts one
+    (server/cases/online.check_anonymous); its form asks nothing of the petitioner.
     """
     require_roles(actor, REGISTER_ROLES, "registering a petition")
     code = _known(library, jurisdiction_code or actor.jurisdiction_code)
@@ -97,7 +99,7 @@ def register_case(db: Session, library: RuleSetLibrary, case_json: Mapping, *, a
 
     case = _parse(case_json)
     effective = effective_or_error(library, code, case.received_on)
-    _check_form(effective, case, case_json)
+    _check_form(effective, case, case_json, anonymous=anonymous)
     try:
         decision = decide(effective, case)
     except CaseError as err:
@@ -106,6 +108,8 @@ def register_case(db: Session, library: RuleSetLibrary, case_json: Mapping, *, a
     confidential = decision["kind"] == "accusation"
     if is_petitioner(actor):  # 网上信访: where the rule set opens it, in the categories it offers
         check_online(effective, case.intake, decision["category"])
+    if anonymous:
+        check_anonymous(effective, actor, decision["kind"], case_json)
     _check_daily_limit(db, effective, case, key)
     if is_petitioner(actor):  # told, not registered twice (智能判重), after the daily limit that counts submissions
         refuse_repeat(db, effective, key=key, category=decision["category"], received_on=case.received_on,
@@ -113,7 +117,8 @@ def register_case(db: Session, library: RuleSetLibrary, case_json: Mapping, *, a
     original = _find_duplicate(db, effective, case_json, case, decision, key)
 
     ensure_jurisdiction(db, library, code)
-    flags = sorted(set(decision["flags"]) | ({"duplicate"} if original else set()))
+    flags = sorted(set(decision["flags"]) | ({"duplicate"} if original else set())
+                   | ({"anonymous"} if anonymous else set()))
     petition = Petition(
         number=f"~{uuid.uuid4().hex}", jurisdiction_code=code, ruleset_version=decision["ruleset_version"],
         received_on=case.received_on, intake=case.intake, kind=decision["kind"], category=decision["category"],
@@ -177,10 +182,10 @@ def check_case(library: RuleSetLibrary, code: str, case_json: Mapping) -> Case:
     return case
 
 
-def _check_form(effective: EffectiveRuleSet, case: Case, case_json: Mapping) -> None:
+def _check_form(effective: EffectiveRuleSet, case: Case, case_json: Mapping, *, anonymous: bool = False) -> None:
     """The clerk's form of the pinned version, enforced on the server too (server/cases/forms.py)."""
     try:
-        definition = form_definition(effective, case.intake, case.category)
+        definition = form_definition(effective, case.intake, case.category, anonymous=anonymous)
     except (UnknownIntake, UnknownCategory) as err:
         raise case_error(CaseError([f"{'intake' if isinstance(err, UnknownIntake) else 'category'}: {err}"])) from None
     problems = form_problems(definition, case_json)

@@ -55,6 +55,14 @@ def _jurisdiction(body: Mapping[str, Any]) -> str:
     return known_jurisdiction(library_of(current_app), body["jurisdiction"], 422).code
 
 
+def _anonymous(body: Mapping[str, Any]) -> bool:
+    """`"anonymous": true`: an accusation without the accuser's identity, where the rule set accepts one."""
+    value = body.get("anonymous", False)
+    if not isinstance(value, bool):
+        raise ApiError(422, "invalid_payload", "anonymous: true or false", ["anonymous: true or false"])
+    return value
+
+
 def _committed(work):
     return committed(get_session(), work)
 
@@ -67,11 +75,12 @@ def _no_store(response):
 @bp.post("/petitions")
 def submit():
     """Submit a petition online; 201 with its number, its query code (shown this once) and its first deadlines."""
-    body = _body("jurisdiction", "case")
+    body = _body("jurisdiction", "case", "anonymous")
     code = _jurisdiction(body)
     library = library_of(current_app)
+    anonymous = _anonymous(body)
     done = _committed(lambda: public.submit(get_session(), library, code, body["case"],
-                                            verifier=verifier_for(current_app, code)))
+                                            verifier=verifier_for(current_app, code), anonymous=anonymous))
     response = jsonify(number=done.petition.number, query_code=done.query_code,
                        deadlines=public.first_deadlines(done.petition))
     response.status_code = 201
@@ -81,12 +90,12 @@ def submit():
 @bp.post("/petitions/preview")
 def preview():
     """What would happen on sending: the category, the unit, the deadlines, and an earlier case of the same matter."""
-    body = _body("jurisdiction", "case")
+    body = _body("jurisdiction", "case", "anonymous")
     code = _jurisdiction(body)
     if not isinstance(body["case"], Mapping):
         raise ApiError(422, "invalid_case", "case: expected an object", ["case: expected an object"])
     return _no_store(jsonify(public.preview(get_session(), library_of(current_app), code, body["case"],
-                                            verifier=verifier_for(current_app, code))))
+                                            verifier=verifier_for(current_app, code), anonymous=_anonymous(body))))
 
 
 def opened(number: str, code: str | None):
