@@ -1,0 +1,132 @@
+"""Limits in hours and by an hour of the day (流转不过夜, issue 14 item 4): the format, the bounds, the deadlines."""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+
+import pytest
+
+from xinfang.config import RuleSetLibrary
+
+YINAN_2025 = 'jurisdiction: {code: "371321", name: 沂南县, level: county}\nversion: "2025.1"\neffective_from: 2025-01-01\n'
+ANDI_2025 = 'jurisdiction: {code: "371321101", name: 岸堤镇, level: township}\nversion: "2025.1"\neffective_from: 2025-01-01\n'
+YINAN_RULE = "《沂南县信访工作实施办法（2024）》"
+
+
+def collected(rules_dir, *paths):
+    """(the library, every issue) of files checked with the bundled rule sets as the levels above them."""
+    return RuleSetLibrary.collect(paths, background=[rules_dir])
+
+
+def issues_at(rules_dir, path):
+    _, issues = collected(rules_dir, path)
+    return issues
+
+
+def county(write_ruleset, body: str, header: str = YINAN_2025, name: str = "county.yaml"):
+    return write_ruleset(name, header + textwrap.dedent(body))
+
+
+# --- the format ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("limit", [
+    "{hours: 16, basis: b}",                               # 16 hours from the time received
+    '{days: 1, unit: calendar, by: "09:00", basis: b}',    # by 09:00 of the next working day (沂南)
+    '{days: 0, by: "17:30", basis: b}',                    # by 17:30 the same day (当日办)
+])
+def test_a_routing_limit_may_be_written_in_hours_or_by_an_hour(write_ruleset, rules_dir, limit):
+    # 《信访工作条例》第二十二条 (15 days) bounds each of them; the county's own 流转不过夜 writes one.
+    path = county(write_ruleset, f"time_limits:\n  route: {limit}\n")
+    assert [str(i) for i in issues_at(rules_dir, path)] == []
+
+
+@pytest.mark.parametrize("limit, english, chinese", [
+    ("{hours: 16, days: 1}", "a limit in hours has no days, unit, by or extension", "按小时计的期限不再写"),
+    ("{hours: 16, unit: working}", "a limit in hours has no days, unit, by or extension", "按小时计的期限不再写"),
+    ("{hours: 0}", "expected at least 1", "数值太小"),
+    ('{days: 1, by: "9:00"}', "expected a time of day in Beijing time", "时刻，北京时间"),
+    ('{days: 1, by: "24:00"}', "expected a time of day in Beijing time", "时刻，北京时间"),
+    ("{unit: calendar}", "missing required key 'days'", "缺少必填项 'days'"),
+])
+def test_a_limit_is_in_days_or_in_hours_never_both(write_ruleset, rules_dir, limit, english, chinese):
+    path = county(write_ruleset, f"time_limits:\n  route: {limit}\n")
+    (issue,) = issues_at(rules_dir, path)
+    assert f"county.yaml:5:" in str(issue) and english in issue.message, str(issue)
+    assert chinese in issue.chinese
+
+
+def test_a_level_writing_hours_drops_the_days_it_inherits(write_ruleset, rules_dir):
+    # 临沂市 writes route: {days: 7, unit: calendar}; a county writing {hours: 16} means 16 hours and nothing else.
+    path = county(write_ruleset, "time_limits:\n  route: {hours: 16, basis: b}\n")
+    library, issues = collected(rules_dir, path)
+    assert issues == []
+    route = library.effective("371321", dt.date(2025, 3, 1)).get("time_limits.route")
+    assert route == {"hours": 16, "basis": "b"}
+
+
+def test_hours_only_where_the_clock_starts_at_a_time(write_ruleset, rules_dir):
+    # 《信访工作条例》第三十四条: handling runs from the day accepted, a date without a time: counted in days.
+    path = county(write_ruleset, "time_limits:\n  conclude: {hours: 48, basis: b}\n")
+    (issue,) = issues_at(rules_dir, path)
+    assert "county.yaml:5:" in str(issue) and "counted in days, not hours" in issue.message
+    assert "办理办结" in issue.chinese and "不能按小时计" in issue.chinese
+
+
+# --- the bounds of the level above ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("hours, refused", [(24, False), (25, True), (48, True)])
+def test_a_townships_hours_answer_to_the_countys_one_day(write_ruleset, rules_dir, hours, refused):
+    # 沂南县 bounds its townships' routing at 1 day (《沂南县信访工作实施办法（2024）》): 24 hours fit, 25 do not.
+    path = county(write_ruleset, f"time_limits:\n  route: {{hours: {hours}, basis: b}}\n", ANDI_2025, "andi.yaml")
+    issues = issues_at(rules_dir, path)
+    if not refused:
+        assert [str(i) for i in issues] == []
+        return
+    (issue,) = issues
+    assert "andi.yaml:5:" in str(issue)
+    assert f"time_limits.route.hours: {hours} hours (up to 2 calendar days) is above the bound of 1 calendar day" in \
+        issue.message and "371321_yinan/2024-01-01.yaml" in issue.message
+    assert issue.chinese.startswith(f"{hours}小时（最长可达2个自然日）超过上级规定的上限1个自然日")
+    assert YINAN_RULE in issue.chinese
+
+
+def test_hours_beyond_article_22_are_refused(write_ruleset, rules_dir, tmp_path):
+    # 《信访工作条例》第二十二条: 15 days. A city (日照市 has no routing bound of its own) writing 400 hours
+    # (up to 17 days) is refused at the line of its hours, naming the article.
+    path = write_ruleset("city.yaml", 'jurisdiction: {code: "371100", name: 日照市, level: city}\nversion: "2025.1"\n'
+                                      "effective_from: 2025-01-01\ntime_limits:\n  route: {hours: 400, basis: b}\n")
+    issues = issues_at(rules_dir, path)
+    assert issues and all("city.yaml:5:" in str(i) for i in issues), [str(i) for i in issues]
+    assert any("《信访工作条例》第二十二条" in i.chinese and "最长可达17个自然日" in i.chinese for i in issues)
+
+
+def test_a_floor_counts_a_by_hours_last_day_as_lost(write_ruleset, rules_dir):
+    # 《信访工作条例》第二十三条第三款: the objection window is at least 5 working days; 18 calendar days fit it,
+    # but ending at 09:00 on the 18th day leaves 17 whole days, as few as 4 working days.
+    ok = county(write_ruleset, "time_limits:\n  objection: {days: 18, unit: calendar, basis: b}\n")
+    assert [str(i) for i in issues_at(rules_dir, ok)] == []
+    early = county(write_ruleset, 'time_limits:\n  objection: {days: 18, unit: calendar, by: "09:00", basis: b}\n',
+                   name="early.yaml")
+    (issue,) = issues_at(rules_dir, early)
+    assert "below the bound of 5 working days" in issue.message and "低于上级规定的下限5个工作日" in issue.chinese
+
+
+@pytest.mark.parametrize("limit, refused", [
+    ("{days: 1, unit: calendar}", "1 calendar day (up to 48 hours) is above the bound of 24 hours"),
+    ('{days: 1, by: "09:00"}', "1 calendar day (up to 33 hours) is above the bound of 24 hours"),
+    ("{days: 0}", None),
+])
+def test_a_bound_in_hours_binds_a_limit_in_days(write_ruleset, rules_dir, limit, refused):
+    # A county bounding its townships' routing at 24 hours: a township's 1 day (to the end of the next day) is
+    # refused, so is by 09:00 of the next day; the same day (0 days, to its end) fits.
+    write_ruleset("yinan/county.yaml", YINAN_2025 + "time_limits:\n  route: {days: 0, basis: b}\n"
+                                                    "bounds:\n  time_limits.route.hours: {max: 24, basis: b}\n")
+    andi = write_ruleset("yinan/andi.yaml", ANDI_2025 + f"time_limits:\n  route: {limit}\n")
+    shown = [str(i) for i in issues_at(rules_dir, andi.parent)]
+    if refused is None:
+        assert shown == []
+    else:
+        assert len(shown) == 1 and "andi.yaml:5:" in shown[0] and refused in shown[0], shown
