@@ -130,3 +130,75 @@ def test_a_bound_in_hours_binds_a_limit_in_days(write_ruleset, rules_dir, limit,
         assert shown == []
     else:
         assert len(shown) == 1 and "andi.yaml:5:" in shown[0] and refused in shown[0], shown
+
+
+# --- the deadlines: 沂南县's 问题流转不过夜 -----------------------------------------------------------
+
+from xinfang.rules.calendar import BEIJING  # noqa: E402
+from xinfang.rules.case_input import CaseError, parse_case  # noqa: E402
+from xinfang.rules.decide import evaluate  # noqa: E402
+
+LETTER = {"intake": "letter", "text": "反映村里道路硬化问题"}
+
+
+@pytest.fixture(scope="module")
+def bundled(rules_dir):
+    library, issues = RuleSetLibrary.collect([rules_dir])
+    assert issues == []
+    return library
+
+
+@pytest.mark.parametrize("received_at, due_at", [
+    ("2024-12-05T16:00:00+08:00", "2024-12-06T09:00:00+08:00"),  # a Thursday: Friday morning
+    ("2024-12-06T16:00:00+08:00", "2024-12-09T09:00:00+08:00"),  # a Friday: Monday morning, not Saturday
+    ("2024-12-06T08:00:00Z", "2024-12-09T09:00:00+08:00"),       # the same moment written in UTC
+    ("2024-12-06 16:00", "2024-12-09T09:00:00+08:00"),           # no zone: Beijing time
+    ("2024-09-30T16:00:00+08:00", "2024-10-08T09:00:00+08:00"),  # the eve of National Day (chinese-calendar)
+    ("2024-09-29T16:00:00+08:00", "2024-09-30T09:00:00+08:00"),  # a make-up working Sunday: the Monday is one too
+])
+def test_yinan_routes_by_nine_the_next_working_morning(bundled, received_at, due_at):
+    # 《沂南县信访工作实施办法（2024）》问题流转不过夜 (09:00: the county names no hour); a 1-day period ending on a
+    # rest day ends on the next working day (《民法典》第二百零三条).
+    on = received_at[:10]
+    decision = evaluate(bundled, "371321", {**LETTER, "received_on": on, "received_at": received_at})
+    route = decision["deadlines"]["route"]
+    assert route["due_at"] == due_at and route["date"] == due_at[:10] and route["provisional"] is False
+    assert "371321_yinan/2024-01-01.yaml" in route["source"] and "问题流转不过夜" in route["source"]
+    assert "due_at" not in decision["deadlines"]["conclude"]  # 《信访工作条例》第三十四条: counted in days
+
+
+def test_the_decision_json_keeps_its_shape_and_adds_due_at(bundled):
+    # DESIGN.md: each deadline is {date, provisional, source}; due_at is added where the limit ends at a moment.
+    decision = evaluate(bundled, "371321", {**LETTER, "received_on": "2024-12-06", "received_at": "2024-12-06T16:00"})
+    assert set(decision["deadlines"]["route"]) == {"date", "provisional", "source", "due_at"}
+    assert all(set(d) == {"date", "provisional", "source"} for s, d in decision["deadlines"].items() if s != "route")
+    linyi = evaluate(bundled, "371300", {**LETTER, "received_on": "2024-12-06", "received_at": "2024-12-06T16:00"})
+    assert "due_at" not in linyi["deadlines"]["route"]  # 临沂市: 7 days, the end of a day
+
+
+def test_a_limit_in_hours_counts_from_the_time_received(write_ruleset, rules_dir):
+    # 16 hours from 16:00 on a Friday end at 08:00 on Saturday, a rest day: at 08:00 on Monday (the office is shut).
+    path = county(write_ruleset, "time_limits:\n  route: {hours: 16, basis: b}\n")
+    library, _ = collected(rules_dir, path)
+    friday = evaluate(library, "371321", {**LETTER, "received_on": "2025-03-07", "received_at": "2025-03-07T16:00"})
+    assert friday["deadlines"]["route"]["due_at"] == "2025-03-10T08:00:00+08:00"
+    # Only the day known: from the end of it, the latest the petition may have come in.
+    day = evaluate(library, "371321", {**LETTER, "received_on": "2025-03-05"})
+    assert day["deadlines"]["route"]["due_at"] == "2025-03-06T16:00:00+08:00"
+
+
+@pytest.mark.parametrize("received_at, problem", [
+    ("2024-12-05T16:00:00+08:00", "received_at: 2024-12-05T16:00:00+08:00 is on 2024-12-05 in Beijing time, "
+                                  "not on received_on 2024-12-06"),
+    ("2024-12-05T17:00:00Z", None),  # 01:00 on 6 December in Beijing
+    ("2024-12-06T25:00", "received_at: '2024-12-06T25:00' is not a date and time"),
+    ("16:00", "received_at: '16:00' is not a date and time"),
+])
+def test_received_at_is_a_moment_on_the_day_received(received_at, problem):
+    case = {**LETTER, "received_on": "2024-12-06", "received_at": received_at}
+    if problem is None:
+        assert parse_case(case).received_at == dt.datetime(2024, 12, 6, 1, 0, tzinfo=BEIJING)
+        return
+    with pytest.raises(CaseError) as err:
+        parse_case(case)
+    assert err.value.problems[0].startswith(problem), err.value.problems
