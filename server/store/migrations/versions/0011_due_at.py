@@ -24,20 +24,16 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('petition') as batch:
-        batch.add_column(sa.Column('received_at', sa.DateTime(timezone=True), nullable=True))
-    with op.batch_alter_table('case_deadline') as batch:
-        batch.add_column(sa.Column('due_at', sa.DateTime(timezone=True), nullable=True))
-    with op.batch_alter_table('case_escalation') as batch:
-        batch.add_column(sa.Column('due_at', sa.DateTime(timezone=True), nullable=True))
-        batch.add_column(sa.Column('until_at', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('petition', sa.Column('received_at', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('case_deadline', sa.Column('due_at', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('case_escalation', sa.Column('due_at', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('case_escalation', sa.Column('until_at', sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('case_escalation') as batch:
-        batch.drop_column('until_at')
-        batch.drop_column('due_at')
-    with op.batch_alter_table('case_deadline') as batch:
-        batch.drop_column('due_at')
-    with op.batch_alter_table('petition') as batch:
-        batch.drop_column('received_at')
+    # ALTER TABLE ... DROP COLUMN, also on SQLite (3.35+): a batch copy of `petition` would drop the table the
+    # other tables' foreign keys point at.
+    op.drop_column('case_escalation', 'until_at')
+    op.drop_column('case_escalation', 'due_at')
+    op.drop_column('case_deadline', 'due_at')
+    op.drop_column('petition', 'received_at')
