@@ -202,3 +202,31 @@ def test_received_at_is_a_moment_on_the_day_received(received_at, problem):
     with pytest.raises(CaseError) as err:
         parse_case(case)
     assert err.value.problems[0].startswith(problem), err.value.problems
+
+
+# --- the escalation rules: the engine and the sweep's schedule agree on a deadline at a moment ---------
+
+from xinfang.rules.escalation import due_escalations, escalation_schedule  # noqa: E402
+
+DEADLINE = dt.datetime(2024, 12, 9, 9, 0, tzinfo=BEIJING)
+
+
+@pytest.mark.parametrize("now", [
+    DEADLINE - dt.timedelta(days=3, hours=10), DEADLINE - dt.timedelta(days=3), DEADLINE - dt.timedelta(minutes=1),
+    DEADLINE, DEADLINE + dt.timedelta(minutes=1), DEADLINE + dt.timedelta(hours=15),
+    DEADLINE + dt.timedelta(days=1), DEADLINE + dt.timedelta(days=1, seconds=1), DEADLINE + dt.timedelta(days=4),
+    DEADLINE + dt.timedelta(days=4, minutes=1), DEADLINE + dt.timedelta(days=9),
+])
+def test_the_engine_and_the_schedule_agree_on_a_deadline_at_nine(bundled, now):
+    # 沂南县's steps (到期前3日预警, 到期亮黄牌, 超期5日亮红牌, 《信访工作条例》第四十三条 route_overdue) watching deadlines
+    # due at 09:00: what the engine finds due at `now` is what the schedule the sweep reads lets fire.
+    effective = bundled.effective("371321", dt.date(2024, 12, 6))
+    deadlines = {"route": DEADLINE, "conclude": DEADLINE}
+    opened = dt.date(2024, 12, 6)
+    engine = {d.step for d in due_escalations(effective, deadlines=deadlines, opened_on=opened, now=now)}
+    today = now.astimezone(BEIJING).date()
+    swept = {s.step for s in escalation_schedule(effective, deadlines, opened)
+             if s.due_on <= today and (s.until_on is None or s.until_on >= today)
+             and (s.due_at is None or s.due_at < now) and (s.until_at is None or s.until_at >= now)}
+    assert engine == swept
+    assert ("route_overdue" in engine) is (now > DEADLINE)
