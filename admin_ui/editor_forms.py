@@ -259,9 +259,13 @@ def _show(value: Any) -> str:
 
 
 def _period(value: dict) -> str:
+    """15 日, 1 日 09:00 前, 16 小时 (流转不过夜): a limit as the form shows what it inherits."""
+    if isinstance(value, dict) and value.get("hours") is not None:
+        return f"{value['hours']} 小时"
     if not isinstance(value, dict) or "days" not in value:
         return "—"
-    return f"{value['days']} {labels.label(labels.DAY_UNITS, value.get('unit', 'calendar'))}"
+    period = f"{value['days']} {labels.label(labels.DAY_UNITS, value.get('unit', 'calendar'))}"
+    return f"{period} {value['by']} 前" if value.get("by") else period
 
 
 # Reading posted forms
