@@ -181,11 +181,27 @@ def _check_locks(version: RuleSetVersion, bounds: list[Bound], inherited: Merged
                         f"改动了上级锁定的事项：这里写的是 {_show(value)}，上级锁定为 {_show(locked)}"
                         f"（{bound.origin_zh()}）")))
         issues += _locks_left_out(version, bound, inherited, merged, suffix)
+        issues += _locked_days_in_hours(version, bound, suffix)
         for index, dotted in enumerate(version.removals):
             if bound.covers(parse_path(dotted)):
                 issues.append(version.issue(("remove", index), (
                     f"remove: '{dotted}' would remove the locked item {bound.dotted}, {bound.origin()}{suffix}"),
                     chinese=f"删除了上级锁定的事项 {bound.dotted}（{bound.origin_zh()}）"))
+    return issues
+
+
+def _locked_days_in_hours(version: RuleSetVersion, bound: Bound, suffix: str) -> list[ConfigIssue]:
+    """A lock on how a step counts its days (`time_limits.objection.unit: {locked: true}`) is broken by writing the
+    step in hours, which counts no days at all."""
+    if bound.pattern[-1] not in ("days", "unit", "by") or split_at_holder(bound.pattern) is None:
+        return []
+    issues = []
+    for place in bound.places:
+        for path in expand(version.data, place[:-1] + ("hours",)):
+            issues.append(version.issue(path, (
+                f"{dump_path(path)}: a limit in hours replaces {dump_path(place)}, a locked item, "
+                f"{bound.origin()}{suffix}"), chinese=(
+                f"改按小时计，就改动了上级锁定的按日计算方式（{bound.dotted}，{bound.origin_zh()}）")))
     return issues
 
 
@@ -210,7 +226,8 @@ def _locks_left_out(version: RuleSetVersion, bound: Bound, inherited: Merged, me
         if key not in _LIMIT_DEFAULTS:
             continue
         for limit in expand(version.data, place[:-1]):
-            if key in get_path(merged.data, limit, {}):
+            written = get_path(merged.data, limit, {})
+            if key in written or written.get("hours") is not None:  # a limit in hours counts no days
                 continue
             locked = _locked_value(bound, limit + (key,), inherited.data, _LIMIT_DEFAULTS[key])
             if locked != _LIMIT_DEFAULTS[key]:

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 from .bounds import expand
 from .inheritance import get_path
 from .limit_holders import limit_holders
-from .procedure import STEPS
+from .procedure import EXTENSIONS, STEPS, step
 from .yaml_source import Path_, dump_path
 
 # Art. 22 ¶2, 30: accusations go to discipline and supervision bodies, whatever a local rule says.
@@ -119,18 +119,19 @@ def reference_problems(data: dict[str, Any]) -> Iterator[Problem]:
 def _hours_where_no_time(data: dict[str, Any]) -> Iterator[Problem]:
     """A limit in hours counts from the time the clock started: only the steps started when the petition is
     received have one (received_at); the later stages are dated by day, so they count in days."""
-    untimed = {s.name: s for s in STEPS if s.starts != "received_on"}
-    timed = "、".join(s.label for s in STEPS if s.starts == "received_on")
+    untimed = {s.name: s.label for s in STEPS if s.starts != "received_on"}
+    untimed |= {key: f"{step(lengthened).label}的延长" for key, lengthened in EXTENSIONS.items()}
+    timed = [s for s in STEPS if s.starts == "received_on"]
     for holder in limit_holders():
         for place in expand(data, holder):
-            for step, limit in (get_path(data, place) or {}).items():
-                if step in untimed and isinstance(limit, dict) and "hours" in limit:
-                    yield Problem(place + (step, "hours"),
-                                  f"{step} starts on a date without a time, so its limit is counted in days, not hours "
-                                  f"(only the steps started when the petition is received may be: route, notify, "
-                                  f"objection)",
-                                  chinese=f"“{untimed[step].label}”从某一日起算，没有具体时刻，期限只能按日计，不能按小时计"
-                                          f"（只有从收到信访事项时起算的{timed}可以按小时计）")
+            for name, limit in (get_path(data, place) or {}).items():
+                if name in untimed and isinstance(limit, dict) and "hours" in limit:
+                    yield Problem(place + (name, "hours"),
+                                  f"{name} starts on a date without a time, so its limit is counted in days, not hours "
+                                  f"(only the steps started when the petition is received may be: "
+                                  f"{', '.join(s.name for s in timed)})",
+                                  chinese=f"“{untimed[name]}”从某一日起算，没有具体时刻，期限只能按日计，不能按小时计"
+                                          f"（只有从收到信访事项时起算的{'、'.join(s.label for s in timed)}可以按小时计）")
 
 
 def _may_catch_accusations(when: dict[str, Any], categories: dict[str, Any]) -> bool:

@@ -66,12 +66,14 @@ def test_a_level_writing_hours_drops_the_days_it_inherits(write_ruleset, rules_d
     assert route == {"hours": 16, "basis": "b"}
 
 
-def test_hours_only_where_the_clock_starts_at_a_time(write_ruleset, rules_dir):
-    # 《信访工作条例》第三十四条: handling runs from the day accepted, a date without a time: counted in days.
-    path = county(write_ruleset, "time_limits:\n  conclude: {hours: 48, basis: b}\n")
+@pytest.mark.parametrize("step, label", [("conclude", "办理办结"), ("extension", "办理办结的延长")])
+def test_hours_only_where_the_clock_starts_at_a_time(write_ruleset, rules_dir, step, label):
+    # 《信访工作条例》第三十四条: handling runs from the day accepted, a date without a time, and its extension
+    # from the handling deadline's day: counted in days.
+    path = county(write_ruleset, f"time_limits:\n  {step}: {{hours: 48, basis: b}}\n")
     (issue,) = issues_at(rules_dir, path)
     assert "county.yaml:5:" in str(issue) and "counted in days, not hours" in issue.message
-    assert "办理办结" in issue.chinese and "不能按小时计" in issue.chinese
+    assert label in issue.chinese and "不能按小时计" in issue.chinese and "登记转送" in issue.chinese
 
 
 # --- the bounds of the level above ---------------------------------------------------------------
@@ -230,3 +232,16 @@ def test_the_engine_and_the_schedule_agree_on_a_deadline_at_nine(bundled, now):
              and (s.due_at is None or s.due_at < now) and (s.until_at is None or s.until_at >= now)}
     assert engine == swept
     assert ("route_overdue" in engine) is (now > DEADLINE)
+
+
+def test_a_locked_way_of_counting_days_may_not_turn_into_hours(write_ruleset, rules_dir):
+    # A county locking how its townships count routing (日历日, by 09:00): a township writing hours, in its own
+    # limits or a track's, changes the locked item and is refused at the line of the hours.
+    write_ruleset("yinan/county.yaml", YINAN_2025 + "bounds:\n  time_limits.route.unit: {locked: true, basis: b}\n")
+    andi = write_ruleset("yinan/andi.yaml", ANDI_2025 + "time_limits:\n  route: {hours: 12, basis: b}\n"
+                                                        "tracks:\n  fast:\n    time_limits:\n"
+                                                        "      route: {hours: 6, basis: b}\n")
+    issues = issues_at(rules_dir, andi.parent)
+    lines = sorted(str(i).split("andi.yaml:")[1].split(":")[0] for i in issues)
+    assert lines == ["5", "9"], [str(i) for i in issues]
+    assert all("改按小时计，就改动了上级锁定的按日计算方式" in i.chinese for i in issues)
