@@ -145,6 +145,7 @@ class EditorForms:
                 self.field(path + ("days",), "int", "天数", _period(above) if above else "—"),
                 self.field(path + ("unit",), "choice", "计算方式", (above or {}).get("unit", "calendar"),
                            list(labels.DAY_UNIT_NAMES.items())),
+                self.field(path + ("by",), "str", "截止时刻", (above or {}).get("by") or "—"),
                 self.field(path + ("basis",), "str", "依据", (above or {}).get("basis", ""))],
                 get_path(self.own, path) is not None, note,
                 {"unit": (above or {}).get("unit", "calendar"), "basis": self.default_basis}))
