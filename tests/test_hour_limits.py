@@ -245,3 +245,16 @@ def test_a_locked_way_of_counting_days_may_not_turn_into_hours(write_ruleset, ru
     lines = sorted(str(i).split("andi.yaml:")[1].split(":")[0] for i in issues)
     assert lines == ["5", "9"], [str(i) for i in issues]
     assert all("改按小时计，就改动了上级锁定的按日计算方式" in i.chinese for i in issues)
+
+
+def test_the_impact_of_moving_the_routing_hour_names_each_case():
+    # An officer moving 问题流转不过夜 from 09:00 to 08:30 changes no date, but every open case's hour.
+    from xinfang.server.rulesets.draft_checks import decision_changes
+
+    def decision(hour: str) -> dict:
+        return {"deadlines": {"route": {"date": "2024-12-09", "provisional": False, "source": "s",
+                                        "due_at": f"2024-12-09T{hour}:00+08:00"}}}
+
+    assert decision_changes(decision("09:00"), decision("08:30")) == [
+        {"field": "deadlines.route", "old": "2024-12-09 09:00", "new": "2024-12-09 08:30"}]
+    assert decision_changes(decision("09:00"), decision("09:00")) == []
