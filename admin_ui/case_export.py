@@ -11,6 +11,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from .case_labels import due_moment
+
 CONFIDENTIAL = "（保密）"
 
 
@@ -42,6 +44,7 @@ COLUMNS: tuple[tuple[str, Callable[[dict], Any]], ...] = (
     ("承办单位", lambda r: r["unit_name"]),
     ("下一期限", lambda r: r["next_step"]),
     ("期限日期", lambda r: (r["next_deadline"] or {}).get("due_on", "")),
+    ("到期时刻（北京时间）", lambda r: due_moment((r["next_deadline"] or {}).get("due_at"))),
     ("暂定", lambda r: "是" if (r["next_deadline"] or {}).get("provisional") else ""),
     ("剩余/超期", lambda r: r["countdown"]["text"] if r["countdown"] else ""),
     ("标识", lambda r: "、".join(f["label"] for f in r["flag_items"])),

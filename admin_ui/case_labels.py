@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from xinfang.config import procedure
+from xinfang.config import CHINA, procedure
 
 STAGES = {s.name: s.label for s in procedure.STAGES}
 # The events of a file: registration, each workflow action, a sweep's escalation.
@@ -76,8 +76,12 @@ def rule_label(rule: str) -> str:
     return RULE_KINDS.get(rule.partition(":")[0], rule)
 
 
-def countdown(due: dt.date | str | None, today: dt.date) -> dict | None:
-    """剩余N天 / 今日到期 / 超期N天, and the tone: red when overdue, yellow within 3 days, green otherwise."""
+def countdown(due: dt.date | str | None, today: dt.date, due_at: dt.datetime | str | None = None) -> dict | None:
+    """剩余N天 / 今日到期 / 超期N天, and the tone: red when overdue, yellow within 3 days, green otherwise.
+
+    A deadline at a moment (流转不过夜: by 09:00) on `today`, the real today: 今日09:00前到期 until then, 已超期
+    after it, so a case is red from 09:01 and not only the next day.
+    """
     if due is None:
         return None
     if isinstance(due, str):
@@ -86,8 +90,33 @@ def countdown(due: dt.date | str | None, today: dt.date) -> dict | None:
     if days < 0:
         return {"text": f"超期{-days}天", "tone": "red", "days": days}
     if days == 0:
+        moment = _beijing(due_at)
+        if moment is not None and today == dt.datetime.now(CHINA).date():
+            if dt.datetime.now(CHINA) > moment:
+                return {"text": f"已超期（应于{moment:%H:%M}前）", "tone": "red", "days": 0}
+            return {"text": f"今日{moment:%H:%M}前到期", "tone": "yellow", "days": 0}
         return {"text": "今日到期", "tone": "yellow", "days": 0}
     return {"text": f"剩余{days}天", "tone": "yellow" if days <= 3 else "green", "days": days}
+
+
+def moment_of(today: dt.date) -> dt.datetime | None:
+    """Now, when `today` is the real today in Beijing: deadlines at a moment are compared with it; else None."""
+    now = dt.datetime.now(CHINA)
+    return now if now.date() == today else None
+
+
+def due_moment(due_at: dt.datetime | str | None, suffix: str = "前") -> str:
+    """A deadline at a moment as staff read it, in Beijing time: 12月9日 09:00 前 (empty for none)."""
+    moment = _beijing(due_at)
+    return f"{moment.month}月{moment.day}日 {moment:%H:%M} {suffix}" if moment is not None else ""
+
+
+def _beijing(value: dt.datetime | str | None) -> dt.datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value.astimezone(CHINA)
 
 
 def chinese_date(day: dt.date | str) -> str:

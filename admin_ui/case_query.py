@@ -16,7 +16,7 @@ from xinfang.server.store.models import User
 
 from . import labels
 from .case_labels import STAGES as STAGE_LABELS
-from .case_labels import countdown, flag_label, flag_tone, shown_flags
+from .case_labels import countdown, flag_label, flag_tone, moment_of, shown_flags
 
 PER_PAGE = 50
 MAX_EXPORT = 10_000  # rows in one export; a larger list is narrowed by its filters first
@@ -43,7 +43,7 @@ class ListForm:
         return CaseFilters(jurisdiction=self.jurisdiction, at=today, units=(self.unit,) if self.unit else (),
                            stages=(self.stage,) if self.stage else (), track=self.track, flag=self.flag, number=self.q,
                            due_within=int(self.due_within) if self.due_within else None,
-                           overdue=True if self.overdue else None)
+                           overdue=True if self.overdue else None, now=moment_of(today))
 
     def args(self, **override: Any) -> dict[str, Any]:
         """The query string of these filters (empty ones left out), e.g. for the export links."""
@@ -121,7 +121,7 @@ def case_rows(petitions: Iterable[Petition], user: User, names: Names) -> list[d
             jurisdiction_name=names.jurisdiction(code), category_name=names.category(code, p.category),
             track_name=names.track(code, p.track), unit_name=names.unit(code, p.route_unit),
             stage_name=STAGE_LABELS.get(p.stage, p.stage), intake_name=labels.label(labels.INTAKES, p.intake),
-            countdown=countdown(nxt["due_on"], names.today) if nxt else None,
+            countdown=countdown(nxt["due_on"], names.today, nxt.get("due_at")) if nxt else None,
             next_step=labels.label(labels.STEPS, nxt["step"]) if nxt else "",
             flag_items=[{"flag": fl, "label": flag_label(fl), "tone": flag_tone(fl)} for fl in shown_flags(row["flags"])])
         rows.append(row)

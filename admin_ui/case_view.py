@@ -132,7 +132,7 @@ def context(db: Session, library: RuleSetLibrary, petition: Petition, user: User
     form_items = [(fields.get(k, {}).get("label", k), v) for k, v in (view["case"].get("form") or {}).items()]
     deadlines = [{**d, "label": labels.label(labels.STEPS, d["step"]),
                   "basis": deadline_basis(effective, petition, d["step"]),
-                  "countdown": countdown(d["due_on"], today) if d["done_on"] is None else None}
+                  "countdown": countdown(d["due_on"], today, d.get("due_at")) if d["done_on"] is None else None}
                  for d in view["deadlines"]]
     escalations = db.scalars(select(CaseEscalation).where(CaseEscalation.petition_id == petition.id)
                              .order_by(CaseEscalation.due_on, CaseEscalation.step))

@@ -145,6 +145,7 @@ class EditorForms:
                 self.field(path + ("days",), "int", "天数", _period(above) if above else "—"),
                 self.field(path + ("unit",), "choice", "计算方式", (above or {}).get("unit", "calendar"),
                            list(labels.DAY_UNIT_NAMES.items())),
+                self.field(path + ("by",), "str", "截止时刻", (above or {}).get("by") or "—"),
                 self.field(path + ("basis",), "str", "依据", (above or {}).get("basis", ""))],
                 get_path(self.own, path) is not None, note,
                 {"unit": (above or {}).get("unit", "calendar"), "basis": self.default_basis}))
@@ -259,9 +260,13 @@ def _show(value: Any) -> str:
 
 
 def _period(value: dict) -> str:
+    """15 日, 1 日 09:00 前, 16 小时 (流转不过夜): a limit as the form shows what it inherits."""
+    if isinstance(value, dict) and value.get("hours") is not None:
+        return f"{value['hours']} 小时"
     if not isinstance(value, dict) or "days" not in value:
         return "—"
-    return f"{value['days']} {labels.label(labels.DAY_UNITS, value.get('unit', 'calendar'))}"
+    period = f"{value['days']} {labels.label(labels.DAY_UNITS, value.get('unit', 'calendar'))}"
+    return f"{period} {value['by']} 前" if value.get("by") else period
 
 
 # Reading posted forms

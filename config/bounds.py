@@ -181,11 +181,27 @@ def _check_locks(version: RuleSetVersion, bounds: list[Bound], inherited: Merged
                         f"改动了上级锁定的事项：这里写的是 {_show(value)}，上级锁定为 {_show(locked)}"
                         f"（{bound.origin_zh()}）")))
         issues += _locks_left_out(version, bound, inherited, merged, suffix)
+        issues += _locked_days_in_hours(version, bound, suffix)
         for index, dotted in enumerate(version.removals):
             if bound.covers(parse_path(dotted)):
                 issues.append(version.issue(("remove", index), (
                     f"remove: '{dotted}' would remove the locked item {bound.dotted}, {bound.origin()}{suffix}"),
                     chinese=f"删除了上级锁定的事项 {bound.dotted}（{bound.origin_zh()}）"))
+    return issues
+
+
+def _locked_days_in_hours(version: RuleSetVersion, bound: Bound, suffix: str) -> list[ConfigIssue]:
+    """A lock on how a step counts its days (`time_limits.objection.unit: {locked: true}`) is broken by writing the
+    step in hours, which counts no days at all."""
+    if bound.pattern[-1] not in ("days", "unit", "by") or split_at_holder(bound.pattern) is None:
+        return []
+    issues = []
+    for place in bound.places:
+        for path in expand(version.data, place[:-1] + ("hours",)):
+            issues.append(version.issue(path, (
+                f"{dump_path(path)}: a limit in hours replaces {dump_path(place)}, a locked item, "
+                f"{bound.origin()}{suffix}"), chinese=(
+                f"改按小时计，就改动了上级锁定的按日计算方式（{bound.dotted}，{bound.origin_zh()}）")))
     return issues
 
 
@@ -210,7 +226,8 @@ def _locks_left_out(version: RuleSetVersion, bound: Bound, inherited: Merged, me
         if key not in _LIMIT_DEFAULTS:
             continue
         for limit in expand(version.data, place[:-1]):
-            if key in get_path(merged.data, limit, {}):
+            written = get_path(merged.data, limit, {})
+            if key in written or written.get("hours") is not None:  # a limit in hours counts no days
                 continue
             locked = _locked_value(bound, limit + (key,), inherited.data, _LIMIT_DEFAULTS[key])
             if locked != _LIMIT_DEFAULTS[key]:
@@ -230,7 +247,7 @@ def _check_limits(version: RuleSetVersion, bounds: list[Bound], merged: Merged, 
     """
     issues = []
     bound_at = [(place != bound.pattern, path, bound) for bound in bounds if "max" in bound.spec or "min" in bound.spec
-                for place in bound.places for path in expand(merged.data, place)]
+                for place in bound.places for counted in _counted_as(place) for path in expand(merged.data, counted)]
     told: set[tuple] = set()
     for _, path, bound in sorted(bound_at, key=lambda entry: entry[0]):
         value = get_path(merged.data, path)
@@ -240,7 +257,11 @@ def _check_limits(version: RuleSetVersion, bounds: list[Bound], merged: Merged, 
         set_here = source is not None and (source.jurisdiction, source.version) == (version.code, version.version)
         if not set_here and bound.version is not version:
             continue  # an inherited value answers to the level that set it
-        found = _limit_violation(path, value, bound, get_path(merged.data, path[:-1] + ("unit",)))
+        limit = get_path(merged.data, path[:-1], {})
+        if path[-1] != bound.places[0][-1]:  # a limit in hours under a bound in days, or the other way round
+            found = _other_measure_violation(path, value, bound, limit)
+        else:
+            found = _limit_violation(path, value, bound, limit.get("unit"), limit.get("by"))
         if found is None or (path, id(bound.version), found[0]) in told:
             continue
         told.add((path, id(bound.version), found[0]))
@@ -251,8 +272,75 @@ def _check_limits(version: RuleSetVersion, bounds: list[Bound], merged: Merged, 
     return issues
 
 
-def _limit_violation(path: Path_, value: int | float, bound: Bound, value_unit: Any) -> tuple[str, str, str] | None:
-    """("max" or "min", the message, in Chinese) when `value` breaks the bound, compared in the bound's unit."""
+def _counted_as(place: Path_) -> tuple[Path_, ...]:
+    """A bound on a limit's days binds it written in hours too, and one in hours binds it in days (流转不过夜)."""
+    other = {"days": "hours", "hours": "days"}.get(place[-1])
+    if other is None or split_at_holder(place) is None:
+        return (place,)
+    return place, place[:-1] + (other,)
+
+
+def longest_hours(limit: dict[str, Any]) -> int:
+    """How many hours a limit can last at most from the moment the clock starts (received at 00:00).
+
+    In hours: its hours (an end on a rest day moves on, as a calendar-day period's does, Art. 203). In days:
+    to the end of its last day at its longest calendar span, or to its `by` hour on that day.
+    """
+    if limit.get("hours") is not None:
+        return int(limit["hours"])
+    span = longest_calendar_span(int(limit["days"]), limit.get("unit"))
+    by = limit.get("by")
+    if by:
+        hour, minute = (int(part) for part in str(by).split(":"))
+        return span * 24 + hour + (1 if minute else 0)
+    return (span + 1) * 24
+
+
+def _hours_as_days(hours: int, bound: str) -> int:
+    """An hours limit measured as days: at most ceil(hours / 24) days after the day received (a max), at least
+    hours // 24 whole days (a min), those fewest as working days against a working-day floor."""
+    if bound == "max":
+        return math.ceil(hours / 24)
+    return hours // 24
+
+
+def _other_measure_violation(path: Path_, value: int, bound: Bound, limit: dict[str, Any]
+                             ) -> tuple[str, str, str] | None:
+    """A limit written in hours against a bound in days, or in days against a bound in hours."""
+    high, low = bound.spec.get("max"), bound.spec.get("min")
+    if path[-1] == "hours":
+        shown, shown_zh = f"{value} hours", f"{value}小时"
+        if high is not None and _hours_as_days(value, "max") > high:
+            measured = _hours_as_days(value, "max")
+            return "max", (f"{dump_path(path)}: {shown} (up to {_days(measured, 'calendar')}) is above the bound of "
+                           f"{_days(high, bound.unit)}, {bound.origin()}"), (
+                f"{shown_zh}（最长可达{_days_zh(measured, 'calendar')}）超过上级规定的上限{_days_zh(high, bound.unit)}"
+                f"（{bound.origin_zh()}）")
+        if low is not None:
+            whole = _hours_as_days(value, "min")
+            measured = fewest_working_days(whole, "calendar") if bound.unit == "working" else whole
+            if measured < low:
+                return "min", (f"{dump_path(path)}: {shown} (as few as {_days(measured, bound.unit)}) is below the "
+                               f"bound of {_days(low, bound.unit)}, {bound.origin()}"), (
+                    f"{shown_zh}（最少只有{_days_zh(measured, bound.unit)}）低于上级规定的下限{_days_zh(low, bound.unit)}"
+                    f"（{bound.origin_zh()}）")
+        return None
+    if high is not None and longest_hours(limit) > high:
+        unit = limit.get("unit") or "calendar"
+        measured = longest_hours(limit)
+        return "max", (f"{dump_path(path)}: {_days(value, unit)} (up to {measured} hours) is above the bound of "
+                       f"{high} hours, {bound.origin()}"), (
+            f"{_days_zh(value, unit)}（最长可达{measured}小时）超过上级规定的上限{high}小时（{bound.origin_zh()}）")
+    return None
+
+
+def _limit_violation(path: Path_, value: int | float, bound: Bound, value_unit: Any,
+                     by: Any = None) -> tuple[str, str, str] | None:
+    """("max" or "min", the message, in Chinese) when `value` breaks the bound, compared in the bound's unit.
+
+    A limit in days that ends at an hour of its last day (`by: "09:00"`) counts that day in full against a
+    ceiling and not at all against a floor.
+    """
     is_days = path[-1] == "days"
     unit = (value_unit or "calendar") if is_days else None
 
@@ -272,10 +360,11 @@ def _limit_violation(path: Path_, value: int | float, bound: Bound, value_unit: 
                            f"{shown(high, bound.unit)}, {bound.origin()}"), (
                 f"{shown_zh(value, unit)}{span_zh}超过上级规定的上限{shown_zh(high, bound.unit)}（{bound.origin_zh()}）")
     if low is not None:
-        measured = fewest_working_days(value, unit) if is_days and bound.unit == "working" else value
+        counted = value - 1 if is_days and by and value > 0 else value
+        measured = fewest_working_days(counted, unit) if is_days and bound.unit == "working" else counted
         if measured < low:
-            span = f" (as few as {_days(measured, 'working')})" if measured != value else ""
-            span_zh = f"（最少只有{_days_zh(measured, 'working')}）" if measured != value else ""
+            span = f" (as few as {_days(measured, bound.unit)})" if measured != value else ""
+            span_zh = f"（最少只有{_days_zh(measured, bound.unit)}）" if measured != value else ""
             return "min", (f"{dump_path(path)}: {shown(value, unit)}{span} is below the bound of "
                            f"{shown(low, bound.unit)}, {bound.origin()}"), (
                 f"{shown_zh(value, unit)}{span_zh}低于上级规定的下限{shown_zh(low, bound.unit)}（{bound.origin_zh()}）")

@@ -59,10 +59,25 @@ def merge_chain(chain: Sequence[RuleSetVersion]) -> Merged:
     return merged
 
 
+# A step's limit is counted in days or in hours: a level that writes one drops the other's keys it inherits
+# (沂南 writing `route: {hours: 16}` under 临沂's `route: {days: 7, unit: calendar}` means 16 hours, nothing else).
+_IN_DAYS = ("days", "unit", "by", "extension")
+_ALTERNATIVES = {"hours": _IN_DAYS, "days": ("hours",)}
+
+
 def _merge_value(merged: Merged, target: dict, key: str, value: Any, path: Path_, version: RuleSetVersion) -> None:
     old = target.get(key)
     if isinstance(value, dict) and isinstance(old, dict):
         merged.sources[path] = version.source(path)
+        if len(path) >= 2 and path[-2] == "time_limits":
+            for written, dropped in _ALTERNATIVES.items():
+                if written in value:
+                    for other in dropped:
+                        if other in old and other not in value:
+                            gone = old.pop(other)
+                            merged.sources.pop(path + (other,), None)
+                            if isinstance(gone, dict):
+                                _forget_sources(merged, gone, path + (other,))
         for sub_key, sub_value in value.items():
             _merge_value(merged, old, sub_key, sub_value, path + (sub_key,), version)
         return

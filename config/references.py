@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
+from .bounds import expand
+from .inheritance import get_path
+from .limit_holders import limit_holders
+from .procedure import EXTENSIONS, STEPS, step
 from .yaml_source import Path_, dump_path
 
 # Art. 22 ¶2, 30: accusations go to discipline and supervision bodies, whatever a local rule says.
@@ -104,10 +108,30 @@ def reference_problems(data: dict[str, Any]) -> Iterator[Problem]:
     if tracks and sum(1 for t in tracks.values() if t.get("default")) != 1:
         yield Problem(("tracks",), "exactly one track must be the default (default: true)")
 
+    yield from _hours_where_no_time(data)
+
     for step_id, step in data.get("escalation", {}).get("steps", {}).items():
         watch = step.get("watch")
         if watch is not None and watch not in steps:
             yield Problem(("escalation", "steps", step_id, "watch"), f"step '{watch}' has no time limit in time_limits")
+
+
+def _hours_where_no_time(data: dict[str, Any]) -> Iterator[Problem]:
+    """A limit in hours counts from the time the clock started: only the steps started when the petition is
+    received have one (received_at); the later stages are dated by day, so they count in days."""
+    untimed = {s.name: s.label for s in STEPS if s.starts != "received_on"}
+    untimed |= {key: f"{step(lengthened).label}的延长" for key, lengthened in EXTENSIONS.items()}
+    timed = [s for s in STEPS if s.starts == "received_on"]
+    for holder in limit_holders():
+        for place in expand(data, holder):
+            for name, limit in (get_path(data, place) or {}).items():
+                if name in untimed and isinstance(limit, dict) and "hours" in limit:
+                    yield Problem(place + (name, "hours"),
+                                  f"{name} starts on a date without a time, so its limit is counted in days, not hours "
+                                  f"(only the steps started when the petition is received may be: "
+                                  f"{', '.join(s.name for s in timed)})",
+                                  chinese=f"“{untimed[name]}”从某一日起算，没有具体时刻，期限只能按日计，不能按小时计"
+                                          f"（只有从收到信访事项时起算的{'、'.join(s.label for s in timed)}可以按小时计）")
 
 
 def _may_catch_accusations(when: dict[str, Any], categories: dict[str, Any]) -> bool:

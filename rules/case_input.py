@@ -13,7 +13,7 @@ from typing import Any
 
 import jsonschema
 
-from .calendar import FIRST_DAY, LAST_DAY, parse_day
+from .calendar import BEIJING, FIRST_DAY, LAST_DAY, parse_day
 
 SCHEMA_FILE = "case.schema.json"
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
@@ -58,6 +58,7 @@ class Case:
     received_on: dt.date
     intake: str
     text: str
+    received_at: dt.datetime | None = None  # aware, Beijing time, on received_on: a limit in hours counts from it
     category: str | None = None
     kind: str | None = None
     accused_unit: str | None = None
@@ -104,12 +105,13 @@ def case_problems(obj: Any) -> list[str]:
         return [f"case: expected an object, found {_describe(obj)}"]
     obj = dict(obj)
     if _certainly_valid(case_schema(), obj):
-        return _order_problems(obj)
+        return _order_problems(obj) + _time_problems(obj)
     problems = []
     for error in sorted(_validator().iter_errors(obj), key=lambda e: [str(p) for p in e.absolute_path]):
         problems += _messages(error)
     problems += _date_problems(obj)
     problems += _order_problems(obj)
+    problems += _time_problems(obj)
     return problems
 
 
@@ -180,6 +182,7 @@ def parse_case(obj: Mapping) -> Case:
     petitioner = obj.get("petitioner")
     return Case(
         received_on=d(obj["received_on"]),
+        received_at=received_moment(obj["received_at"]) if obj.get("received_at") else None,
         intake=obj["intake"],
         text=obj["text"],
         category=obj.get("category"),
@@ -236,6 +239,9 @@ def _messages(error: jsonschema.ValidationError) -> list[str]:
         return [f"{where}: {_describe(value)} is not one of {', '.join(error.validator_value)}"]
     if kind == "pattern" and error.schema.get("format") == "date":
         return []  # a date outside the range: _date_problems says which, once
+    if kind == "pattern" and where == "received_at":
+        return [f"{where}: {value!r} is not a date and time (2024-12-06T16:00:00+08:00, or 2024-12-06 16:00 in "
+                f"Beijing time)"]
     if kind == "pattern":
         return [f"{where}: {value!r} is not a category code (1 to 8 letters or digits)"]
     if kind in ("minimum", "maximum"):
@@ -294,6 +300,31 @@ def _not_a_date(where: str, value: str) -> str:
         except ValueError:
             pass
     return f"{where}: {value!r} is not a date (YYYY-MM-DD)"
+
+
+def received_moment(text: str) -> dt.datetime:
+    """The instant a `received_at` names, in Beijing time (a time without a zone is Beijing's); ValueError if none."""
+    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment.replace(tzinfo=BEIJING) if moment.tzinfo is None else moment.astimezone(BEIJING)
+
+
+def _time_problems(obj: dict) -> list[str]:
+    """`received_at` is a real moment on the day `received_on` names, in Beijing time."""
+    text = obj.get("received_at")
+    if not isinstance(text, str) or not _case_schema_matches("datetime", text):
+        return []
+    try:
+        moment = received_moment(text)
+    except ValueError:
+        return [f"received_at: {text!r} is not a date and time (2024-12-06T16:00:00+08:00)"]
+    received = obj.get("received_on")
+    if is_iso_date(received) and moment.date().isoformat() != received:
+        return [f"received_at: {text} is on {moment.date()} in Beijing time, not on received_on {received}"]
+    return []
+
+
+def _case_schema_matches(definition: str, value: str) -> bool:
+    return re.search(case_schema()["$defs"][definition]["pattern"], value) is not None
 
 
 def _order_problems(obj: dict) -> list[str]:

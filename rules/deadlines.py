@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from xinfang.config.procedure import STEPS
 
-from .calendar import LegalCalendar, PeriodEnd
+from .calendar import BEIJING, LegalCalendar, PeriodEnd
 from .case_input import Case
 
 
@@ -23,9 +23,16 @@ class Limit:
     paused_by_hearings: bool = False
     extension: Limit | None = None  # how much longer the step may be made, where a law provides it (BJ Art. 40)
     source: str = ""  # "FILE:LINE (basis)", filled in from where and basis
+    hours: int | None = None  # a limit in hours from the time received (流转不过夜); `days` is then 0
+    by: dt.time | None = None  # the hour (Beijing time) the last day of a limit in days ends at
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "source", f"{self.where} ({self.basis})" if self.basis else self.where)
+
+    @property
+    def timed(self) -> bool:
+        """Whether the deadline is a moment (due_at), not the end of a day."""
+        return self.hours is not None or self.by is not None
 
 
 # Step → the case field whose date starts it, in the order the procedure runs (config.procedure).
@@ -130,10 +137,13 @@ def steps(limits: Mapping[str, Limit], admissible: bool) -> tuple[StepGroup, ...
 def deadlines(periods: Periods, case: Case, plan: tuple[StepGroup, ...],
               extension: Limit | None) -> tuple[dict[str, dict], bool]:
     """Step → {"date", "provisional", "source"} (a step whose start is not given is absent), and whether any
-    is provisional. `plan` comes from steps()."""
+    is provisional; a step whose limit is in hours or ends at an hour also has `due_at` (with_due_at). `plan`
+    comes from steps()."""
     out: dict[str, dict] = {}
     provisional = False
+    timed = False
     for group in plan:
+        timed = timed or any(limit.timed for _, limit in group.steps)
         field = group.field
         if field == "handling_start":
             ((step, limit),) = group.steps
@@ -165,7 +175,39 @@ def deadlines(periods: Periods, case: Case, plan: tuple[StepGroup, ...],
             out[step] = {"date": text, "provisional": ended_provisional, "source": source}
             if ended_provisional:
                 provisional = True
+    if timed:
+        provisional = with_due_at(periods.calendar, case, plan, out) or provisional
     return out, provisional
+
+
+def hours_start(case: Case) -> dt.datetime:
+    """When a limit in hours starts: the time received; a case giving only the day, at the end of that day
+    (the latest it may have come in, so no clock runs out before it could have)."""
+    if case.received_at is not None:
+        return case.received_at
+    return dt.datetime.combine(case.received_on + dt.timedelta(days=1), dt.time(0), BEIJING)
+
+
+def with_due_at(calendar: LegalCalendar, case: Case, plan: tuple[StepGroup, ...], out: dict[str, dict]) -> bool:
+    """Add `due_at` (ISO 8601, +08:00) to the deadlines whose limit is in hours or ends at an hour, moving an hours
+    limit's `date` to the day it ends; True when one of them is provisional."""
+    provisional = False
+    for group in plan:
+        for step, limit in group.steps:
+            found = out.get(step)
+            if found is None or not limit.timed:
+                continue
+            if limit.hours is not None:
+                start = hours_start(case)
+                due = calendar.hours_end(start, limit.hours)
+                found["date"] = due.date().isoformat()
+                unknown = not (calendar.is_known_year(start.year) and calendar.is_known_year(due.year))
+                found["provisional"] = unknown
+                provisional = provisional or unknown
+            else:
+                due = dt.datetime.combine(dt.date.fromisoformat(found["date"]), limit.by, BEIJING)
+            found["due_at"] = due.isoformat()
+    return provisional
 
 
 def request_late(periods: Periods, case: Case, limits: Mapping[str, Limit]) -> bool:

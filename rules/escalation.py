@@ -11,6 +11,7 @@ from typing import Any
 from xinfang.config import EffectiveRuleSet
 from xinfang.config.procedure import ACTIONS, CLOSING_STEP, TIMINGS, Timing
 
+from .calendar import BEIJING
 from .case_input import Case
 from .durable_adapter import DurableAdapter, default_adapter, ruleset_name
 
@@ -63,6 +64,20 @@ class _Step:
     def until(self, start: dt.date) -> dt.date | None:
         """The last day the step may fire (a warning: the deadline's day), None when it has no end."""
         return start if self.timing.ends_at_deadline else None
+
+    def timed(self, deadline: dt.datetime) -> tuple[dt.date, dt.date | None, dt.datetime | None, dt.datetime | None]:
+        """(due_on, until_on, due_at, until_at) for a deadline at a moment (流转不过夜: by 09:00).
+
+        The deadline's day stays the day of `after_days: 0` and of a warning's start; but lateness starts at
+        the moment itself, not at the end of its day: `after_days: N` (N ≥ 1, overdue) is due after
+        `deadline + (N − 1) days`, as a step after a day's deadline is due from `N − 1` days after the day ended;
+        and a warning ends at the deadline, not at midnight.
+        """
+        day = deadline.astimezone(BEIJING).date()
+        if self.offset > 0:
+            due_at = deadline + dt.timedelta(days=self.offset - 1)
+            return due_at.astimezone(BEIJING).date(), None, due_at, None
+        return self.due_on(day), self.until(day), None, deadline if self.timing.ends_at_deadline else None
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,11 +145,16 @@ class ScheduledStep:
     due_on: dt.date
     until_on: dt.date | None  # the last day it may fire (a warning), None: no end
     source: dict
+    due_at: dt.datetime | None = None  # watching a deadline at a moment: due only after this (overdue at 09:01)
+    until_at: dt.datetime | None = None  # and a warning not after the deadline itself
 
 
-def escalation_schedule(effective: EffectiveRuleSet, deadlines: Mapping[str, dt.date], opened_on: dt.date,
-                        completed: Collection[str] = ()) -> list[ScheduledStep]:
+def escalation_schedule(effective: EffectiveRuleSet, deadlines: Mapping[str, dt.date | dt.datetime],
+                        opened_on: dt.date, completed: Collection[str] = ()) -> list[ScheduledStep]:
     """The first and last day each step is due, by the same timing as the engine's conditions (`_condition`).
+
+    A deadline given as an aware datetime is due at that moment (a limit in hours, or by an hour): the steps
+    watching it get the moments they are due from and until as well (`_Step.timed`).
 
     `deadlines` are the running ones: a step whose watched deadline is absent (not started, or done) is
     not scheduled, and once the handling is concluded (`completed` holds it) no backlog step is either,
@@ -146,10 +166,29 @@ def escalation_schedule(effective: EffectiveRuleSet, deadlines: Mapping[str, dt.
         if step.watch is None and not backlog_open:
             continue
         start = opened_on if step.watch is None else deadlines.get(step.watch)
-        if start is not None:
+        if isinstance(start, dt.datetime):
+            due_on, until_on, due_at, until_at = step.timed(start)
+            scheduled.append(ScheduledStep(step.id, step.watch, step.spec, due_on, until_on,
+                                           _source(effective, step.id), due_at, until_at))
+        elif start is not None:
             scheduled.append(ScheduledStep(step.id, step.watch, step.spec, step.due_on(start), step.until(start),
                                            _source(effective, step.id)))
     return scheduled
+
+
+def days_past_deadline(now: dt.date | dt.datetime, deadline: dt.date | dt.datetime) -> int:
+    """How many days `now` lies after a deadline (negative: before it), the fact `days_past_<step>`.
+
+    A deadline at a moment with `now` a moment: 0 through the moment itself on its day, then 1 for the first
+    24 hours after it, and so on (overdue at 09:01 for a deadline of 09:00); by days otherwise.
+    """
+    if isinstance(deadline, dt.datetime):
+        if isinstance(now, dt.datetime) and now > deadline:
+            return -((deadline - now) // dt.timedelta(days=1))
+        deadline = deadline.astimezone(BEIJING).date()
+    if isinstance(now, dt.datetime):
+        now = now.astimezone(BEIJING).date()
+    return (now - deadline).days
 
 
 _cache: dict[tuple[str, int], tuple[object, EscalationRules]] = {}
@@ -171,24 +210,29 @@ def escalation_rules(effective: EffectiveRuleSet) -> EscalationRules:
         return compiled
 
 
-def escalation_facts(rules: EscalationRules, *, deadlines: Mapping[str, dt.date], opened_on: dt.date,
-                     now: dt.date, completed: Collection[str] = (), done: Collection[str] = ()) -> dict[str, Any]:
+def escalation_facts(rules: EscalationRules, *, deadlines: Mapping[str, dt.date | dt.datetime], opened_on: dt.date,
+                     now: dt.date | dt.datetime, completed: Collection[str] = (),
+                     done: Collection[str] = ()) -> dict[str, Any]:
     """The typed facts the conditions test: days open, days past each running deadline, steps done.
 
     A completed step's clock no longer runs, so its fact is left out and no condition on it holds;
     a case whose handling (`conclude`) is completed is no longer open, so no backlog step holds either.
     """
-    facts: dict[str, Any] = {} if CLOSING_STEP in completed else {OPEN_DAYS: (now - opened_on).days}
+    facts: dict[str, Any] = {} if CLOSING_STEP in completed else {OPEN_DAYS: days_past_deadline(now, opened_on)}
     for step in rules.steps:
         facts[done_fact(step.id)] = step.id in done
         if step.watch is not None and step.watch in deadlines and step.watch not in completed:
-            facts[days_past(step.watch)] = (now - deadlines[step.watch]).days
+            facts[days_past(step.watch)] = days_past_deadline(now, deadlines[step.watch])
     return facts
 
 
-def due_escalations(effective: EffectiveRuleSet, *, deadlines: Mapping[str, dt.date], opened_on: dt.date,
-                    now: dt.date, completed: Collection[str] = (), done: Collection[str] = ()) -> list[DueEscalation]:
+def due_escalations(effective: EffectiveRuleSet, *, deadlines: Mapping[str, dt.date | dt.datetime],
+                    opened_on: dt.date, now: dt.date | dt.datetime, completed: Collection[str] = (),
+                    done: Collection[str] = ()) -> list[DueEscalation]:
     """The escalation steps due on `now` and not yet carried out, earliest due first.
+
+    A deadline may be a moment (an aware datetime: a limit in hours or by an hour) and so may `now`: then a
+    step after it is due within the day (days_past_deadline).
 
     `deadlines` maps a step (conclude, route, ...) to its deadline; `completed` are the steps the
     case has finished; `done` the escalation step ids already carried out. Days count as calendar
@@ -205,11 +249,12 @@ def due_escalations(effective: EffectiveRuleSet, *, deadlines: Mapping[str, dt.d
         if rule not in fired:
             continue
         start = opened_on if step.watch is None else deadlines[step.watch]
+        due_on = step.timed(start)[0] if isinstance(start, dt.datetime) else step.due_on(start)
         spec = step.spec
-        due.append((step.due_on(start), order, DueEscalation(
+        due.append((due_on, order, DueEscalation(
             step=step.id, name=str(spec.get("name", step.id)), action=str(spec.get("action", "")),
             flag=spec.get("flag"), to=spec.get("to"), letter=bool(spec.get("letter", False)),
-            due_on=step.due_on(start), rule=rule, source=dict(rules.sources[step.id]),
+            due_on=due_on, rule=rule, source=dict(rules.sources[step.id]),
             watch=step.watch, overdue=step.watch is not None and step.offset > 0)))
     return [d for _, _, d in sorted(due, key=lambda t: t[:2])]
 
@@ -261,3 +306,9 @@ def completed_steps(case: Case, at: dt.date | None = None) -> frozenset[str]:
 def deadline_dates(decision: Mapping[str, Any]) -> dict[str, dt.date]:
     """Step → deadline date, read from a Decision JSON's `deadlines`."""
     return {step: dt.date.fromisoformat(d["date"]) for step, d in (decision.get("deadlines") or {}).items()}
+
+
+def deadline_moments(decision: Mapping[str, Any]) -> dict[str, dt.date | dt.datetime]:
+    """Step → deadline, the moment (`due_at`) where the decision gives one, else the date."""
+    return {step: dt.datetime.fromisoformat(d["due_at"]) if d.get("due_at") else dt.date.fromisoformat(d["date"])
+            for step, d in (decision.get("deadlines") or {}).items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -178,10 +179,15 @@ def _limits(effective: EffectiveRuleSet, table: Mapping[str, Any], prefix: str) 
 
 
 def _limit(effective: EffectiveRuleSet, spec: Mapping[str, Any], path: str) -> Limit:
+    if spec.get("hours") is not None:  # 流转不过夜: counted from the time received (rules/calendar.hours_end)
+        return Limit(0, "calendar", _where(effective, f"{path}.hours"), str(spec.get("basis") or ""),
+                     hours=int(spec["hours"]))
     extension = spec.get("extension")
+    by = spec.get("by")
     return Limit(int(spec["days"]), spec.get("unit", "calendar"), _where(effective, f"{path}.days"),
                  str(spec.get("basis") or ""), bool(spec.get("paused_by_hearings", False)),
-                 _limit(effective, extension, f"{path}.extension") if extension else None)
+                 _limit(effective, extension, f"{path}.extension") if extension else None,
+                 by=dt.time.fromisoformat(by) if by else None)
 
 
 def _calendar(data: Mapping[str, Any]) -> LegalCalendar:

@@ -295,3 +295,31 @@ def test_actions_need_the_csrf_token_and_answer_htmx_with_the_fragment(app, cler
                                 headers={"HX-Request": "true"})
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in html and 'id="case-file"' in html and "已受理。" in html
+
+
+# 问题流转不过夜 (issue 14, item 4): a deadline at a moment is shown at that moment, in Beijing time
+
+def test_the_file_and_the_list_show_a_deadline_due_at_nine_in_beijing_time(app, clerk):
+    # 《沂南县信访工作实施办法（2024）》: registered at 16:00 on Friday 6 December 2024, routed by 09:00 on Monday.
+    case_id, number = register(app, {**HEATING, "received_at": "2024-12-06T16:00:00+08:00"}, "2024-12-06")
+    html = clerk.text(f"/cases/{case_id}")
+    deadline = re.search(r'<tr data-step="route">.*?</tr>', html, re.S).group(0)
+    assert "12月9日 09:00 前" in deadline and 'title="北京时间"' in deadline and "超期" in deadline
+    assert "12月9日 09:00 后" in html  # the escalation step watching it (《信访工作条例》第四十三条)
+    listed = re.search(rf'<tr data-number="{number}".*?</tr>', clerk.text(f"/cases?q={number}"), re.S).group(0)
+    assert "登记转送 12月9日 09:00 前" in listed
+    assert "+08:00" not in listed and "T09" not in listed
+
+
+def test_a_deadline_at_a_moment_today_is_overdue_from_that_moment():
+    from xinfang.admin_ui.case_labels import countdown
+    from xinfang.config import CHINA
+
+    now = dt.datetime.now(CHINA)
+    later, earlier = now + dt.timedelta(minutes=2), now - dt.timedelta(minutes=2)
+    if not (later.date() == earlier.date() == now.date()):
+        pytest.skip("too close to midnight in Beijing")
+    assert countdown(now.date(), now.date(), later.isoformat())["text"] == f"今日{later:%H:%M}前到期"
+    late = countdown(now.date(), now.date(), earlier.isoformat())
+    assert late["text"] == f"已超期（应于{earlier:%H:%M}前）" and late["tone"] == "red"
+    assert countdown(now.date(), now.date())["text"] == "今日到期"  # a limit in days: the whole day

@@ -210,6 +210,7 @@ def test_ruleset_marks_sources_and_bounds(officer):
     route = html[html.index('data-key="route"'):]
     route = route[:route.index("</tr>")]
     assert "本级" in route and "不超过 15 日" in route and "第二十二条" in route
+    assert "1 日，最后一日 09:00 前（北京时间）" in route  # 沂南县 问题流转不过夜
     notify = html[html.index('data-key="notify"'):]
     assert '"src src-inherited"' in notify[:notify.index("</tr>")] and ">全国<" in notify[:notify.index("</tr>")]
     assert "不超过 60 日" in html and "第三十四条" in html

@@ -145,6 +145,17 @@ def test_a_form_change_rewrites_the_one_key_and_the_yaml_comes_back(officer):
     assert 'id="forms-panel"' not in body  # the form the officer is typing in is left alone
 
 
+def test_the_routing_hour_is_set_in_the_form(officer):
+    # 问题流转不过夜 (《沂南县信访工作实施办法（2024）》): the hour routing ends at is a box of its own, 09:00 shown.
+    draft_id, html = new_draft(officer)
+    assert re.search(r'name="f:time_limits.route.by:str"[^>]*value="09:00"', html)
+    route = "f:time_limits.route.by:str"
+    response = check(officer, draft_id, editor_form(html, **{route: "08:30"}), route)
+    after = unescape(re.search(r'<textarea id="yaml_text"[^>]*>\n(.*?)</textarea>', response.get_data(as_text=True),
+                               re.S).group(1))
+    assert 'route: {days: 1, unit: calendar, by: "08:30",' in after
+
+
 def test_a_yaml_change_re_renders_the_forms(officer):
     draft_id, html = new_draft(officer)
     text = field(html, "yaml_text").replace("  route: {days: 1,", "  route: {days: 2,")

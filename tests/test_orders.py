@@ -123,7 +123,8 @@ def test_a_row_is_mapped_by_the_rule_sets_columns_categories_and_channel(bundled
     mapped = orders.map_row(bundled.effective("371321", dt.date(2024, 6, 1)), SOURCE,
                             row("YN-9", 身份证号="371321196803124518", 问题分类="征地拆迁"))
     assert mapped.order_id == "YN-9" and mapped.received_on == dt.date(2024, 3, 5)
-    assert mapped.case == {"received_on": "2024-03-05", "intake": "hotline", "text": TEXTS[0], "category": "1201",
+    assert mapped.case == {"received_on": "2024-03-05", "received_at": "2024-03-05T14:20:00+08:00", "intake": "hotline",
+                           "text": TEXTS[0], "category": "1201",
                            "petitioner": {"name": "王秀英", "phone": "13905391234", "id_number": "371321196803124518"}}
     assert mapped.row["petitioner"] == {"来电人": "王秀英", "联系电话": "13905391234", "身份证号": "371321196803124518"}
     assert mapped.row["所属区域"] == "界湖街道" and "来电人" not in mapped.row

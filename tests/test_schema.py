@@ -92,7 +92,7 @@ def test_national_document_needs_every_section():
 
 def test_unknown_key_points_at_the_key_and_suggests_the_closest():
     assert only_issue("time_limits:\n  review:\n    days: 30\n    daz: 30\n") == (
-        "t.yaml:7:5: unknown key 'daz' in time_limits.review (allowed: days, unit, extension, basis); "
+        "t.yaml:7:5: unknown key 'daz' in time_limits.review (allowed: days, unit, by, hours, extension, basis); "
         "did you mean 'days'?")
 
 
@@ -308,7 +308,7 @@ def test_local_steps_and_hearing_pauses():
     body = "time_limits:\n  review_acceptance: {days: 3, unit: working}\n  rereview_acceptance: {days: 3, unit: working}\n"
     assert issues_of(body) == []
     assert only_issue("time_limits:\n  review: {days: 30, paused_by_hearings: true}\n").startswith(
-        "t.yaml:5:22: unknown key 'paused_by_hearings' in time_limits.review (allowed: days, unit, extension, basis)")
+        "t.yaml:5:22: unknown key 'paused_by_hearings' in time_limits.review (allowed: days, unit, by, hours, extension, basis)")
     assert issues_of("time_limits:\n  rereview: {days: 30, paused_by_hearings: true}\n") == []
 
 

@@ -73,7 +73,8 @@ def test_register_pins_the_version_numbers_the_case_and_stores_deadlines_and_sch
         "registered", "appeal", "10", "normal")
     assert due(petition) == {step: d["date"] for step, d in decision["deadlines"].items()}
     schedule = {e.step: (e.watch, e.due_on.isoformat(), e.action) for e in session.scalars(select(CaseEscalation))}
-    assert schedule["route_overdue"] == ("route", "2024-03-06", "supervise")  # route 2024-03-05 + 1 (Art. 43, 44)
+    # Art. 43, 44: route is due by 09:00 on 2024-03-05 (沂南 问题流转不过夜), overdue after it that morning.
+    assert schedule["route_overdue"] == ("route", "2024-03-05", "supervise")
     assert schedule["backlog_leader"] == (None, "2024-06-02", "assign_leader")  # open 90 days (Art. 18)
     assert [e.action for e in petition.events] == ["register"]
     assert set(session.scalars(select(Jurisdiction.code))) == {"000000", "370000", "371300", YINAN}

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from xinfang.config import EffectiveRuleSet, NoRuleSetInForce, RuleSetLibrary, RuleSetVersion, UnknownJurisdiction
+from xinfang.config import CHINA, EffectiveRuleSet, NoRuleSetInForce, RuleSetLibrary, RuleSetVersion, UnknownJurisdiction
 from xinfang.config.bounds import collect_bounds
 from xinfang.config.inheritance import Merged, merge_chain
 from xinfang.config.procedure import OPEN_STAGES
@@ -86,8 +86,8 @@ def _pinned_version(library: RuleSetLibrary, part: str, label: str, above: set[s
     return found
 
 
-def escalation_schedule(effective: EffectiveRuleSet, deadlines: Mapping[str, dt.date], opened_on: dt.date,
-                        completed: Iterable[str] = ()) -> list[dict[str, Any]]:
+def escalation_schedule(effective: EffectiveRuleSet, deadlines: Mapping[str, dt.date | dt.datetime],
+                        opened_on: dt.date, completed: Iterable[str] = ()) -> list[dict[str, Any]]:
     """The case_escalation rows of a case: rules.escalation's schedule, with what a sweep records."""
     rows = []
     for step in rules_escalation_schedule(effective, deadlines, opened_on, frozenset(completed)):
@@ -95,7 +95,8 @@ def escalation_schedule(effective: EffectiveRuleSet, deadlines: Mapping[str, dt.
         where = f"{step.source['file']}:{step.source['line']}" if step.source else f"escalation.steps.{step.step}"
         rows.append({"step": step.step, "watch": step.watch, "action": str(spec.get("action", "")),
                      "flag": spec.get("flag"), "target": spec.get("to"), "letter": bool(spec.get("letter")),
-                     "due_on": step.due_on, "until_on": step.until_on, "rule": f"escalation:{step.step}",
+                     "due_on": step.due_on, "until_on": step.until_on, "due_at": step.due_at,
+                     "until_at": step.until_at, "rule": f"escalation:{step.step}",
                      "source": f"{where} ({spec['basis']})" if spec.get("basis") else where})
     return rows
 
@@ -127,6 +128,7 @@ def sync_file(db: Session, petition: Petition, effective: EffectiveRuleSet, deci
             row = CaseDeadline(step=step)
             petition.deadlines.append(row)
         row.due_on = dt.date.fromisoformat(found["date"])
+        row.due_at = dt.datetime.fromisoformat(found["due_at"]) if found.get("due_at") else None
         row.provisional, row.source = found["provisional"], found["source"]
         if step in reopened:
             row.done_on = None
@@ -137,7 +139,7 @@ def sync_file(db: Session, petition: Petition, effective: EffectiveRuleSet, deci
             petition.deadlines.remove(row)
     db.flush()
 
-    running = {row.step: row.due_on for row in petition.deadlines if row.done_on is None}
+    running = {row.step: row.due_at or row.due_on for row in petition.deadlines if row.done_on is None}
     finished = {row.step for row in petition.deadlines if row.done_on is not None}
     schedule = escalation_schedule(effective, running, petition.received_on, finished)
     if petition.stage not in OPEN_STAGES:
@@ -168,4 +170,5 @@ def sync_file(db: Session, petition: Petition, effective: EffectiveRuleSet, deci
 def deadline_snapshot(petition: Petition) -> dict[str, dict[str, Any]]:
     """Each step's deadline and when it was done, as an event records it (the timeline shows it)."""
     return {row.step: {"due_on": row.due_on.isoformat(), "done_on": row.done_on.isoformat() if row.done_on else None}
+            | ({"due_at": row.due_at.astimezone(CHINA).isoformat()} if row.due_at else {})
             for row in sorted(petition.deadlines, key=lambda r: (r.due_on, r.step))}

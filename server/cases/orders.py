@@ -117,13 +117,21 @@ def parse_source_date(text: str) -> dt.date:
 
     An instant with a zone (2024-03-05T06:20:00Z) is the day it was in China; a time without one is China's.
     """
+    return parse_source_moment(text)[0]
+
+
+def parse_source_moment(text: str) -> tuple[dt.date, dt.datetime | None]:
+    """The day (Asia/Shanghai) a source's date or date-and-time names, and the moment in Beijing time when it
+    gives a time (a 12345 call at 16:20: routing by the next working morning counts from it); ValueError when it
+    names no day."""
     text = text.strip()
+    moment = None
     if _ZONED.fullmatch(text):
         try:
-            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(CHINA)
         except ValueError:
             raise ValueError(text) from None
-        day = moment.astimezone(CHINA).date()
+        day = moment.date()
     else:
         found = _DATE.fullmatch(text) or _COMPACT.fullmatch(text)
         if not found:
@@ -133,9 +141,11 @@ def parse_source_date(text: str) -> dt.date:
         hour, minute, second = (int(v) if v else 0 for v in clock)
         if hour > 23 or minute > 59 or second > 59:
             raise ValueError(text)
+        if clock[0] is not None:
+            moment = dt.datetime.combine(day, dt.time(hour, minute, second), CHINA)
     if not FIRST_DAY <= day <= LAST_DAY:
         raise ValueError(text)
-    return day
+    return day, moment
 
 
 def _text(value: Any) -> str | None:
@@ -188,11 +198,11 @@ def map_row(effective: EffectiveRuleSet, source: str, row: Mapping[str, Any]) ->
     order_id = values.get("order_id", "")
     if len(order_id) > MAX_ORDER_ID:
         problems.append(_problem(columns["order_id"], "too_long", f"“{columns['order_id']}”超过{MAX_ORDER_ID}个字符"))
-    received_on = None
+    received_on = received_at = None
     if "received_on" in values:
         header, raw = columns["received_on"], values["received_on"]
         try:
-            received_on = parse_source_date(raw)
+            received_on, received_at = parse_source_moment(raw)
         except ValueError:
             problems.append(_problem(header, "not_a_date", f"“{header}”的“{raw[:40]}”不是日期（可写作2024-03-05、"
                                                            f"2024/3/5、2024-03-05 14:20:00或2024年3月5日）", raw))
@@ -203,6 +213,8 @@ def map_row(effective: EffectiveRuleSet, source: str, row: Mapping[str, Any]) ->
     if problems:
         raise _refused(problems)
     case: dict[str, Any] = {"received_on": received_on.isoformat(), "intake": spec["channel"], "text": values["text"]}
+    if received_at is not None:  # the time the source received it: kept through confirmation (register_case)
+        case["received_at"] = received_at.isoformat()
     category = values.get("category")
     if category is not None and category in (spec.get("categories") or {}):
         case["category"] = spec["categories"][category]

@@ -42,6 +42,7 @@ class CaseFilters:
     number: str = ""  # a case number, or part of one
     due_within: int | None = None
     overdue: bool | None = None  # None: either
+    now: dt.datetime | None = None  # given, a deadline at a moment earlier today (by 09:00) is overdue already
 
 
 @dataclass(frozen=True)
@@ -74,10 +75,13 @@ def case_query(f: CaseFilters) -> Select:
     if f.due_within is not None:
         last = f.at + dt.timedelta(days=f.due_within) if f.at < dt.date.max - dt.timedelta(f.due_within) else dt.date.max
         query = query.where(exists().where(running, CaseDeadline.due_on >= f.at, CaseDeadline.due_on <= last))
+    late = CaseDeadline.due_on < f.at
+    if f.now is not None:
+        late = late | (CaseDeadline.due_at < f.now)
     if f.overdue is True:
-        query = query.where(exists().where(running, CaseDeadline.due_on < f.at))
+        query = query.where(exists().where(running, late))
     elif f.overdue is False:
-        query = query.where(~exists().where(running, CaseDeadline.due_on < f.at))
+        query = query.where(~exists().where(running, late))
     return query.order_by(Petition.received_on.desc(), Petition.id.desc())
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from collections.abc import Mapping
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from xinfang.config import EffectiveRuleSet, RuleSetLibrary, procedure, today_in_china
+from xinfang.config import CHINA, EffectiveRuleSet, RuleSetLibrary, procedure, today_in_china
 from xinfang.rules.case_input import Case, CaseError, parse_case
 from xinfang.rules.decide import decide
 from xinfang.server.accounts import Actor, is_petitioner
@@ -73,7 +74,8 @@ def register(db: Session, library: RuleSetLibrary, case_json: Mapping, *, actor:
 
 def register_case(db: Session, library: RuleSetLibrary, case_json: Mapping, *, actor: Actor,
                   jurisdiction_code: str | None = None, idempotency_key: str | None = None,
-                  origin: Mapping[str, Any] | None = None, anonymous: bool = False) -> Registered:
+                  origin: Mapping[str, Any] | None = None, anonymous: bool = False,
+                  now: dt.datetime | None = None) -> Registered:
     """register(), saying whether the case was created. `jurisdiction_code` defaults to the actor's own.
 
     The actor must hold a registering role (a clerk) and the jurisdiction lie in its scope. Raises
@@ -81,6 +83,8 @@ def register_case(db: Session, library: RuleSetLibrary, case_json: Mapping, *, a
     from when another system sent it (a work order, server/cases/orders.py), kept in its register event.
     `anonymous`: an accusation sent online without the accuser's identity, where the rule set accepts one
     (server/cases/online.check_anonymous); its form asks nothing of the petitioner.
+    A case received today that gives no `received_at` is received now (`now`, default the clock): a limit in
+    hours (流转不过夜) counts from that time.
     """
     require_roles(actor, REGISTER_ROLES, "registering a petition")
     code = _known(library, jurisdiction_code or actor.jurisdiction_code)
@@ -97,6 +101,7 @@ def register_case(db: Session, library: RuleSetLibrary, case_json: Mapping, *, a
             require_scope(actor, petition.jurisdiction_code, library.tree)
             return Registered(petition, False)
 
+    case_json = received_now(case_json, now)
     case = _parse(case_json)
     effective = effective_or_error(library, code, case.received_on)
     _check_form(effective, case, case_json, anonymous=anonymous)
@@ -121,7 +126,8 @@ def register_case(db: Session, library: RuleSetLibrary, case_json: Mapping, *, a
                    | ({"anonymous"} if anonymous else set()))
     petition = Petition(
         number=f"~{uuid.uuid4().hex}", jurisdiction_code=code, ruleset_version=decision["ruleset_version"],
-        received_on=case.received_on, intake=case.intake, kind=decision["kind"], category=decision["category"],
+        received_on=case.received_on, received_at=case.received_at, intake=case.intake, kind=decision["kind"],
+        category=decision["category"],
         channel=decision["channel"], track=decision["track"], route_unit=(decision.get("route") or {}).get("unit"),
         admissible=decision["admissible"], stage="registered", flags=flags, petitioner_key=key,
         duplicate_of_id=original.id if original else None, confidential=confidential,
@@ -149,6 +155,16 @@ def register_case(db: Session, library: RuleSetLibrary, case_json: Mapping, *, a
     return Registered(petition, True)
 
 
+def received_now(case_json: Mapping, now: dt.datetime | None = None) -> Mapping:
+    """The case with `received_at` stamped, when it is received today (Beijing time) and says no time itself."""
+    if not isinstance(case_json, Mapping) or "received_at" in case_json:
+        return case_json
+    moment = (now or dt.datetime.now(CHINA)).astimezone(CHINA)
+    if case_json.get("received_on") != moment.date().isoformat():
+        return case_json
+    return {**case_json, "received_at": moment.replace(microsecond=0).isoformat()}
+
+
 def _parse(case_json: Mapping) -> Case:
     try:
         if not isinstance(case_json, Mapping):
@@ -161,6 +177,8 @@ def _parse(case_json: Mapping) -> Case:
     today = today_in_china()
     if case.received_on > today:
         problems.append(f"received_on: {case.received_on} is in the future (today is {today} in Asia/Shanghai)")
+    elif case.received_at is not None and case.received_at > dt.datetime.now(CHINA) + dt.timedelta(minutes=5):
+        problems.append(f"received_at: {case.received_at.isoformat()} is in the future (Beijing time)")
     if problems:
         raise case_error(CaseError(problems))
     return case

@@ -73,19 +73,22 @@ def default_worker(role: str = "sweep") -> str:
     return f"{role}@{socket.gethostname()}:{os.getpid()}"
 
 
-def due_escalations_condition(today: dt.date):
+def due_escalations_condition(today: dt.date, now: dt.datetime | None = None):
     """The WHERE of a sweep: unfired, due by `today` and not past its last day, case open, watched step running.
 
     The schedule's `due_on` and `until_on` come from rules.escalation (the same timing as the engine's
     conditions: a warning ends on the watched deadline's day). A backlog step (watch NULL) needs only
-    the case open.
+    the case open. Given `now`, a step watching a deadline at a moment (流转不过夜: by 09:00) is due only after
+    its `due_at` (overdue at 09:01, not at 08:59) and a warning not after its `until_at`.
     """
     case_open = exists().where(_petition.c.id == _esc.c.petition_id, _petition.c.stage.in_(OPEN_STAGES))
     step_running = exists().where(
         _deadline.c.petition_id == _esc.c.petition_id, _deadline.c.step == _esc.c.watch, _deadline.c.done_on.is_(None))
-    return and_(_esc.c.fired_at.is_(None), _esc.c.due_on <= today,
-                or_(_esc.c.until_on.is_(None), _esc.c.until_on >= today), case_open,
-                or_(_esc.c.watch.is_(None), step_running))
+    timing = [_esc.c.due_on <= today, or_(_esc.c.until_on.is_(None), _esc.c.until_on >= today)]
+    if now is not None:
+        at = literal(now, UTCDateTime())
+        timing += [or_(_esc.c.due_at.is_(None), _esc.c.due_at < at), or_(_esc.c.until_at.is_(None), _esc.c.until_at >= at)]
+    return and_(_esc.c.fired_at.is_(None), *timing, case_open, or_(_esc.c.watch.is_(None), step_running))
 
 
 def sweep(target: Engine | Session, now: dt.datetime, *, worker: str | None = None,
@@ -150,13 +153,17 @@ def _fired_columns():
     deadline = (select(_deadline.c.due_on).where(_deadline.c.petition_id == _esc.c.petition_id,
                                                  _deadline.c.step == _esc.c.watch)
                 .correlate(_esc).scalar_subquery())
+    moment = (select(_deadline.c.due_at).where(_deadline.c.petition_id == _esc.c.petition_id,
+                                               _deadline.c.step == _esc.c.watch)
+              .correlate(_esc).scalar_subquery())
     return (_esc.c.id, _esc.c.petition_id, _esc.c.step, _esc.c.watch, _esc.c.action, _esc.c.flag, _esc.c.target,
-            _esc.c.letter, _esc.c.due_on, _esc.c.rule, deadline.label("deadline_on"))
+            _esc.c.letter, _esc.c.due_on, _esc.c.due_at, _esc.c.rule, deadline.label("deadline_on"),
+            moment.label("deadline_at"))
 
 
 def fire_statement(now: dt.datetime, today: dt.date, worker: str):
     """The sweep's UPDATE ... RETURNING (bench_sweep.py explains it as it is)."""
-    return (update(_esc).where(due_escalations_condition(today)).values(fired_at=now, fired_by=worker)
+    return (update(_esc).where(due_escalations_condition(today, now)).values(fired_at=now, fired_by=worker)
             .returning(*_fired_columns()))
 
 
@@ -173,7 +180,7 @@ def _fire_without_returning(connection: Connection, now: dt.datetime, today: dt.
     The UPDATE takes SQLite's write lock first, so the three statements see no other sweep's writes.
     """
     token = f"{worker}#{os.urandom(8).hex()}"[-200:]
-    connection.execute(update(_esc).where(due_escalations_condition(today)).values(fired_at=now, fired_by=token))
+    connection.execute(update(_esc).where(due_escalations_condition(today, now)).values(fired_at=now, fired_by=token))
     stamped = select(*_fired_columns()).where(_esc.c.fired_by == token)
     rows = [dict(row) for row in connection.execute(stamped).mappings()]
     connection.execute(update(_esc).where(_esc.c.fired_by == token).values(fired_by=worker))
@@ -206,12 +213,20 @@ def _new_flags(rows: list[dict[str, Any]]) -> dict[int, list[str]]:
     """Case id → the flags its fired steps add (rules.escalation's vocabulary: `flag:red`, `supervise`, ...)."""
     due: dict[int, list[DueEscalation]] = defaultdict(list)
     for r in rows:
-        overdue = r["watch"] is not None and r["deadline_on"] is not None and r["due_on"] > r["deadline_on"]
+        overdue = r["watch"] is not None and r["deadline_on"] is not None and (
+            r["due_on"] > r["deadline_on"] or _at_or_after(r["due_at"], r["deadline_at"]))
         due[r["petition_id"]].append(DueEscalation(
             step=r["step"], name=r["step"], action=r["action"], flag=r["flag"], to=r["target"],
             letter=bool(r["letter"]), due_on=r["due_on"], rule=r["rule"], source={}, watch=r["watch"],
             overdue=overdue))
     return {pid: escalation_flags(steps) for pid, steps in due.items()}
+
+
+def _at_or_after(due_at: Any, deadline_at: Any) -> bool:
+    """A step due from its watched deadline's moment on is past that deadline (after_days ≥ 1 of a timed one)."""
+    if due_at is None or deadline_at is None:
+        return False
+    return UTCDateTime().process_result_value(due_at, None) >= UTCDateTime().process_result_value(deadline_at, None)
 
 
 # Case id → flags to add, passed as one JSON object and merged in one UPDATE: the union of the old and

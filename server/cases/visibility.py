@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from xinfang.config import covers, procedure
+from xinfang.config import CHINA, covers, procedure
 from xinfang.config.procedure import DUTY_STEPS
 from xinfang.server.accounts import Actor, has_role
 from xinfang.server.store.case_tables import Petition
@@ -123,7 +123,12 @@ def _next_deadline(petition: Petition) -> dict | None:
     if not running:
         return None
     first = min(running, key=lambda d: (d.due_on, d.step))
-    return {"step": first.step, "due_on": first.due_on.isoformat(), "provisional": first.provisional}
+    return {"step": first.step, "due_on": first.due_on.isoformat(), "provisional": first.provisional} | _due_at(first)
+
+
+def _due_at(row) -> dict[str, str]:
+    """{"due_at": ISO 8601 in Beijing time} for a deadline at a moment (流转不过夜), else nothing."""
+    return {"due_at": row.due_at.astimezone(CHINA).isoformat()} if row.due_at is not None else {}
 
 
 def _iso(value: dt.date | dt.datetime | None) -> str | None:
@@ -165,7 +170,8 @@ def visible_case(petition: Petition, user: Actor | None, *, in_list: bool) -> di
     body.update(
         text=text, accused_unit=petition.accused_unit if material else None, case=case, decision=decision,
         deadlines=[{"step": d.step, "due_on": d.due_on.isoformat(), "provisional": d.provisional, "source": d.source,
-                    "done_on": _iso(d.done_on)} for d in sorted(petition.deadlines, key=lambda d: (d.due_on, d.step))],
+                    "done_on": _iso(d.done_on)} | _due_at(d)
+                   for d in sorted(petition.deadlines, key=lambda d: (d.due_on, d.step))],
         allowed_actions=procedure.actions_allowed(petition.stage, petition.outcome), created_by=petition.created_by,
         created_at=_iso(petition.created_at), updated_at=_iso(petition.updated_at))
     return body

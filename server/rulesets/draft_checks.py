@@ -247,17 +247,25 @@ def impact(session: Session, checked: Checked, code: str) -> dict[str, Any]:
 
 
 def decision_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Admissibility, route, track and each deadline's date: old and new where they differ."""
+    """Admissibility, route, track and each deadline's date (and hour, where it has one): old and new where they differ."""
     changes = [{"field": key, "old": old.get(key), "new": new.get(key)}
                for key in ("admissible", "route", "track") if old.get(key) != new.get(key)]
     before, after = old.get("deadlines") or {}, new.get("deadlines") or {}
     steps = sorted(set(before) | set(after), key=lambda s: (DEADLINE_STEPS.index(s) if s in DEADLINE_STEPS
                                                             else len(DEADLINE_STEPS), s))
     for step in steps:
-        was, will = (before.get(step) or {}).get("date"), (after.get(step) or {}).get("date")
+        was, will = _when(before.get(step)), _when(after.get(step))
         if was != will:
             changes.append({"field": f"deadlines.{step}", "old": was, "new": will})
     return changes
+
+
+def _when(deadline: Mapping[str, Any] | None) -> str | None:
+    """A deadline's date, with its hour where it falls due at one (2024-12-09 09:00, Beijing time: due_at is +08:00)."""
+    if not deadline:
+        return None
+    due_at = deadline.get("due_at")
+    return f"{deadline['date']} {due_at[11:16]}" if due_at else deadline.get("date")
 
 
 # Diffs

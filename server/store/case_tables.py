@@ -33,6 +33,7 @@ class Petition(Base):
     jurisdiction_code: Mapped[str] = mapped_column(ForeignKey("jurisdiction.code"))
     ruleset_version: Mapped[str] = mapped_column(String(400))  # EffectiveRuleSet.version_label: the pin
     received_on: Mapped[dt.date] = mapped_column(Date)
+    received_at: Mapped[dt.datetime | None] = mapped_column()  # the time received, where known (limits in hours)
     intake: Mapped[str] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(16))
     category: Mapped[str] = mapped_column(String(16))
@@ -92,6 +93,7 @@ class CaseDeadline(Base):
     petition_id: Mapped[int] = mapped_column(ForeignKey("petition.id"))
     step: Mapped[str] = mapped_column(String(32))
     due_on: Mapped[dt.date] = mapped_column(Date)
+    due_at: Mapped[dt.datetime | None] = mapped_column()  # the moment it is due (a limit in hours or by an hour)
     provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str] = mapped_column(Text, default="")
     done_on: Mapped[dt.date | None] = mapped_column(Date)  # the step was carried out: its clock stops
@@ -125,6 +127,10 @@ class CaseEscalation(Base):
     letter: Mapped[bool] = mapped_column(Boolean, default=False)
     due_on: Mapped[dt.date] = mapped_column(Date)
     until_on: Mapped[dt.date | None] = mapped_column(Date)  # the last day it may fire (a warning); None: no end
+    # Watching a deadline due at a moment: fired only after `due_at` (an overdue step at 09:01, not 08:59), and
+    # a warning not after `until_at`, the deadline itself. None: by the day alone.
+    due_at: Mapped[dt.datetime | None] = mapped_column()
+    until_at: Mapped[dt.datetime | None] = mapped_column()
     fired_at: Mapped[dt.datetime | None] = mapped_column()
     fired_by: Mapped[str | None] = mapped_column(String(200))  # which sweep (host:pid) fired it
     rule: Mapped[str] = mapped_column(String(100))

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request, url_for
 from sqlalchemy import select
 
-from xinfang.config import NoRuleSetInForce, today_in_china
+from xinfang.config import CHINA, NoRuleSetInForce, today_in_china
 from xinfang.config.procedure import STAGE_NAMES
 from xinfang.rules.calendar import parse_day
 from xinfang.rules.case_input import CaseError
@@ -103,7 +103,7 @@ def _filters(args) -> tuple[CaseFilters, int, int]:
         jurisdiction=code, at=_date(args.get("at"), "at") or today_in_china(), stages=stages,
         track=args.get("track") or "", flag=args.get("flag") or "",
         due_within=_int(args["due_within"], "due_within", 0, 3650) if args.get("due_within") else None,
-        overdue=overdue[args.get("overdue")])
+        overdue=overdue[args.get("overdue")], now=None if args.get("at") else dt.datetime.now(CHINA))
     return (filters, _int(args.get("page", "1"), "page", 1, 10**6),
             _int(args.get("per_page", "50"), "per_page", 1, MAX_PER_PAGE))
 
