@@ -5,7 +5,7 @@ deadline keeps it beside its day (`case_deadline.due_at`), the escalation schedu
 from and until (`case_escalation.due_at`, `until_at`), and the case the time it was received
 (`petition.received_at`), which an hours limit counts from. All are NULL for limits in days, as before.
 
-Revision ID: 0011_due_at
+Revision ID: 0010_due_at
 Revises: 0009
 Create Date: 2026-12-06 20:00:00
 """
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0011_due_at'
-down_revision: str | Sequence[str] | None = '0009'  # the lead rechains it after 0010 at merge
+revision: str = '0010_due_at'
+down_revision: str | Sequence[str] | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
