@@ -42,8 +42,12 @@ def jurisdiction_name(code: str) -> str:
 def init_app(app: Flask) -> None:
     from xinfang.server.web.auth import current_user
 
+    from xinfang.server.web.errors import set_error_page
+
     from . import csrf, jurisdictions, sign_in
+    from .error_pages import error_page
     Htmx(app)  # request.htmx on every request
+    set_error_page(app, error_page)
     csrf.init_app(app)
     app.jinja_env.globals.update(current_user=current_user, labels=labels, jurisdiction_name=jurisdiction_name)
     app.jinja_env.filters.update(beijing=labels.beijing, beijing_date=labels.beijing_date, audit_detail=audit_detail)
