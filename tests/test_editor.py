@@ -384,3 +384,26 @@ def test_every_htmx_control_of_the_editor_works_without_javascript(officer):
     assert audit.bad == [] and audit.controls > 100
     assert re.findall(r'(?:src|href)="(https?:)?//', html) == []  # CodeMirror and htmx come from the package
     assert officer.get("/assets/vendor/codemirror/lib/codemirror.js").status_code == 200
+
+
+def test_the_approver_starts_on_a_queue_of_the_drafts_waiting_for_it(app, officer):
+    draft_id, html = new_draft(officer)
+    page = officer.post(f"/rulesets/drafts/{draft_id}/save", data=editor_form(html, **{CONCLUDE: "58"}))
+    body = page.get_data(as_text=True)
+    revision = re.search(r'name="revision" value="(\d+)"', body).group(1)
+    officer.post(f"/rulesets/drafts/{draft_id}/submit", data={
+        "csrf_token": token_of(body), "revision": revision, "title": "沂南县信访工作实施办法（2027）",
+        "change_note": "办结时限改为58日", "confirm_failing": "1"})
+    approver = signed_in(app, "yinan_approver")
+    assert approver.get("/").headers["Location"].endswith("/rulesets/approvals")
+    queue = approver.get("/rulesets/approvals").get_data(as_text=True)
+    assert f'href="/rulesets/drafts/{draft_id}"' in queue
+    assert "沂南县信访工作实施办法（2027）" in queue and "办结时限改为58日" in queue
+    assert officer.get("/rulesets/approvals").status_code == 403  # the queue is the approver's
+
+
+def test_rollback_is_offered_only_to_a_version_that_was_in_force(app):
+    history = signed_in(app, "yinan_approver").get("/rulesets/371321").get_data(as_text=True)
+    for row in re.findall(r"<tr[^>]*>.*?</tr>", history, re.S):
+        if "待施行" in row or "今天施行" in row:
+            assert "回退到此版" not in row
