@@ -53,7 +53,7 @@ def test_the_app_reads_the_database_once_imported_and_again_after_a_publish(data
         assert library_of(app) is first  # nothing published since: the same library
         session = get_session()
         draft = lifecycle.create_draft(session, "371321", "officer", today=dt.date(2025, 6, 1))
-        text = set_header(draft.yaml_text, version="2025.1", effective_from=dt.date(2025, 7, 1))
+        text = set_header(draft.yaml_text, version="2025.1", effective_from=dt.date(2025, 7, 1), change_note="测试")
         lifecycle.update_draft(session, draft.id, text, draft.revision, "officer")
         lifecycle.submit(session, draft.id, "officer", today=dt.date(2025, 6, 1))
         lifecycle.approve(session, draft.id, "approver", today=dt.date(2025, 6, 1))

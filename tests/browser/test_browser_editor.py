@@ -117,7 +117,14 @@ def test_officer_shortens_conclusion_to_30_days_and_approver_publishes(page, new
 
     submit = page.get_by_role("button", name="提交审批")
     expect(submit).to_be_enabled()
+    expect(page.get_by_label("新版本名称")).not_to_be_empty()  # the draft's own title, to be checked
+    page.get_by_label("本版修改说明").fill("普通程序办结时限由60日缩短为30日")
     submit.click()
+    # the county's own scenario files still expect 60 days: said, and sent on only once the officer confirms
+    expect(page.locator("#save-status")).to_contain_text("场景测试未通过")
+    page.get_by_label("本版修改说明").fill("普通程序办结时限由60日缩短为30日")
+    page.get_by_label("我已核对未通过的场景测试，确认仍要提交").check()
+    page.get_by_role("button", name="提交审批").click()
     expect(page.locator(".flashes")).to_contain_text("已提交审批")
     draft_url = page.url
 
@@ -126,6 +133,9 @@ def test_officer_shortens_conclusion_to_30_days_and_approver_publishes(page, new
     expect(approver.get_by_role("button", name="批准并发布")).to_be_visible()
     approver.get_by_label("发布施行日期").fill(today.isoformat())
     screenshot(approver, "editor-approve")
+    approver.get_by_role("button", name="批准并发布").click()
+    approver.get_by_label("发布施行日期").fill(today.isoformat())
+    approver.get_by_label("我已核对未通过的场景测试，确认仍要发布").check()
     approver.get_by_role("button", name="批准并发布").click()
     expect(approver.locator(".flashes")).to_contain_text(f"自 {today} 起施行")
     current = approver.locator("tr.current")

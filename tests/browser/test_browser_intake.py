@@ -123,7 +123,8 @@ def test_a_field_an_officer_publishes_appears_without_a_restart(own_app, new_pag
     try:
         with Session(engine) as session, session.begin():
             draft = lifecycle.create_draft(session, "371321", "yinan_officer", today=today)
-            text = set_header(draft.yaml_text, version=f"{today.year}.9", effective_from=today)
+            text = set_header(draft.yaml_text, version=f"{today.year}.9", effective_from=today,
+                              change_note="新增土地承包合同编号登记项")
             fields = "form_fields: [parcel_number, compensation_amount, compensation_method"
             text = text.replace(fields + "]", fields + ", contract_number]")
             text = text.replace("    compensation_method: {", "    contract_number: {label: 土地承包合同编号, type: string, "
