@@ -18,8 +18,8 @@ from .figures import bulletin, dispatch
 from .periods import Period, latest_complete, parse_period
 from .render import to_pdf, to_xlsx
 
-__all__ = ["DEFAULT_REPORTS", "Made", "ReportError", "due_reports", "find_report", "make_report", "run_due",
-           "store_report"]
+__all__ = ["DEFAULT_REPORTS", "Made", "ReportError", "due_reports", "find_report", "kept_reports", "make_report",
+           "run_due", "scheduled_for", "store_report"]
 
 KINDS = ("weekly_dispatch", "monthly_bulletin")
 # What `xinfang report KIND` makes where the rule set names no report of that kind.
@@ -147,3 +147,34 @@ def run_due(engine: Engine, library: RuleSetLibrary, now: dt.datetime, worker: s
                 continue
             made += store_report(session, make_report(session, library, code, key, spec, period.label), worker)
     return f"reports: {made} made, {kept} already kept"
+
+
+def scheduled_for(library: RuleSetLibrary, code: str, at: dt.date) -> dict[str, dict[str, Any]]:
+    """The reports the rule set in force at `code` asks of it (those of its level), by id."""
+    jurisdiction = library.tree.get(code)
+    try:
+        reports = library.effective(jurisdiction.code, at).get("reports") or {}
+    except NoRuleSetInForce:
+        return {}
+    return {key: spec for key, spec in reports.items() if spec["level"] == jurisdiction.level}
+
+
+def kept_reports(session: Session, library: RuleSetLibrary, code: str, at: dt.date) -> list[dict[str, Any]]:
+    """The reports kept for `code`, newest period first, without their files: id, name, period title, generated."""
+    scheduled = scheduled_for(library, code, at)
+    rows = session.execute(select(StoredReport.id, StoredReport.report, StoredReport.kind, StoredReport.name,
+                                  StoredReport.period, StoredReport.generated_at)
+                           .where(StoredReport.jurisdiction_code == code)
+                           .order_by(StoredReport.period.desc(), StoredReport.name))
+    kept = []
+    for report_id, report, kind, name, label, generated_at in rows:
+        cadence = (scheduled.get(report) or DEFAULT_REPORTS.get(kind) or {}).get("cadence")
+        if cadence is None or ("W" in label) == (cadence == "monthly"):
+            cadence = "weekly" if "W" in label else "monthly"
+        try:
+            title = parse_period(label, cadence).title
+        except ValueError:
+            title = label
+        kept.append({"id": report_id, "name": name, "title": title,
+                     "generated": generated_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")})
+    return kept
