@@ -132,8 +132,9 @@ def test_monthly_bulletin_gives_each_unit_this_month_and_the_month_before(small_
 
 def test_monthly_bulletin_ranks_the_units_by_their_assessment(session, bundled):
     found = bulletin(session, bundled, YINAN, parse_period(MONTH, "monthly"))
-    ranks = {s.key: s.rank for s in found.assessment.units}
-    assert [ranks[row["key"]] for row in found.units] == sorted(ranks[row["key"]] for row in found.units)
+    for rows, scored in ((found.units, found.assessment.units), (found.jurisdictions, found.assessment.jurisdictions)):
+        ranks = {s.key: s.rank for s in scored}
+        assert rows and [ranks[row["key"]] for row in rows] == sorted(ranks[row["key"]] for row in rows)
 
 
 # 考评: the score under the scheme in force

@@ -88,7 +88,7 @@ def _indicator_table(heading: str, label: str, rows: list[dict[str, Any]], ranks
 
 def _score_table(heading: str, label: str, scored) -> Table:
     return Table(heading, ["排名", label, "得分", "扣分", "扣分原因"],
-                 [[s.rank, s.name, f"{s.points:g}", f"{100 - s.points:g}", s.reasons] for s in scored],
+                 [[s.rank, s.name, s.points, round(100 - s.points, 2), s.reasons] for s in scored],
                  [0.7, 4, 1, 1, 9])
 
 

@@ -159,8 +159,9 @@ def bulletin(session: Session, library: RuleSetLibrary, code: str, period: Perio
 
     found = Bulletin(rows("unit"), rows("jurisdiction"), previous=before)
     found.assessment = assess(session, library, code, period.start, period.end, period.end)
-    ranks = {s.key: s for s in found.assessment.units} if found.assessment else {}
-    found.units.sort(key=lambda r: (ranks[r["key"]].rank if r["key"] in ranks else 0,
-                                    -((r["indicators"]["on_time_conclusion"]["rate"]) or 0), -r["cases"]))
+    if found.assessment:
+        for rows_, scored in ((found.units, found.assessment.units), (found.jurisdictions, found.assessment.jurisdictions)):
+            ranks = {s.key: s.rank for s in scored}
+            rows_.sort(key=lambda r: (ranks.get(r["key"], len(ranks) + 1), -r["cases"], str(r["key"])))
     return found
 

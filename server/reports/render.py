@@ -20,6 +20,11 @@ def _sheet_title(heading: str) -> str:
     return name[:31]
 
 
+def _shown(value) -> str:
+    """A cell as printed: 87.16, 100 (not 100.0)."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def to_xlsx(document: Document) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
@@ -83,8 +88,8 @@ def to_pdf(document: Document) -> bytes:
             continue
         widths = table.widths or [1] * len(table.columns)
         scale = doc.width / sum(widths)
-        data = [[Paragraph(escape(str(c)), cell) for c in table.columns]]
-        data += [[Paragraph(escape(str(c)), cell) for c in row] for row in table.rows]
+        data = [[Paragraph(escape(_shown(c)), cell) for c in table.columns]]
+        data += [[Paragraph(escape(_shown(c)), cell) for c in row] for row in table.rows]
         grid = LongTable(data, colWidths=[w * scale for w in widths], repeatRows=1)
         grid.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
                                   ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.9, 0.92, 0.95)),
