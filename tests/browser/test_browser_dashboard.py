@@ -119,3 +119,18 @@ def test_another_city_is_refused(demo, new_page, sign_in):
     page = new_page(base_url=base_url)
     sign_in(page, "yinan_supervisor", next_path="/dashboard/371300")
     expect(page.get_by_role("heading", level=1)).to_have_text("无权访问")
+
+
+def test_the_assessment_ranks_yinans_units_and_leads_to_the_reports(demo, new_page, sign_in, screenshot):
+    base_url, _ = demo
+    page = new_page(base_url=base_url)
+    sign_in(page, "yinan_supervisor", next_path="/dashboard/371321")
+    section = page.locator("section", has=page.locator("#h-assessment"))
+    expect(section).to_contain_text("沂南县信访工作考评")
+    units = section.locator('table[data-table="units"] tbody tr')
+    expect(units.first.locator("td").first).to_have_text("1")
+    expect(section.locator('table[data-table="jurisdictions"]')).to_contain_text("镇")
+    screenshot(section, "dashboard-assessment")
+    section.get_by_role("link", name=re.compile("定期报告")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("沂南县定期报告")
+    expect(page.locator(".summary")).to_contain_text("化解进度周调度（每周，报送县委、县政府分管领导，各承办单位）")
