@@ -9,10 +9,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from xinfang.config import CHINA, NoRuleSetInForce, RuleSetLibrary, jurisdiction_prefix
+from xinfang.config import NoRuleSetInForce, RuleSetLibrary, jurisdiction_prefix
 from xinfang.config.assessment import DEDUCTIONS, INDICATORS, LOWER_IS_BETTER, TOTAL_POINTS
 from xinfang.server.cases.indicators import breakdown
 from xinfang.server.store.case_tables import CaseEscalation, Petition
+
+from .periods import beijing_span
 
 __all__ = ["Assessment", "Loss", "Scored", "assess", "letters_by", "scheme_of", "score"]
 
@@ -92,10 +94,10 @@ def score(scheme: dict[str, Any], indicators: dict[str, Any], overdue: int, lett
 
 def letters_by(session: Session, code: str, start: dt.date, end: dt.date, column) -> dict[Any, int]:
     """督办函 sent in [start, end] (Beijing days) on the cases of `code` and below, counted by a Petition column."""
-    since = dt.datetime.combine(start, dt.time(), CHINA)
-    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), CHINA)
+    since, until = beijing_span(start, end)
     rows = session.execute(
-        select(column, func.count()).select_from(CaseEscalation).join(Petition, Petition.id == CaseEscalation.petition_id)
+        select(column, func.count()).select_from(CaseEscalation)
+        .join(Petition, Petition.id == CaseEscalation.petition_id)
         .where(CaseEscalation.letter.is_(True), CaseEscalation.fired_at >= since, CaseEscalation.fired_at < until,
                Petition.jurisdiction_code.like(jurisdiction_prefix(code) + "%"))
         .group_by(column))

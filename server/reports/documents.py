@@ -44,7 +44,8 @@ def _days_left(days: int | None) -> str:
     return f"超期{-days}日" if days < 0 else ("今日到期" if days == 0 else f"{days}日")
 
 
-def _head(name: str, jurisdiction, spec: dict[str, Any], period: Period, notes: list[str]) -> tuple[str, str, list[str]]:
+def _head(name: str, jurisdiction, spec: dict[str, Any], period: Period,
+          notes: list[str]) -> tuple[str, str, list[str]]:
     lines = [f"报送：{spec['audience']}"] if spec.get("audience") else []
     lines.append(f"统计截至{period.end.year}年{period.end.month}月{period.end.day}日（北京时间）。" + "".join(notes))
     return f"{jurisdiction.name}{name}", period.title, lines
@@ -64,7 +65,8 @@ def dispatch_document(jurisdiction, spec: dict[str, Any], period: Period, found:
     cases = Table("二、在办事项剩余天数（按到期先后）", ["序号", "信访事项编号", "承办单位", "问题分类", "办理阶段", "期限",
                                              "到期日", "剩余天数"],
                   [[i, c["number"], c["unit_name"], c["category"], c["stage"], c["step"], c["due_on"].isoformat(),
-                    _days_left(c["days_left"])] for i, c in enumerate(found.cases, 1)], [0.7, 2.6, 3.4, 1.6, 1.2, 1.2, 1.5, 1.2])
+                    _days_left(c["days_left"])] for i, c in enumerate(found.cases, 1)],
+                  [0.7, 2.6, 3.4, 1.6, 1.2, 1.2, 1.5, 1.2])
     fired = Table("三、本期触发的督办、预警", ["信访事项编号", "承办单位", "督办、预警事项", "触发日期", "督办函"],
                   [[e["number"], e["unit_name"], e["step"], e["fired_on"].isoformat(), "是" if e["letter"] else "否"]
                    for e in found.escalations], [2.6, 3.4, 4, 1.5, 0.9])

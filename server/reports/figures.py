@@ -15,7 +15,7 @@ from xinfang.server.cases.indicators import breakdown
 from xinfang.server.store.case_tables import CaseDeadline, CaseEscalation, Petition
 
 from .assessment import Assessment, assess
-from .periods import Period, previous
+from .periods import Period, beijing_span, previous
 
 __all__ = ["DUE_SOON_DAYS", "Dispatch", "Bulletin", "bulletin", "dispatch", "open_deadlines"]
 
@@ -77,11 +77,6 @@ def open_deadlines(code: str, end: dt.date):
                    CaseDeadline.step.in_(DUTY_STEPS), running))
 
 
-def _beijing_span(period: Period) -> tuple[dt.datetime, dt.datetime]:
-    return (dt.datetime.combine(period.start, dt.time(), CHINA),
-            dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time(), CHINA))
-
-
 def dispatch(session: Session, library: RuleSetLibrary, code: str, period: Period) -> Dispatch:
     """周调度 as of the period's last day: the cases with a running step (days left to its deadline, negative
     when overdue), by unit; and every escalation step fired in the period (督办函 counted apart)."""
@@ -102,7 +97,7 @@ def dispatch(session: Session, library: RuleSetLibrary, code: str, period: Perio
         _count_if(per_case.c.due_on < end),
         _count_if(and_(per_case.c.due_on >= end, per_case.c.due_on <= soon)),
         func.min(per_case.c.due_on)).group_by(per_case.c.route_unit)).all()
-    since, until = _beijing_span(period)
+    since, until = beijing_span(period.start, period.end)
     fired = (select(Petition.number, Petition.route_unit, CaseEscalation.step, CaseEscalation.letter,
                     CaseEscalation.fired_at)
              .join(Petition, Petition.id == CaseEscalation.petition_id)
@@ -160,7 +155,8 @@ def bulletin(session: Session, library: RuleSetLibrary, code: str, period: Perio
     found = Bulletin(rows("unit"), rows("jurisdiction"), previous=before)
     found.assessment = assess(session, library, code, period.start, period.end, period.end)
     if found.assessment:
-        for rows_, scored in ((found.units, found.assessment.units), (found.jurisdictions, found.assessment.jurisdictions)):
+        ranked = found.assessment
+        for rows_, scored in ((found.units, ranked.units), (found.jurisdictions, ranked.jurisdictions)):
             ranks = {s.key: s.rank for s in scored}
             rows_.sort(key=lambda r: (ranks.get(r["key"], len(ranks) + 1), -r["cases"], str(r["key"])))
     return found

@@ -1,4 +1,4 @@
-"""The periods a scheduled report covers: ISO weeks (2024-W10), fortnights (two weeks ending on an even week), months."""
+"""The periods a report covers: ISO weeks (2024-W10), fortnights (two weeks ending on an even week), months."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-__all__ = ["CADENCES", "Period", "PeriodError", "latest_complete", "parse_period", "previous"]
+from xinfang.config import CHINA
+
+__all__ = ["CADENCES", "Period", "PeriodError", "beijing_span", "latest_complete", "parse_period", "previous"]
 
 CADENCES = {"weekly": "每周", "fortnightly": "每半月", "monthly": "每月"}
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -35,6 +37,12 @@ class Period:
         first = self.start.isocalendar()[1]
         weeks = f"第{week}周" if first == week else f"第{first}至{week}周"
         return f"{year}年{weeks}（{_day(self.start)}至{_day(self.end)}）"
+
+
+def beijing_span(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The instants [start 00:00, the day after end 00:00) in Beijing time: the days as a clock sees them."""
+    after = end + dt.timedelta(days=1)
+    return dt.datetime.combine(start, dt.time(), CHINA), dt.datetime.combine(after, dt.time(), CHINA)
 
 
 def _day(day: dt.date) -> str:

@@ -1,4 +1,4 @@
-"""A report document as an XLSX workbook (one sheet per table) and as an A4 landscape PDF in an embedded Chinese font."""
+"""A report document as an XLSX workbook (a sheet per table) and an A4 landscape PDF in an embedded Chinese font."""
 
 from __future__ import annotations
 

@@ -66,7 +66,8 @@ def find_report(library: RuleSetLibrary, code: str, asked: str, at: dt.date) -> 
     if asked not in KINDS:
         known = "、".join([*reports, *KINDS])
         raise ReportError(f"{jurisdiction.name}（{jurisdiction.code}）没有“{asked}”这种报告，可选：{known}")
-    own = [(key, spec) for key, spec in reports.items() if spec["kind"] == asked and spec["level"] == jurisdiction.level]
+    own = [(key, spec) for key, spec in reports.items()
+           if spec["kind"] == asked and spec["level"] == jurisdiction.level]
     return own[0] if own else (asked, DEFAULT_REPORTS[asked])
 
 
