@@ -533,7 +533,7 @@ def report_command(kind: str, code: str, period: str, out: Path | None, rules: P
         with database_module.upgraded_session(url) as session, session.begin():
             made = make_report(session, library, code, report, spec, period)
             store_report(session, made, f"xinfang report {kind} {code}", replace=True)
-    except (ReportError, PeriodError, UnknownJurisdiction) as err:
+    except (ReportError, PeriodError, UnknownJurisdiction, NoRuleSetInForce) as err:
         fail(str(err))
     except database_module.DatabaseUnavailable as err:
         fail(str(err))

@@ -62,11 +62,11 @@ def dispatch_document(jurisdiction, spec: dict[str, Any], period: Period, found:
     units = Table("一、各承办单位在办情况", ["承办单位", "在办", "超期", "临期", "最近期限剩余", "本期督办预警", "其中督办函"],
                   [[u["name"], u["open"], u["overdue"], u["due_soon"], _days_left(u["fewest_days_left"]),
                     u["escalations"], u["letters"]] for u in found.units], [5, 1, 1, 1, 1.6, 1.4, 1.2])
-    cases = Table("二、在办事项剩余天数（按到期先后）", ["序号", "信访事项编号", "承办单位", "问题分类", "办理阶段", "期限",
-                                             "到期日", "剩余天数"],
-                  [[i, c["number"], c["unit_name"], c["category"], c["stage"], c["step"], c["due_on"].isoformat(),
+    cases = Table("二、在办事项剩余天数（按到期先后）",
+                  ["序号", "信访事项编号", "承办单位", "问题分类", "在办环节", "到期日", "剩余天数"],
+                  [[i, c["number"], c["unit_name"], c["category"], c["step"], c["due_on"].isoformat(),
                     _days_left(c["days_left"])] for i, c in enumerate(found.cases, 1)],
-                  [0.7, 2.6, 3.4, 1.6, 1.2, 1.2, 1.5, 1.2])
+                  [0.7, 2.6, 3.8, 1.8, 1.4, 1.5, 1.2])
     fired = Table("三、本期触发的督办、预警", ["信访事项编号", "承办单位", "督办、预警事项", "触发日期", "督办函"],
                   [[e["number"], e["unit_name"], e["step"], e["fired_on"].isoformat(), "是" if e["letter"] else "否"]
                    for e in found.escalations], [2.6, 3.4, 4, 1.5, 0.9])

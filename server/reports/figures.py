@@ -10,7 +10,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from xinfang.config import CHINA, NoRuleSetInForce, RuleSetLibrary, jurisdiction_prefix
-from xinfang.config.procedure import DUTY_STEPS, OPEN_STAGES, stage, step
+from xinfang.config.procedure import DUTY_STEPS, OPEN_STAGES, step
 from xinfang.server.cases.indicators import breakdown
 from xinfang.server.store.case_tables import CaseDeadline, CaseEscalation, Petition
 
@@ -70,8 +70,8 @@ def open_deadlines(code: str, end: dt.date):
     """Per case of `code` and below received by `end`, its duty step still running at the end of `end`:
     not done by then (done later, or not yet done on a case still open). One row per running step."""
     running = or_(CaseDeadline.done_on > end, and_(CaseDeadline.done_on.is_(None), Petition.stage.in_(OPEN_STAGES)))
-    return (select(Petition.id, Petition.number, Petition.route_unit, Petition.category, Petition.stage,
-                   Petition.jurisdiction_code, CaseDeadline.step, CaseDeadline.due_on)
+    return (select(Petition.id, Petition.number, Petition.route_unit, Petition.category, CaseDeadline.step,
+                   CaseDeadline.due_on)
             .join(CaseDeadline, CaseDeadline.petition_id == Petition.id)
             .where(Petition.jurisdiction_code.like(jurisdiction_prefix(code) + "%"), Petition.received_on <= end,
                    CaseDeadline.step.in_(DUTY_STEPS), running))
@@ -125,12 +125,11 @@ def dispatch(session: Session, library: RuleSetLibrary, code: str, period: Perio
                       "fewest_days_left": None, "escalations": count, "letters": letters})
     units.sort(key=lambda u: (-u["overdue"], -u["open"], -u["escalations"], str(u["unit"] or "")))
     cases = []
-    for pid, number, unit, category, stage_name, _, step_name, due_on in session.execute(
+    for _, number, unit, category, step_name, due_on in session.execute(
             open_deadlines(code, end).order_by(CaseDeadline.due_on, Petition.number)):
         cases.append({"number": number, "unit": unit, "unit_name": names.get(unit or "", "未转送"),
                       "category": (categories.get(category) or {}).get("name") or category,
-                      "stage": stage(stage_name).label, "step": step(step_name).label, "due_on": due_on,
-                      "days_left": (due_on - end).days})
+                      "step": step(step_name).label, "due_on": due_on, "days_left": (due_on - end).days})
     return Dispatch(units, _first_per_case(cases), escalations)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from .render import to_pdf, to_xlsx
 __all__ = ["DEFAULT_REPORTS", "Made", "ReportError", "due_reports", "find_report", "kept_reports", "make_report",
            "run_due", "scheduled_for", "store_report"]
 
+log = logging.getLogger(__name__)
 KINDS = ("weekly_dispatch", "monthly_bulletin")
 # What `xinfang report KIND` makes where the rule set names no report of that kind.
 DEFAULT_REPORTS = {
@@ -138,16 +140,20 @@ def due_reports(library: RuleSetLibrary, today: dt.date) -> list[tuple[str, str,
 def run_due(engine: Engine, library: RuleSetLibrary, now: dt.datetime, worker: str) -> str:
     """Make and keep each due report not kept yet (one transaction per report); say how many."""
     today = now.astimezone(CHINA).date()
-    made = kept = 0
+    made = kept = failed = 0
     for code, key, spec, period in due_reports(library, today):
-        with Session(engine) as session, session.begin():
-            if session.scalar(select(StoredReport.id).where(
-                    StoredReport.jurisdiction_code == code, StoredReport.report == key,
-                    StoredReport.period == period.label)) is not None:
-                kept += 1
-                continue
-            made += store_report(session, make_report(session, library, code, key, spec, period.label), worker)
-    return f"reports: {made} made, {kept} already kept"
+        try:
+            with Session(engine) as session, session.begin():
+                if session.scalar(select(StoredReport.id).where(
+                        StoredReport.jurisdiction_code == code, StoredReport.report == key,
+                        StoredReport.period == period.label)) is not None:
+                    kept += 1
+                    continue
+                made += store_report(session, make_report(session, library, code, key, spec, period.label), worker)
+        except Exception:  # one broken report must not keep the others from being made; tomorrow's run retries it
+            log.exception("report %s of %s for %s failed", key, code, period.label)
+            failed += 1
+    return f"reports: {made} made, {kept} already kept" + (f", {failed} failed (logged)" if failed else "")
 
 
 def scheduled_for(library: RuleSetLibrary, code: str, at: dt.date) -> dict[str, dict[str, Any]]:
