@@ -192,19 +192,22 @@ def impact(draft_id: int):
 @bp.post("/drafts/<int:draft_id>/submit")
 @roles_required_page(*EDITORS)
 def submit(draft_id: int):
-    """Ask for approval; refused (and the page says why) while the draft has any issue or was changed since."""
+    """Ask for approval with the new version's title and change note; refused (and the page says why) while the
+    draft has any issue or was changed since; failing scenario tests need the officer's confirmation."""
     draft = _draft(draft_id)
     session = get_session()
     if request.form.get("revision") != str(draft.revision):
         return _render(workspace.build(draft, message="草稿在您打开之后又被保存过：请核对后再提交。",
                                        message_kind="error"), 409)
     try:
-        lifecycle.submit(session, draft.id, _actor())
+        lifecycle.submit(session, draft.id, _actor(), title=request.form.get("title"),
+                         change_note=request.form.get("change_note"), scenario_paths=workspace.rules_paths(),
+                         confirm_failing=request.form.get("confirm_failing") == "1")
         session.commit()
     except lifecycle.LifecycleError as err:
         session.rollback()
-        return _render(workspace.build(draft, message=f"不能提交审批：{_reason(err)}", message_kind="error"), 422)
-    flash(f"草稿 {draft.id} 已提交审批（修订 {draft.revision}）：请另一位审批人批准并发布。", "success")
+        return _render(_refused(draft_id, "不能提交审批", err), 422)
+    flash(f"草稿 {draft.id} 已提交审批：请另一位审批人批准并发布。", "success")
     return redirect(url_for("editor.draft", draft_id=draft.id))
 
 
@@ -223,19 +226,28 @@ def approve(draft_id: int):
         return _render(workspace.build(draft, message="草稿在您打开之后又被修改过：请重新审阅。",
                                        message_kind="error"), 409)
     try:
-        record = lifecycle.approve(session, draft.id, _actor(), effective_from=effective_from)
+        record = lifecycle.approve(session, draft.id, _actor(), effective_from=effective_from,
+                                   scenario_paths=workspace.rules_paths(),
+                                   confirm_failing=request.form.get("confirm_failing") == "1")
         session.commit()
     except lifecycle.LifecycleError as err:
         session.rollback()
-        status = 403 if isinstance(err, lifecycle.FourEyes) else 422
-        return _render(workspace.build(_draft(draft_id), message=f"不能发布：{_reason(err)}", message_kind="error"),
-                       status)
+        return _render(_refused(draft_id, "不能发布", err), 403 if isinstance(err, lifecycle.FourEyes) else 422)
     forget_current()
-    flash(f"已发布 {record.label}，自 {record.effective_from} 起施行。", "success")
+    flash(f"已发布{record.title or ''}（{record.version}版），自 {record.effective_from} 起施行。", "success")
     return redirect(url_for("ruleset_history.history", code=code))
 
 
+def _refused(draft_id: int, what: str, err: lifecycle.LifecycleError) -> workspace.Workspace:
+    """The workspace again, saying why; after failing scenarios, with the box that confirms them."""
+    return workspace.build(_draft(draft_id), message=f"{what}：{_reason(err)}", message_kind="error",
+                           confirm_failing=isinstance(err, lifecycle.FailingScenarios),
+                           offered={k: request.form.get(k, "") for k in ("title", "change_note")})
+
+
 def _reason(err: lifecycle.LifecycleError) -> str:
+    if err.chinese:
+        return err.chinese
     if isinstance(err, lifecycle.InvalidDraft):
         return f"草稿有 {len(err.details)} 个问题（{err.details[0]['text'] if err.details else ''}）"
     if isinstance(err, lifecycle.FourEyes):

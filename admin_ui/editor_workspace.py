@@ -101,6 +101,20 @@ class Workspace:
     can_edit: bool = False
     can_approve: bool = False
     today: dt.date = field(default_factory=today_in_china)
+    confirm_failing: bool = False  # the last submit or approval was refused for failing scenarios: ask to confirm
+    offered: dict[str, str] = field(default_factory=dict)  # the title and change note the officer last sent
+
+    def proposed(self, key: str) -> str:
+        """What the submit form offers for `title` or `change_note`: what was sent, else the draft's own words,
+        except a change note copied from the version it started from (the new one must say what changed)."""
+        if key in self.offered:
+            return self.offered[key]
+        own = self.forms.own if self.forms else {}
+        value = own.get(key)
+        value = value.strip() if isinstance(value, str) else ""
+        if key == "change_note" and self.base is not None and value == (self.base.change_note or "").strip():
+            return ""
+        return value
 
     @property
     def dirty(self) -> bool:

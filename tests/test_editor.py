@@ -293,30 +293,48 @@ def test_impact_fragment_and_page(officer):
 
 def test_the_author_submits_and_a_second_officer_publishes(app, officer):
     draft_id, html = new_draft(officer)
-    page = officer.post(f"/rulesets/drafts/{draft_id}/save",
-                        data=editor_form(html, **{CONCLUDE: "45", "f:change_note:text": "办结时限缩短为45日"}))
+    page = officer.post(f"/rulesets/drafts/{draft_id}/save", data=editor_form(html, **{CONCLUDE: "45"}))
     body = page.get_data(as_text=True)
     revision = re.search(r'name="revision" value="(\d+)"', body).group(1)
-    submitted = officer.post(f"/rulesets/drafts/{draft_id}/submit", data={"csrf_token": token_of(body),
-                                                                           "revision": revision})
+    described = {"csrf_token": token_of(body), "revision": revision, "title": "沂南县信访工作实施办法（2026）",
+                 "change_note": "办结时限缩短为45日"}
+    # 45 days moves the deadlines two scenarios expect: nothing goes to the approver until the author says so
+    refused = officer.post(f"/rulesets/drafts/{draft_id}/submit", data=described)
+    assert refused.status_code == 422 and "2 个场景测试未通过" in refused.get_data(as_text=True)
+    assert 'name="confirm_failing"' in refused.get_data(as_text=True)
+    submitted = officer.post(f"/rulesets/drafts/{draft_id}/submit", data={**described, "confirm_failing": "1"})
     assert submitted.status_code == 302
     assert officer.post(f"/rulesets/drafts/{draft_id}/approve", data={"csrf_token": token_of(body)}).status_code == 403
 
     approver = signed_in(app, "yinan_approver")
     view = approver.get(f"/rulesets/drafts/{draft_id}").get_data(as_text=True)
     assert "批准并发布" in view and "readonly" in view
+    revision = re.search(r'name="revision" value="(\d+)"', view).group(1)  # the title and note were written in
     day = today_in_china() + dt.timedelta(days=3)
-    done = approver.post(f"/rulesets/drafts/{draft_id}/approve", data={
-        "csrf_token": token_of(view), "revision": revision, "effective_from": day.isoformat()})
+    approval = {"csrf_token": token_of(view), "revision": revision, "effective_from": day.isoformat()}
+    assert approver.post(f"/rulesets/drafts/{draft_id}/approve", data=approval).status_code == 422
+    done = approver.post(f"/rulesets/drafts/{draft_id}/approve", data={**approval, "confirm_failing": "1"})
     assert done.status_code == 302 and done.headers["Location"].endswith("/rulesets/371321")
     history = approver.get("/rulesets/371321").get_data(as_text=True)
-    assert f"自 {day} 起施行" in history and "待施行" in history
+    assert f"自 {day} 起施行" in history and "待施行" in history and "沂南县信访工作实施办法（2026）" in history
     diff = approver.get("/rulesets/371321/diff").get_data(as_text=True)
     assert 'class="added"' in diff or 'class="changed"' in diff
     assert "time_limits.conclude.days" in diff  # the effective value that changed
     audit = approver.get("/rulesets/371321/audit").get_data(as_text=True)
     for action in ("新建草稿", "保存草稿", "提交审批", "批准", "发布"):
         assert action in audit
+
+
+def test_a_new_version_cannot_carry_the_change_note_of_the_one_before(officer):
+    draft_id, html = new_draft(officer)
+    page = officer.post(f"/rulesets/drafts/{draft_id}/save", data=editor_form(html, **{CONCLUDE: "58"}))
+    body = page.get_data(as_text=True)
+    revision = re.search(r'name="revision" value="(\d+)"', body).group(1)
+    assert re.search(r'<textarea id="submit-note" name="change_note"[^>]*>\s*</textarea>', body)  # not the old note
+    refused = officer.post(f"/rulesets/drafts/{draft_id}/submit", data={
+        "csrf_token": token_of(body), "revision": revision, "title": "沂南县信访工作实施办法（2026）",
+        "change_note": ""})
+    assert refused.status_code == 422 and "请填写修改说明" in refused.get_data(as_text=True)
 
 
 def test_diff_of_two_published_versions_side_by_side(officer):
@@ -366,3 +384,26 @@ def test_every_htmx_control_of_the_editor_works_without_javascript(officer):
     assert audit.bad == [] and audit.controls > 100
     assert re.findall(r'(?:src|href)="(https?:)?//', html) == []  # CodeMirror and htmx come from the package
     assert officer.get("/assets/vendor/codemirror/lib/codemirror.js").status_code == 200
+
+
+def test_the_approver_starts_on_a_queue_of_the_drafts_waiting_for_it(app, officer):
+    draft_id, html = new_draft(officer)
+    page = officer.post(f"/rulesets/drafts/{draft_id}/save", data=editor_form(html, **{CONCLUDE: "58"}))
+    body = page.get_data(as_text=True)
+    revision = re.search(r'name="revision" value="(\d+)"', body).group(1)
+    officer.post(f"/rulesets/drafts/{draft_id}/submit", data={
+        "csrf_token": token_of(body), "revision": revision, "title": "沂南县信访工作实施办法（2027）",
+        "change_note": "办结时限改为58日", "confirm_failing": "1"})
+    approver = signed_in(app, "yinan_approver")
+    assert approver.get("/").headers["Location"].endswith("/rulesets/approvals")
+    queue = approver.get("/rulesets/approvals").get_data(as_text=True)
+    assert f'href="/rulesets/drafts/{draft_id}"' in queue
+    assert "沂南县信访工作实施办法（2027）" in queue and "办结时限改为58日" in queue
+    assert officer.get("/rulesets/approvals").status_code == 403  # the queue is the approver's
+
+
+def test_rollback_is_offered_only_to_a_version_that_was_in_force(app):
+    history = signed_in(app, "yinan_approver").get("/rulesets/371321").get_data(as_text=True)
+    for row in re.findall(r"<tr[^>]*>.*?</tr>", history, re.S):
+        if "待施行" in row or "今天施行" in row:
+            assert "回退到此版" not in row

@@ -17,6 +17,7 @@ from xinfang.rules.decide import evaluate
 from xinfang.server.rulesets import lifecycle
 from xinfang.server.rulesets.import_export import export_version, import_library
 from xinfang.server.rulesets.library_store import published_library
+from xinfang.config import bundled_rules_dir
 from xinfang.server.rulesets.text import set_header
 from xinfang.server.store import db
 from xinfang.server.store.case_tables import Petition
@@ -26,7 +27,7 @@ TODAY = dt.date(2025, 6, 1)  # Yinan 2024.1 is in force
 START = dt.date(2025, 7, 1)
 # Yinan 2024.1's normal track inherits the national 60 days; a draft gives it a limit of its own here.
 NORMAL_TRACK = "    name: 复杂问题跟踪办\n    time_limits:\n"
-NEW_HEADER = dict(version="2025.1", effective_from=START)
+NEW_HEADER = dict(version="2025.1", effective_from=START, change_note="普通程序办结时限改为20日")
 
 
 @pytest.fixture
@@ -251,7 +252,7 @@ def test_the_approver_sets_the_date_and_a_clashing_one_is_refused(session):
     assert record.effective_from == dt.date(2025, 8, 1) and "effective_from: 2025-08-01\n" in record.yaml_text
     session.commit()
     second = lifecycle.create_draft(session, "371321", "officer", today=TODAY)
-    text = set_header(second.yaml_text, version="2025.2", effective_from=dt.date(2025, 8, 1))
+    text = set_header(second.yaml_text, version="2025.2", effective_from=dt.date(2025, 8, 1), change_note="同日施行")
     lifecycle.update_draft(session, second.id, text, second.revision, "officer")
     with pytest.raises(lifecycle.InvalidDraft) as refused:
         lifecycle.submit(session, second.id, "officer", today=TODAY)
@@ -362,3 +363,30 @@ def test_the_engine_rulesets_compiled_for_a_draft_are_released_after_its_checks(
     assert (own, True) in released and not adapter.is_registered(own)  # compiled for the draft, then freed
     assert (kept, False) in released and adapter.is_registered(kept)  # shared with the published version: kept
     assert evaluate(published, "371321", case)["track"] == "normal"
+
+
+def test_a_new_version_says_what_it_changes_not_what_the_one_before_changed(session):
+    """A published version is read by its title and change note: a copy of the version before's is refused."""
+    draft = lifecycle.create_draft(session, "371321", "officer", today=TODAY)
+    lifecycle.update_draft(session, draft.id, with_conclude(set_header(draft.yaml_text, version="2025.1",
+                                                                       effective_from=START), 20),
+                           draft.revision, "officer")
+    with pytest.raises(lifecycle.Refused, match="change note is that of version 2024.1"):
+        lifecycle.submit(session, draft.id, "officer", today=TODAY)
+    lifecycle.submit(session, draft.id, "officer", title="沂南县信访工作实施办法（2025）", change_note="办结时限改为20日",
+                     today=TODAY)
+    record = lifecycle.approve(session, draft.id, "approver", today=TODAY)
+    assert (record.title, record.change_note) == ("沂南县信访工作实施办法（2025）", "办结时限改为20日")
+
+
+def test_failing_scenarios_hold_a_draft_back_until_the_officer_confirms_them(session):
+    draft = new_draft(session, conclude=30)
+    with pytest.raises(lifecycle.FailingScenarios) as held:
+        lifecycle.submit(session, draft.id, "officer", scenario_paths=[bundled_rules_dir()], today=TODAY)
+    assert held.value.details and held.value.chinese.startswith("有 ")
+    lifecycle.submit(session, draft.id, "officer", scenario_paths=[bundled_rules_dir()], confirm_failing=True,
+                     today=TODAY)
+    with pytest.raises(lifecycle.FailingScenarios):
+        lifecycle.approve(session, draft.id, "approver", scenario_paths=[bundled_rules_dir()], today=TODAY)
+    assert lifecycle.approve(session, draft.id, "approver", scenario_paths=[bundled_rules_dir()],
+                             confirm_failing=True, today=TODAY).version == "2025.1"

@@ -81,7 +81,8 @@ def later(days: int) -> dt.date:
 
 
 def new_text(text: str, conclude: int, start: dt.date, version: str = "2099.1") -> str:
-    return with_conclude(set_header(text, version=version, effective_from=start), conclude)
+    return with_conclude(set_header(text, version=version, effective_from=start,
+                                    change_note=f"办结时限改为{conclude}日"), conclude)
 
 
 def draft_with(api, conclude: int, start: dt.date) -> dict:

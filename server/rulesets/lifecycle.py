@@ -20,7 +20,7 @@ from .draft_checks import Checked, NothingPublished, check_text, draft_name, iss
 from .text import set_header, with_comment
 
 __all__ = ["DRAFT", "MAX_TEXT_BYTES", "VERSION", "BadText", "FourEyes", "InvalidDraft", "LifecycleError", "NotFound",
-           "NothingPublished", "Refused", "StaleRevision", "approve", "audit", "audit_trail", "checked_draft",
+           "FailingScenarios", "NothingPublished", "Refused", "StaleRevision", "approve", "audit", "audit_trail", "checked_draft",
            "create_draft", "diff", "get_draft", "get_version", "impact", "rollback", "run_draft_tests", "submission",
            "submit", "update_draft", "validate_draft", "version_origin"]
 
@@ -33,9 +33,16 @@ class LifecycleError(Exception):
 
     code = "refused"
 
-    def __init__(self, message: str, details: list | None = None) -> None:
+    def __init__(self, message: str, details: list | None = None, *, chinese: str | None = None) -> None:
         super().__init__(message)
         self.message, self.details = message, details or []
+        self.chinese = chinese  # what the editor page says, when the refusal has words for officers
+
+
+class FailingScenarios(LifecycleError):
+    """Scenario tests fail with the draft in place: submitting or publishing it anyway needs saying so."""
+
+    code = "failing_scenarios"
 
 
 class NotFound(LifecycleError):
@@ -275,36 +282,94 @@ def diff(session: Session, draft_id: int, against_id: int, actor: str) -> dict[s
 
 # Approval and publication
 
-def submit(session: Session, draft_id: int, actor: str, *, today: dt.date | None = None) -> AuditLog:
-    """Ask for approval of the draft as it is now; refused while it has any issue. An edit withdraws it."""
+def submit(session: Session, draft_id: int, actor: str, *, title: str | None = None, change_note: str | None = None,
+           scenario_paths: Iterable[str | os.PathLike] | None = None, confirm_failing: bool = False,
+           today: dt.date | None = None) -> AuditLog:
+    """Ask for approval of the draft as it is now; refused while it has any issue. An edit withdraws it.
+
+    `title` and `change_note`, when given, are written into the text first: a new version says what it is and
+    what changed, never the version before's words. With `scenario_paths`, the jurisdiction's scenario tests run
+    on the draft, and failing ones refuse it unless `confirm_failing`; the audit row keeps how many failed.
+    """
     draft = get_draft(session, draft_id)
+    if title is not None or change_note is not None:
+        _describe(session, draft, actor, title, change_note)
     checked = usable(checked_draft(session, draft), draft)
     if checked.issues:
         raise InvalidDraft(f"draft {draft.id} has {len(checked.issues)} issue(s); fix them before submitting",
                            checked.issues)
     _not_in_the_past(checked.version.effective_from, today)
+    _says_what_changed(session, draft, checked)
+    failing = _failing_scenarios(checked, draft, scenario_paths, confirm_failing)
     return audit(session, actor, "submit", DRAFT, draft.id, draft.jurisdiction_code, revision=draft.revision,
                  content_hash=content_hash(draft.yaml_text), version=checked.version.version,
-                 effective_from=checked.version.effective_from.isoformat())
+                 effective_from=checked.version.effective_from.isoformat(),
+                 **({"failed": len(failing)} if scenario_paths is not None else {}))
+
+
+def _describe(session: Session, draft: RuleSetDraft, actor: str, title: str | None, change_note: str | None) -> None:
+    """Write the new version's title and change note into the draft (an edit of the author's, audited as one)."""
+    if not all(isinstance(value, str | None) for value in (title, change_note)):
+        raise Refused("the title and change note are text", [{"field": "change_note"}])
+    title, change_note = (title or "").strip(), (change_note or "").strip()
+    if not title:
+        raise Refused("a new version needs a title", [{"field": "title"}], chinese="请填写新版本的名称。")
+    if not change_note:
+        raise Refused("a new version needs a change note", [{"field": "change_note"}],
+                      chinese="请填写修改说明：这一版改了什么、为什么改。")
+    try:
+        text = set_header(draft.yaml_text, title=title, change_note=change_note)
+    except ValueError as err:
+        raise Refused(f"cannot set the title and change note: {err}", [{"field": "change_note"}],
+                      chinese="规则集的名称或修改说明写法特殊，无法自动改写：请在规则集文本中直接修改。") from None
+    if text != draft.yaml_text:
+        update_draft(session, draft.id, text, draft.revision, actor)
+
+
+def _says_what_changed(session: Session, draft: RuleSetDraft, checked: Checked) -> None:
+    """A new version's change note is its own: the version it started from's note, copied, is refused."""
+    base = session.get(RuleSetVersionRecord, draft.base_version_id) if draft.base_version_id else None
+    note = checked.version.data.get("change_note")
+    if base is not None and base.change_note and str(note or "").strip() == base.change_note.strip():
+        raise Refused(f"the change note is that of version {base.version}: say what this version changes",
+                      [{"field": "change_note"}], chinese=f"修改说明与上一版（{base.version}）相同：请写明这一版改了什么。")
+
+
+def _failing_scenarios(checked: Checked, draft: RuleSetDraft, scenario_paths: Iterable[str | os.PathLike] | None,
+                       confirmed: bool) -> list[dict[str, Any]]:
+    if scenario_paths is None:
+        return []
+    report = draft_checks.run_scenarios(checked, draft.jurisdiction_code, scenario_paths)
+    failing = [r for r in report["scenarios"] if not r["passed"]]
+    if failing and not confirmed:
+        names = "、".join(r["name"] for r in failing[:3]) + ("等" if len(failing) > 3 else "")
+        raise FailingScenarios(f"{len(failing)} scenario test(s) fail with the draft; confirm to go on",
+                               [{"scenario": r["name"], "line": r.get("line")} for r in failing],
+                               chinese=f"有 {len(failing)} 个场景测试未通过（{names}）：请先修改草稿，"
+                                       f"或确认这些结果是本次修改有意为之后再继续。")
+    return failing
 
 
 def approve(session: Session, draft_id: int, actor: str, *, effective_from: dt.date | None = None,
+            scenario_paths: Iterable[str | os.PathLike] | None = None, confirm_failing: bool = False,
             today: dt.date | None = None) -> RuleSetVersionRecord:
     """The second officer's approval: publishes the submitted text, from `effective_from` if given.
 
     The approver must be neither the draft's author, nor its submitter, nor anyone who edited it.
-    The draft is consumed: the published version replaces it.
+    The draft is consumed: the published version replaces it. With `scenario_paths`, as submit().
     """
     draft = get_draft(session, draft_id)
     submitted = submission(session, draft)
     if submitted is None:
-        raise Refused(f"draft {draft.id} is not submitted for approval, or was edited after it was submitted")
+        raise Refused(f"draft {draft.id} is not submitted for approval, or was edited after it was submitted",
+                      chinese="草稿尚未提交审批，或提交后又被修改过。")
     editors = {row.actor for row in _draft_rows(session, draft.id, "update_draft")}
     for who, role in ((draft.author, "wrote"), (submitted.actor, "submitted")):
         if actor == who:
             raise FourEyes(f"{actor} {role} draft {draft.id}: a second officer must approve it")
     if actor in editors:
         raise FourEyes(f"{actor} edited draft {draft.id}: a second officer must approve it")
+    _failing_scenarios(usable(checked_draft(session, draft), draft), draft, scenario_paths, confirm_failing)
     text = draft.yaml_text
     if effective_from is not None:
         try:

@@ -30,9 +30,29 @@ def _replace(text: str, key: str, value: str | None) -> str:
     return text[:m.start()] + line + text[m.end():]
 
 
+def _block(key: str) -> re.Pattern[str]:
+    """A top-level `key:` with its value, on its line and the indented (or blank) lines after it."""
+    return re.compile(rf"^{key}[ \t]*:[^\r\n]*(?:\r?\n|\Z)(?:(?:[ \t]*\r?\n)*[ \t]+\S[^\r\n]*(?:\r?\n|\Z))*", re.M)
+
+
+def _set_text(text: str, key: str, value: str) -> str:
+    """`key` (one line or a block scalar) written as one quoted line; added after `effective_from` when absent."""
+    line = f"{key}: {json.dumps(value, ensure_ascii=False)}\n"
+    found = list(_block(key).finditer(text))
+    if len(found) > 1:
+        raise ValueError(f"`{key}` is written more than once at the top level of the rule set")
+    if found:
+        return text[:found[0].start()] + line + text[found[0].end():]
+    anchor = _line("effective_from").search(text)
+    if anchor is None:
+        raise ValueError("`effective_from` is not written on a line of its own at the top level of the rule set")
+    return text[:anchor.end()] + line + text[anchor.end():]
+
+
 def set_header(text: str, *, version: str | None = None, effective_from: dt.date | None = None,
-               drop_until: bool = False) -> str:
-    """The text with its version label and first day rewritten in place, and `effective_until` removed if asked.
+               drop_until: bool = False, title: str | None = None, change_note: str | None = None) -> str:
+    """The text with its version label and first day rewritten in place, and `effective_until` removed if asked;
+    `title` and `change_note` (what the publishing officer says of this version) set too when given.
 
     Why in place: a published text is exported byte for byte, so a republished version keeps its
     comments and layout. Checked by loading both texts: nothing but the header may change
@@ -45,12 +65,16 @@ def set_header(text: str, *, version: str | None = None, effective_from: dt.date
         new = _replace(new, "effective_from", effective_from.isoformat())
     if drop_until and re.search(r"^effective_until[ \t]*:", new, re.M):
         new = _replace(new, "effective_until", None)
+    for key, value in (("title", title), ("change_note", change_note)):
+        if value is not None:
+            new = _set_text(new, key, value)
     try:
         before, after = load_yaml("before", text=text).data, load_yaml("after", text=new).data
     except ConfigError as err:
         raise ValueError(f"the rule set's text cannot be read: {err}") from None
     wanted = dict(before)
-    wanted.update({k: v for k, v in (("version", version), ("effective_from", effective_from)) if v is not None})
+    wanted.update({k: v for k, v in (("version", version), ("effective_from", effective_from), ("title", title),
+                                     ("change_note", change_note)) if v is not None})
     if drop_until:
         wanted.pop("effective_until", None)
     if after != wanted:

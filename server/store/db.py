@@ -206,15 +206,16 @@ def readiness(engine: Engine) -> list[str]:
 class Database:
     """One app's database: its URL, and an engine and session factory made on first use."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, **engine_options) -> None:
         self.url = url
+        self.engine_options = engine_options
         self._engine: Engine | None = None
         self._sessions: sessionmaker[Session] | None = None
 
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = make_engine(self.url)
+            self._engine = make_engine(self.url, **self.engine_options)
         return self._engine
 
     def session(self) -> Session:
@@ -233,9 +234,18 @@ class Database:
             self._engine.dispose(close=False)
 
 
+_POOL_SETTINGS = {"DATABASE_POOL_SIZE": "pool_size", "DATABASE_MAX_OVERFLOW": "max_overflow",
+                  "DATABASE_POOL_TIMEOUT": "pool_timeout"}
+
+
 def init_app(app: Flask) -> Database:
-    """Attach the database named by DATABASE_URL (default: the instance SQLite file); close sessions on teardown."""
-    database = Database(resolve_url(app.config.get("DATABASE_URL"), app.instance_path))
+    """Attach the database named by DATABASE_URL (default: the instance SQLite file); close sessions on teardown.
+
+    DATABASE_POOL_SIZE, DATABASE_MAX_OVERFLOW and DATABASE_POOL_TIMEOUT (seconds) size each process's pool: a
+    request that waits longer than the timeout for a connection is refused as busy (503), not queued forever.
+    """
+    options = {option: app.config[key] for key, option in _POOL_SETTINGS.items() if app.config.get(key) is not None}
+    database = Database(resolve_url(app.config.get("DATABASE_URL"), app.instance_path), **options)
     app.extensions[_EXTENSION] = database
     app.teardown_appcontext(_close_session)
     return database

@@ -299,11 +299,12 @@ def diff(draft_id: int):
 @roles_required(*EDITORS)
 @lifecycle_errors
 def submit(draft_id: int):
-    """Ask a second officer to approve the draft as it is now (If-Match, when sent, must be its revision)."""
+    """Ask a second officer to approve the draft as it is now (If-Match, when sent, must be its revision); a body's
+    `title` and `change_note` are written into the text first (the new version's own words)."""
     draft = _draft_in_scope(draft_id)
     _same_revision(draft)
-    _body()
-    lifecycle.submit(get_session(), draft.id, _actor())
+    body = _body("title", "change_note")
+    lifecycle.submit(get_session(), draft.id, _actor(), title=body.get("title"), change_note=body.get("change_note"))
     _commit()
     return _draft_response(draft)
 

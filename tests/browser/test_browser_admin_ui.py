@@ -79,6 +79,9 @@ def test_keyboard_only_sign_in_and_search(page):
     assert outline.startswith("solid") and float(outline.split()[1].rstrip("px")) >= 2  # a visible focus ring
     page.keyboard.type("xinfang-demo")
     page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("沂南县 · 规则集的版本与草稿")  # the officer's own
+    page.get_by_role("link", name="行政区划与规则集").first.focus()
+    page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("行政区划与规则集")
 
     for _ in range(10):  # Tab to the search field, whatever comes before it
@@ -102,6 +105,7 @@ def test_keyboard_only_sign_in_and_search(page):
 def test_tree_works_without_javascript(new_page, sign_in):
     page = new_page(java_script_enabled=False)
     sign_in(page)
+    page.get_by_role("link", name="行政区划与规则集").first.click()
     assert "/jurisdictions" in page.url
     page.get_by_label("按名称或代码查找").fill("沂南")
     page.get_by_role("button", name="查找").click()  # a plain GET form: the whole page comes back

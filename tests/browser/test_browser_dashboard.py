@@ -134,3 +134,29 @@ def test_the_assessment_ranks_yinans_units_and_leads_to_the_reports(demo, new_pa
     section.get_by_role("link", name=re.compile("定期报告")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("沂南县定期报告")
     expect(page.locator(".summary")).to_contain_text("化解进度周调度（每周，报送县委、县政府分管领导，各承办单位）")
+
+
+OFFICE_SCREEN = 1366  # the common office monitor's width, in CSS px
+A4_WIDTH = 794  # A4's 210 mm at 96 dpi: what a page may be wide when printed
+
+
+@pytest.mark.parametrize("path", [
+    "/cases?jurisdiction=371321", "/cases/{case}", "/dashboard/371321", "/dashboard/371321/reports", "/intake",
+    "/jurisdictions/371321/ruleset", "/rulesets/371321/audit", "/orders",
+])
+def test_staff_pages_fit_an_office_screen_and_print_on_a4(demo, new_page, sign_in, path):
+    """Issue 11 item 5: a page wider than the screen hides its last column; one wider than A4 prints cut off."""
+    base_url, number = demo
+    page = new_page(base_url=base_url, viewport={"width": OFFICE_SCREEN, "height": 900})
+    sign_in(page, "admin")
+    if "{case}" in path:
+        page.goto(f"/cases?q={number}")
+        page.locator(f'a:text-is("{number}")').first.click()
+        page.wait_for_load_state()
+    else:
+        page.goto(path)
+    assert page.evaluate("document.documentElement.scrollWidth") <= OFFICE_SCREEN, f"{path} is wider than the screen"
+    page.set_viewport_size({"width": A4_WIDTH, "height": 1123})
+    page.emulate_media(media="print")
+    assert page.evaluate("document.documentElement.scrollWidth") <= A4_WIDTH, f"{path} prints wider than A4"
+
