@@ -532,7 +532,7 @@ def report_command(kind: str, code: str, period: str, out: Path | None, rules: P
         report, spec = find_report(library, code, kind, today_in_china())
         with database_module.upgraded_session(url) as session, session.begin():
             made = make_report(session, library, code, report, spec, period)
-            store_report(session, made, f"xinfang report {kind} {code}", replace=True)
+            store_report(session, library, made, f"xinfang report {kind} {code}", replace=True)
     except (ReportError, PeriodError, UnknownJurisdiction, NoRuleSetInForce) as err:
         fail(str(err))
     except database_module.DatabaseUnavailable as err:

@@ -23,7 +23,7 @@ from xinfang.server.jobs.schedule import SCHEDULED_JOBS, JobRun
 from xinfang.server.reports.assessment import assess, score
 from xinfang.server.reports.figures import bulletin, dispatch
 from xinfang.server.reports.periods import PeriodError, latest_complete, parse_period, previous
-from xinfang.server.reports.service import find_report, make_report, run_due, store_report
+from xinfang.server.reports.service import due_reports, find_report, make_report, run_due, store_report
 from xinfang.server.rulesets.import_export import ensure_database
 from xinfang.server.store import db
 from xinfang.server.store.models import UTCDateTime
@@ -343,7 +343,7 @@ def test_the_rule_set_names_the_report_a_kind_asks_for(bundled):
     assert find_report(bundled, "371300", "weekly_dispatch", TODAY)[1]["name"] == "信访事项周调度"  # none configured
 
 
-def test_the_daily_job_makes_each_due_report_once_however_often_it_runs(small_demo, database_url):
+def test_the_daily_job_makes_each_due_report_once_however_often_it_runs(small_demo, database_url, bundled):
     job = next(job for job in SCHEDULED_JOBS if job.name == "scheduled_reports")
     now = dt.datetime(2025, 7, 1, 7, 0, tzinfo=CHINA)  # a Tuesday, the 1st: the week and the month before are due
     engine = db.make_engine(database_url)
@@ -361,14 +361,15 @@ def test_the_daily_job_makes_each_due_report_once_however_often_it_runs(small_de
         (YINAN, "weekly_dispatch", "2025-W26"), (YINAN, "monthly_bulletin", "2025-06"),
         ("430981", "city_screening", "2025-06"), ("430981114", "township_screening", "2025-W26"),
         ("430981114", "village_screening", "2025-W26")}
+    assert len(kept) == len(due_reports(bundled, now.date()))  # every township, its cases or none
     assert {by for *_, by in kept} == {"worker-a"}
 
 
 def test_a_report_kept_by_another_worker_is_not_kept_twice(small_demo, bundled):
     key, spec = find_report(bundled, YINAN, "weekly_dispatch", TODAY)
     made = make_report(small_demo, bundled, YINAN, key, spec, WEEK)
-    assert store_report(small_demo, made, "worker-a") is True
-    assert store_report(small_demo, made, "worker-b") is False
+    assert store_report(small_demo, bundled, made, "worker-a") is True
+    assert store_report(small_demo, bundled, made, "worker-b") is False
     assert small_demo.scalar(select(func.count()).select_from(StoredReport)) == 1
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from xinfang.config import CHINA, NoRuleSetInForce, RuleSetLibrary
+from xinfang.server.cases.registration import ensure_jurisdiction
 from xinfang.server.store.report_tables import StoredReport
 
 from .documents import bulletin_document, dispatch_document
@@ -85,15 +86,13 @@ def make_report(session: Session, library: RuleSetLibrary, code: str, report: st
     return Made(jurisdiction.code, report, spec, period, to_xlsx(document), to_pdf(document))
 
 
-def store_report(session: Session, made: Made, actor: str, *, replace: bool = False) -> bool:
+def store_report(session: Session, library: RuleSetLibrary, made: Made, actor: str, *, replace: bool = False) -> bool:
     """Keep a report in the database; False when it was there already (and `replace` is false). Flushes.
 
     The unique (jurisdiction, report, period) makes this safe with several workers: the one that loses the
     race sees the winner's row and stores nothing.
     """
-    found = session.scalar(select(StoredReport).where(
-        StoredReport.jurisdiction_code == made.code, StoredReport.report == made.report,
-        StoredReport.period == made.period.label))
+    found = _kept(session, made)
     if found is not None and not replace:
         return False
     if found is not None:
@@ -101,14 +100,23 @@ def store_report(session: Session, made: Made, actor: str, *, replace: bool = Fa
         found.generated_at = dt.datetime.now(dt.UTC)
         session.flush()
         return True
+    ensure_jurisdiction(session, library, made.code)  # a township without cases may not be stored yet
     try:
         with session.begin_nested():
             session.add(StoredReport(jurisdiction_code=made.code, report=made.report, kind=made.spec["kind"],
                                      name=made.spec["name"], period=made.period.label, generated_by=actor,
                                      xlsx=made.xlsx, pdf=made.pdf))
     except IntegrityError:
+        if _kept(session, made) is None:  # not the race lost: a real fault
+            raise
         return False
     return True
+
+
+def _kept(session: Session, made: Made) -> StoredReport | None:
+    return session.scalar(select(StoredReport).where(
+        StoredReport.jurisdiction_code == made.code, StoredReport.report == made.report,
+        StoredReport.period == made.period.label))
 
 
 def due_reports(library: RuleSetLibrary, today: dt.date) -> list[tuple[str, str, dict[str, Any], Period]]:
@@ -149,7 +157,8 @@ def run_due(engine: Engine, library: RuleSetLibrary, now: dt.datetime, worker: s
                         StoredReport.period == period.label)) is not None:
                     kept += 1
                     continue
-                made += store_report(session, make_report(session, library, code, key, spec, period.label), worker)
+                made += store_report(session, library, make_report(session, library, code, key, spec, period.label),
+                                     worker)
         except Exception:  # one broken report must not keep the others from being made; tomorrow's run retries it
             log.exception("report %s of %s for %s failed", key, code, period.label)
             failed += 1
