@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 
 from xinfang.config import NoRuleSetInForce, UnknownJurisdiction, today_in_china
 from xinfang.server.cases.indicators import indicators
+from xinfang.server.reports.assessment import assess
+from xinfang.server.reports.periods import CADENCES
+from xinfang.server.reports.service import kept_reports, scheduled_for
 from xinfang.server.rulesets.library_store import library_of
 from xinfang.server.store.case_tables import CaseEscalation, Petition
 from xinfang.server.store.db import get_session
+from xinfang.server.store.report_tables import StoredReport
 from xinfang.server.web.auth import current_user, in_scope
 
 from . import page_or_fragment
@@ -26,6 +32,7 @@ from .dashboard_data import (
 from .dashboard_view import charts_of, children_rows, tiles_of
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+REPORT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
 
 
 def _library():
@@ -76,7 +83,8 @@ def show(code: str):
         "dashboard/page.html", "dashboard/_dashboard.html", jurisdiction=jurisdiction, period=period,
         presets=presets, today=today, found=found, tiles=tiles_of(found, _detects_repeats(jurisdiction.code, period)),
         charts=charts_of(found, counts, unit, columns, period), children=children, empty_children=empty_children,
-        trail=trail, awaiting=awaiting, awaiting_total=awaiting_total, case_href=_case_href())
+        trail=trail, awaiting=awaiting, awaiting_total=awaiting_total, case_href=_case_href(),
+        assessment=assess(session, library, jurisdiction.code, period.start, period.end, as_of=today))
 
 
 def _detects_repeats(code: str, period) -> bool:
@@ -117,3 +125,31 @@ def handled(escalation_id: int):
     flash(message, "success")
     back = safe_next(request.form.get("next")) or url_for("dashboard.show", code=petition.jurisdiction_code)
     return redirect(back, 303)
+
+
+@bp.get("/<code>/reports")
+@roles_required_page("supervisor")
+def reports(code: str):
+    """The reports kept for `code` (周调度, 月通报), newest first, each as XLSX and PDF."""
+    jurisdiction = _jurisdiction(code)
+    _require_scope(jurisdiction)
+    return render_template("dashboard/reports.html", jurisdiction=jurisdiction, cadences=CADENCES,
+                           scheduled=list(scheduled_for(_library(), jurisdiction.code, today_in_china()).values()),
+                           stored=kept_reports(get_session(), _library(), jurisdiction.code, today_in_china()))
+
+
+@bp.get("/<code>/reports/<int:report_id>.<any(xlsx, pdf):fmt>")
+@roles_required_page("supervisor")
+def report_file(code: str, report_id: int, fmt: str):
+    """One kept report's file, named for the office (沂南县化解进度周调度-2024-W10.xlsx)."""
+    jurisdiction = _jurisdiction(code)
+    _require_scope(jurisdiction)
+    stored = get_session().get(StoredReport, report_id) if 1 <= report_id < 2**31 else None
+    if stored is None or stored.jurisdiction_code != jurisdiction.code:
+        abort(make_response(render_template("error.html", status=404, title="没有这份报告",
+                                            message=f"{jurisdiction.name}没有这份报告。"), 404))
+    response = make_response(stored.xlsx if fmt == "xlsx" else stored.pdf)
+    response.headers["Content-Type"] = REPORT_TYPES[fmt]
+    filename = quote(f"{jurisdiction.name}{stored.name}-{stored.period}.{fmt}")
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    return response

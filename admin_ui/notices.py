@@ -9,6 +9,7 @@ from flask import render_template
 
 from xinfang.config import EffectiveRuleSet
 from xinfang.server.cases.forms import CHANNEL_NOTES
+from xinfang.server.pdf_fonts import pdf_font
 from xinfang.server.store.case_tables import Petition
 
 from . import labels
@@ -104,36 +105,6 @@ def _issuer(petition: Petition, effective: EffectiveRuleSet, event) -> str:
         if name:
             return name
     return (units.get("petition_office") or {}).get("name") or "信访工作机构"
-
-
-# Chinese TrueType fonts to embed (the subset used), so a notice prints the same on every machine: an office's
-# own font from XINFANG_PDF_FONT, else Debian's fonts-wqy-microhei (scripts/install-browser.sh installs it).
-PDF_FONTS = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
-EMBEDDED_FONT, FALLBACK_FONT = "XinfangCJK", "STSong-Light"
-
-
-def pdf_font() -> str:
-    """The registered font name notices are drawn in: an embedded TrueType font where one is on the machine,
-    else reportlab's built-in STSong-Light, which is not embedded (the reader's viewer supplies its glyphs)."""
-    import os
-
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfbase.ttfonts import TTFError, TTFont
-
-    registered = pdfmetrics.getRegisteredFontNames()
-    if EMBEDDED_FONT in registered:
-        return EMBEDDED_FONT
-    for path in (os.environ.get("XINFANG_PDF_FONT"), *PDF_FONTS):
-        if path and os.path.exists(path):
-            try:
-                pdfmetrics.registerFont(TTFont(EMBEDDED_FONT, path, subfontIndex=0))
-                return EMBEDDED_FONT
-            except TTFError:
-                continue
-    if FALLBACK_FONT not in registered:
-        pdfmetrics.registerFont(UnicodeCIDFont(FALLBACK_FONT))
-    return FALLBACK_FONT
 
 
 def to_pdf(notice: Notice) -> bytes:

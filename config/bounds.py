@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .assessment import check_assessment
 from .errors import ConfigIssue
 from .inheritance import Merged, get_path, parse_path, walk_leaves
 from .limit_holders import limit_holders, own_limits_holder, split_at_holder
@@ -153,6 +154,7 @@ def check_version(version: RuleSetVersion, ancestor_bounds: list[Bound], inherit
     issues += _check_limits(version, ancestor_bounds + own, merged, suffix)
     issues += _check_loosening(version, ancestor_bounds, own)
     issues += _check_new_extensions(version, ancestor_bounds)
+    issues += check_assessment(version, inherited, merged)
     return issues
 
 

@@ -95,7 +95,8 @@ def main() -> None:
       neither                   the bundled files, config/rulesets/
     serve, demo, import, export, sweep and db work on --database, by default the embedded
     SQLite file (instance/xinfang.sqlite3); serve decides with its published versions.
-    import-orders reads its rule sets as validate does and holds the orders in that database.
+    import-orders reads its rule sets as validate does and holds the orders in that database;
+    report reads them so too and counts the cases of that database.
     """
 
 
@@ -507,6 +508,41 @@ def import_orders_command(file: Path, source: str, code: str, rules: Path | None
     click.echo(str(report))
     for refused in report.refused:
         click.echo(f"  {refused}")
+
+
+@main.command("report")
+@click.argument("kind", metavar="KIND")
+@click.argument("code")
+@click.option("--period", "period", required=True, metavar="PERIOD",
+              help="The period: an ISO week for a weekly or fortnightly report (2024-W10), a month for a monthly one (2024-03).")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
+              help="Folder to write the XLSX and PDF into (default: the current folder).")
+@rule_source_options
+def report_command(kind: str, code: str, period: str, out: Path | None, rules: Path | None, database: str | None) -> None:
+    """Make a scheduled report (weekly_dispatch 周调度, monthly_bulletin 月通报, or a report id of the rule set)
+    of CODE for --period from the cases in the database; write it as XLSX and PDF and keep it in the database
+    (the dashboard lists it), replacing a copy kept before."""
+    from xinfang.server.reports.periods import PeriodError
+    from xinfang.server.reports.service import ReportError, find_report, make_report, store_report
+    from xinfang.server.store import db as database_module
+    library = library_or_exit(rules, database)
+    data_keys_or_exit()
+    url = database_module.resolve_url(database)
+    try:
+        report, spec = find_report(library, code, kind, today_in_china())
+        with database_module.upgraded_session(url) as session, session.begin():
+            made = make_report(session, library, code, report, spec, period)
+            store_report(session, library, made, f"xinfang report {kind} {code}", replace=True)
+    except (ReportError, PeriodError, UnknownJurisdiction, NoRuleSetInForce) as err:
+        fail(str(err))
+    except database_module.DatabaseUnavailable as err:
+        fail(str(err))
+    folder = out or Path.cwd()
+    folder.mkdir(parents=True, exist_ok=True)
+    for extension, content in (("xlsx", made.xlsx), ("pdf", made.pdf)):
+        path = folder / f"{made.filename}.{extension}"
+        path.write_bytes(content)
+        click.echo(str(path))
 
 
 @main.group()

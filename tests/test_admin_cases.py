@@ -231,7 +231,7 @@ def test_accepting_issues_a_notice_printable_as_pdf(app, clerk, unit):
 def test_a_notice_pdf_embeds_its_chinese_font_so_it_prints_the_same_everywhere(app, clerk):
     import os
 
-    from xinfang.admin_ui.notices import PDF_FONTS
+    from xinfang.server.pdf_fonts import PDF_FONTS
     if not any(os.path.exists(path) for path in PDF_FONTS):
         pytest.skip("no Chinese TrueType font here: run scripts/install-browser.sh (fonts-wqy-microhei)")
     refused, _ = register(app, HEATING, days_ago(1))

@@ -43,7 +43,7 @@ from xinfang.server.store.models import (
 
 TABLES = {"alembic_version", "jurisdiction", "ruleset_version", "ruleset_draft", "audit_log", "petition",
           "case_event", "case_deadline", "case_escalation", "idempotency_record", "app_user", "case_number_counter",
-          "query_code", "work_order"}
+          "query_code", "work_order", "stored_report"}
 
 
 @pytest.fixture

@@ -119,8 +119,9 @@ def test_an_interval_that_is_no_clock_schedule_is_refused(seconds):
 def test_each_scheduled_job_is_declared_once_with_a_schedule():
     names = [job.name for job in SCHEDULED_JOBS]
     assert len(names) == len(set(names)) and "escalation_sweep" in names
-    assert [(job.name, cron) for job, cron in active_jobs(JobSettings())] == [("escalation_sweep", "*/5 * * * *")]
-    assert active_jobs(JobSettings(sweep_interval=0)) == []
+    assert [(job.name, cron) for job, cron in active_jobs(JobSettings())] == [
+        ("escalation_sweep", "*/5 * * * *"), ("scheduled_reports", "0 23 * * *")]  # 07:00 Beijing time
+    assert active_jobs(JobSettings(sweep_interval=0, reports=False)) == []
     with pytest.raises(ValueError, match="not a cron schedule"):
         ScheduledJob("bad", cron="every day", run=print, summary="").cron_for(JobSettings())
 
@@ -158,7 +159,7 @@ def test_the_loop_runs_a_job_at_its_ticks_survives_a_failed_run_and_stops(caplog
 def test_the_development_server_sweeps_in_its_process_unless_the_interval_is_0(tmp_path, interval, started):
     from xinfang.server.web.app import create_app
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3", "SECRET_KEY": "k",
-                      "SWEEP_INTERVAL_SECONDS": interval})
+                      "SWEEP_INTERVAL_SECONDS": interval, "SCHEDULED_REPORTS": False})
     assert scheduler.scheduler_of(app) is None  # the app factory starts nothing: gunicorn's processes sweep not
     loop = scheduler.init_app(app)
     try:

@@ -23,7 +23,7 @@ PUBLIC_ENDPOINTS = {
 PUBLIC_PREFIXES = ("public_api.", "public_pages.")  # 网上信访: the petitioner's own side, by number and query code
 VALUES = {"code": "371321", "case_id": "1", "draft_id": "1", "version_id": "1", "escalation_id": "1",
           "action": "accept", "kind": "acceptance", "intake": "letter", "number": "371321-2024-000001",
-          "filename": "htmx.min.js", "order_id": "1"}
+          "filename": "htmx.min.js", "order_id": "1", "report_id": "1", "fmt": "pdf"}
 
 
 def anonymous_requests(app):

@@ -13,7 +13,7 @@ from xinfang.config import NoRuleSetInForce, RuleSetLibrary
 from xinfang.config.procedure import DUTY_STEPS  # the windows (objection, review_request...) make nobody late
 from xinfang.server.store.case_tables import CaseDeadline, CaseEvent, Petition
 
-__all__ = ["HEADLINE", "SATISFACTION", "indicators"]
+__all__ = ["HEADLINE", "SATISFACTION", "breakdown", "indicators"]
 
 HEADLINE = ("on_time_acceptance", "on_time_conclusion", "first_petition_resolution", "repeat_petitions",
             "satisfaction")
@@ -187,6 +187,30 @@ def indicators(session: Session, library: RuleSetLibrary, code: str, start: dt.d
                                     for unit, n, late in by_unit]),
         "children": [_child(child, per_group.get(child.code), width) for child in library.tree.children(root.code)],
     }
+
+
+def breakdown(session: Session, library: RuleSetLibrary, code: str, start: dt.date, end: dt.date, as_of: dt.date,
+              by: str) -> list[dict[str, Any]]:
+    """The headline indicators and the overdue cases (as in `overdue_by_unit`) of the same cohort as `indicators`,
+    per responsible unit (`by="unit"`) or per jurisdiction directly below, `code` itself for its own cases
+    (`by="jurisdiction"`): what 月通报 and 考评 rank. Each: key, name, cases, overdue, indicators."""
+    root = library.tree.get(code)
+    groups = _groups(session, library, root.code, start, end)
+    if not groups:
+        return []
+    c = _cohort(groups, root.code, start, end, as_of)
+    column = c.c.route_unit if by == "unit" else c.c.grp
+    rows = session.execute(select(column, func.sum(c.c.overdue), *_headline_columns(c.c, as_of)).group_by(column))
+    if by == "unit":
+        names = _names(library, [root.code, *groups], min(end, as_of), "units")
+    else:
+        names = {j.code: j.name for j in (root, *library.tree.children(root.code))}
+    found = []
+    for key, overdue, *row in rows:
+        cases, headline, _ = _headline(row)
+        found.append({"key": key, "name": names.get(key), "cases": cases, "overdue": int(overdue or 0),
+                      "indicators": headline})
+    return sorted(found, key=lambda item: (-item["cases"], str(item["key"] or "")))
 
 
 def _child(jurisdiction, row: tuple | None, width: int) -> dict[str, Any]:

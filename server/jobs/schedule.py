@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from croniter import croniter
 from sqlalchemy import Engine
 
-__all__ = ["DEFAULT_SWEEP_INTERVAL", "JobRun", "JobSettings", "SCHEDULED_JOBS", "ScheduledJob", "active_jobs",
+__all__ = ["DEFAULT_SWEEP_INTERVAL", "REPORTS_CRON", "JobRun", "JobSettings", "SCHEDULED_JOBS", "ScheduledJob", "active_jobs",
            "every", "next_tick"]
 
 DEFAULT_SWEEP_INTERVAL = 300  # seconds; XINFANG_SWEEP_INTERVAL_SECONDS
@@ -27,6 +27,7 @@ class JobSettings:
     """What the schedules depend on, read from the environment by `xinfang worker` and `xinfang serve`."""
 
     sweep_interval: float = DEFAULT_SWEEP_INTERVAL
+    reports: bool = True  # make the scheduled reports (off in the test apps: SCHEDULED_REPORTS)
 
 
 @dataclass(frozen=True)
@@ -91,11 +92,25 @@ def _sweep(run: JobRun) -> object:
     return sweep(run.engine, run.now, worker=run.worker)
 
 
+def _reports(run: JobRun) -> object:
+    from sqlalchemy.orm import Session
+
+    from xinfang.server.reports.service import run_due
+    from xinfang.server.rulesets.library_store import published_library
+    with Session(run.engine) as session:
+        library = published_library(session)
+    if library is None:
+        return "reports: no rule set published"
+    return run_due(run.engine, library, run.now, run.worker)
+
+
+REPORTS_CRON = "0 23 * * *"  # 07:00 Beijing time (UTC+8), the day after a period ends
+
 SCHEDULED_JOBS: tuple[ScheduledJob, ...] = (
     ScheduledJob("escalation_sweep", cron=lambda settings: every(settings.sweep_interval), run=_sweep,
                  summary="fire the escalation steps that are due (督办, 升级, 包案), each once"),
-    # Reports go here, e.g. every Monday 07:00 Beijing time (cron is UTC):
-    # ScheduledJob("weekly_report", cron="0 23 * * 0", run=weekly_report, summary="..."),
+    ScheduledJob("scheduled_reports", cron=lambda settings: REPORTS_CRON if settings.reports else None, run=_reports,
+                 summary="make each report the rule sets schedule (周调度, 月通报) for its last period, once"),
 )
 
 

@@ -86,8 +86,9 @@ def describe(schedule: list[tuple[ScheduledJob, str]]) -> str:
 
 def init_app(app: Flask) -> JobLoop | None:
     """Start the in-process loop of `app` (the development server's), unless SWEEP_INTERVAL_SECONDS is 0
-    and no other job is scheduled."""
-    schedule = active_jobs(JobSettings(sweep_interval=float(app.config.get("SWEEP_INTERVAL_SECONDS") or 0)))
+    and no other job is scheduled (SCHEDULED_REPORTS, default on, off when testing)."""
+    schedule = active_jobs(JobSettings(sweep_interval=float(app.config.get("SWEEP_INTERVAL_SECONDS") or 0),
+                                       reports=bool(app.config.get("SCHEDULED_REPORTS", not app.testing))))
     if not schedule:
         return None
     from xinfang.server.store.db import database_of

@@ -121,13 +121,28 @@ def test_another_city_is_refused(demo, new_page, sign_in):
     expect(page.get_by_role("heading", level=1)).to_have_text("无权访问")
 
 
+def test_the_assessment_ranks_yinans_units_and_leads_to_the_reports(demo, new_page, sign_in, screenshot):
+    base_url, _ = demo
+    page = new_page(base_url=base_url)
+    sign_in(page, "yinan_supervisor", next_path="/dashboard/371321")
+    section = page.locator("section", has=page.locator("#h-assessment"))
+    expect(section).to_contain_text("沂南县信访工作考评")
+    units = section.locator('table[data-table="units"] tbody tr')
+    expect(units.first.locator("td").first).to_have_text("1")
+    expect(section.locator('table[data-table="jurisdictions"]')).to_contain_text("镇")
+    screenshot(section, "dashboard-assessment")
+    section.get_by_role("link", name=re.compile("定期报告")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("沂南县定期报告")
+    expect(page.locator(".summary")).to_contain_text("化解进度周调度（每周，报送县委、县政府分管领导，各承办单位）")
+
+
 OFFICE_SCREEN = 1366  # the common office monitor's width, in CSS px
 A4_WIDTH = 794  # A4's 210 mm at 96 dpi: what a page may be wide when printed
 
 
 @pytest.mark.parametrize("path", [
-    "/cases?jurisdiction=371321", "/cases/{case}", "/dashboard/371321", "/intake", "/jurisdictions/371321/ruleset",
-    "/rulesets/371321/audit", "/orders",
+    "/cases?jurisdiction=371321", "/cases/{case}", "/dashboard/371321", "/dashboard/371321/reports", "/intake",
+    "/jurisdictions/371321/ruleset", "/rulesets/371321/audit", "/orders",
 ])
 def test_staff_pages_fit_an_office_screen_and_print_on_a4(demo, new_page, sign_in, path):
     """Issue 11 item 5: a page wider than the screen hides its last column; one wider than A4 prints cut off."""

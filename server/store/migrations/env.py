@@ -7,6 +7,7 @@ from sqlalchemy import Connection
 
 from xinfang.server.store import case_tables as case_models  # noqa: F401  (registers the case tables on Base.metadata)
 from xinfang.server.store import order_tables as order_models  # noqa: F401  (and the work orders')
+from xinfang.server.store import report_tables as report_models  # noqa: F401  (and the stored reports')
 from xinfang.server.store.db import owned_by_migrations
 from xinfang.server.store.models import Base
 
