@@ -9,12 +9,18 @@ The national baseline names each department once for every jurisdiction (`{juris
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from .effective import EffectiveRuleSet
 from .jurisdictions import LEVELS, UnknownJurisdiction, national_tree
 
+if TYPE_CHECKING:
+    from .library import RuleSetLibrary
+
 PLACEHOLDER = "{jurisdiction}"
+# A city-level entry of the national tree that is no city (config.jurisdictions.Jurisdiction, on `name`).
+_NO_CITY = ("市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划")
 
 
 def places(effective: EffectiveRuleSet) -> dict[str, str]:
@@ -26,6 +32,8 @@ def places(effective: EffectiveRuleSet) -> dict[str, str]:
     try:
         for place in national_tree().ancestors(effective.jurisdiction.code):
             found[place.level] = place.name
+        if "province" in found and found.get("city") in {found["province"] + word for word in _NO_CITY}:
+            found["city"] = found["province"]  # 北京市市辖区, 湖北省省直辖县级行政区划: the province stands in
     except UnknownJurisdiction:  # a zone a rule set declares: its chain names the levels above
         pass
     found[effective.jurisdiction.level] = effective.jurisdiction.name
@@ -34,16 +42,35 @@ def places(effective: EffectiveRuleSet) -> dict[str, str]:
 
 def resolve_unit(spec: Mapping[str, Any], level: str, where: Mapping[str, str]) -> dict[str, Any]:
     """One unit of a case in a jurisdiction of `level` (`where`: level → place name): a copy with its real name,
-    and the level it sits at when `lowest` lifts it above the case's own level."""
+    and the level it sits at when `lowest` lifts it above the case's own level.
+
+    The unit sits at its own `level` when that is absolute (沂南县's units: county, for its townships' cases
+    too), one up for `above`, else at the case's level; `lowest` lifts it no lower than that level.
+    """
     unit = dict(spec)
-    lowest = spec.get("lowest")
-    if lowest in LEVELS and LEVELS.index(level) > LEVELS.index(lowest) and lowest in where:
-        level = lowest
-        if not spec.get("level"):
-            unit["level"] = lowest
-    template = str((spec.get("names") or {}).get(level) or spec.get("name") or "")
-    unit["name"] = template.replace(PLACEHOLDER, where.get(level, ""))
+    sits = sits_at(spec, level, where)
+    if sits != _written_level(spec.get("level"), level):
+        unit["level"] = sits
+    template = str((spec.get("names") or {}).get(sits) or spec.get("name") or "")
+    unit["name"] = template.replace(PLACEHOLDER, where.get(sits, ""))
     return unit
+
+
+def sits_at(spec: Mapping[str, Any], level: str, where: Mapping[str, str]) -> str:
+    """The level a unit of a case at `level` sits at: its own absolute `level`, or the case's, lifted to `lowest`."""
+    sits = _written_level(spec.get("level"), level)
+    lowest = spec.get("lowest")
+    if lowest in LEVELS and LEVELS.index(sits) > LEVELS.index(lowest) and lowest in where:
+        return lowest
+    return sits
+
+
+def _written_level(written: str | None, level: str) -> str:
+    if written in LEVELS:
+        return written
+    if written == "above":
+        return LEVELS[max(LEVELS.index(level) - 1, 0)]
+    return level
 
 
 def named_units(effective: EffectiveRuleSet) -> dict[str, dict[str, Any]]:
@@ -53,10 +80,17 @@ def named_units(effective: EffectiveRuleSet) -> dict[str, dict[str, Any]]:
     return {unit: resolve_unit(spec, level, where) for unit, spec in (effective.get("units") or {}).items()}
 
 
-def unit_name(effective: EffectiveRuleSet, unit: str | None) -> str:
-    """The real name of one unit of this jurisdiction (the id itself when the rule set does not define it)."""
+def unit_name(effective: EffectiveRuleSet, unit: str | None, library: RuleSetLibrary | None = None) -> str:
+    """The real name of one unit of this jurisdiction, or of one below (`<code>:<id>`, read with `library`);
+    the id itself when no rule set defines it."""
     if not unit:
         return ""
+    code, _, below = unit.rpartition(":")
+    if code and library is not None:
+        try:
+            effective, unit = library.effective(code, effective.at), below
+        except (LookupError, ValueError):
+            return unit
     spec = (effective.get("units") or {}).get(unit)
     if spec is None:
         return unit
@@ -66,3 +100,37 @@ def unit_name(effective: EffectiveRuleSet, unit: str | None) -> str:
 def is_generic(spec: Mapping[str, Any] | None) -> bool:
     """A kind of body (有权处理的机关、单位, 仲裁机构), not a unit a case can be handed to."""
     return bool((spec or {}).get("generic"))
+
+
+@dataclass(frozen=True)
+class Destination:
+    """A unit a case is transferred or assigned to (转送、交办, Art. 22): of the case's jurisdiction or one below."""
+
+    key: str  # the unit's id in the case's jurisdiction; "<code>:<id>" for a unit of a jurisdiction below
+    name: str
+    jurisdiction: str  # the code of the jurisdiction whose rule set defines it
+
+
+def destinations(effective: EffectiveRuleSet, library: RuleSetLibrary | None = None) -> list[Destination]:
+    """The real units a case of this jurisdiction goes to: its own units, then those sitting in each jurisdiction
+    directly below (界湖街道人民政府 under 沂南县). Never a kind of body (generic), nor the receiving office itself."""
+    code = effective.jurisdiction.code
+    found = [Destination(unit, spec["name"] or unit, code) for unit, spec in named_units(effective).items()
+             if not is_generic(spec) and spec.get("type") != "petition_office"]
+    if library is None:
+        return found
+    try:
+        children = library.tree.children(code)
+    except (LookupError, ValueError):
+        children = []
+    for child in children:
+        try:
+            below = library.effective(child.code, effective.at)
+        except (LookupError, ValueError):  # no rule set in force there that day
+            continue
+        where = places(below)
+        for unit, spec in (below.get("units") or {}).items():
+            if not is_generic(spec) and sits_at(spec, child.level, where) == child.level:
+                name = resolve_unit(spec, child.level, where)["name"] or unit
+                found.append(Destination(f"{child.code}:{unit}", name, child.code))
+    return found
