@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .effective import EffectiveRuleSet
+from .errors import ConfigIssue, Position
+from .inheritance import get_path
 from .jurisdictions import LEVELS, UnknownJurisdiction, national_tree
 
 if TYPE_CHECKING:
@@ -134,3 +136,63 @@ def destinations(effective: EffectiveRuleSet, library: RuleSetLibrary | None = N
                 name = resolve_unit(spec, child.level, where)["name"] or unit
                 found.append(Destination(f"{child.code}:{unit}", name, child.code))
     return found
+
+
+# Channels of the petition procedure (Art. 31(5), (6), Art. 29): their cases are handed to a unit. The others go
+# the way the law gives them (litigation, arbitration, …), and accusations to the discipline body (Art. 30).
+_HANDED_TO_A_UNIT = ("petition", "duty")
+_ROUTING_ARTICLE = "《信访工作条例》第二十一条、第二十二条"
+
+
+def catch_all_warnings(library: RuleSetLibrary, files: set[str]) -> list[ConfigIssue]:
+    """Warnings (not errors: the rule set still validates) where a version in `files` leaves a category of the
+    petition procedure, or a local routing rule, at a kind of body (有权处理的机关、单位) rather than a real unit,
+    each at the line in the officer's file where the catch-all is written (else where the category is)."""
+    found: list[ConfigIssue] = []
+    for version in library.all_versions():
+        if version.file not in files:
+            continue
+        try:
+            effective = library.effective(version.code, version.effective_from)
+        except (LookupError, ValueError):
+            continue
+        found += _catch_alls(effective, version)
+    return sorted(set(found), key=lambda i: (i.position or Position("", 0, 0), i.message))
+
+
+def _catch_alls(effective: EffectiveRuleSet, version) -> list[ConfigIssue]:
+    units = named_units(effective)
+    routing = effective.get("routing") or {}
+    default = (routing.get("default") or {}).get("unit")
+    out = []
+    for code, spec in ((effective.get("classification") or {}).get("categories") or {}).items():
+        if spec.get("kind") == "accusation" or spec.get("channel", "petition") not in _HANDED_TO_A_UNIT:
+            continue
+        unit = spec.get("unit") or default
+        if is_generic(units.get(unit)):
+            written = ("classification", "categories", code, "unit") if spec.get("unit") else ("routing", "default", "unit")
+            what = f"分类“{code} {spec.get('name', '')}”"
+            out.append(_warning(effective, version, written, ("classification", "categories", code), what,
+                                f"category {code}", units[unit]["name"]))
+    for rule, spec in (routing.get("rules") or {}).items():
+        if is_generic(units.get(spec.get("unit"))):
+            path = ("routing", "rules", rule, "unit")
+            out.append(_warning(effective, version, path, path, f"转送规则 {rule}", f"routing rule {rule}",
+                                units[spec["unit"]]["name"]))
+    return out
+
+
+def _warning(effective: EffectiveRuleSet, version, written: tuple, own: tuple, what: str, what_en: str,
+             name: str) -> ConfigIssue:
+    source = effective.source_of(".".join(written))
+    if source is not None and source.file == version.file:
+        position, inherited = Position(source.file, source.line, source.col), ""
+    else:
+        has_own = get_path(version.data, own) is not None
+        position = version.key_position(own) if has_own else version.key_position(("jurisdiction",))
+        inherited = f"（继承自 {source.file}:{source.line}）" if source is not None else ""
+    return ConfigIssue(
+        position,
+        f"warning: {what_en} goes to '{name}', a kind of body, not a unit: name the unit that handles it "
+        f"(units.<id>.name, {_ROUTING_ARTICLE})",
+        f"提示：{what}交“{name}”{inherited}，这是泛指的一类机关，不是具体单位：请写明承办单位（{_ROUTING_ARTICLE}）")
