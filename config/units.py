@@ -46,6 +46,7 @@ def resolve_unit(spec: Mapping[str, Any], level: str, where: Mapping[str, str]) 
     """One unit of a case in a jurisdiction of `level` (`where`: level → place name): a copy with its real name,
     and the level it sits at when `lowest` lifts it above the case's own level.
 
+    `names` gives the template's form at a level (生态环境厅); a name written out without the placeholder is kept.
     The unit sits at its own `level` when that is absolute (沂南县's units: county, for its townships' cases
     too), one up for `above`, else at the case's level; `lowest` lifts it no lower than that level.
     """
@@ -53,7 +54,9 @@ def resolve_unit(spec: Mapping[str, Any], level: str, where: Mapping[str, str]) 
     sits = sits_at(spec, level, where)
     if sits != _written_level(spec.get("level"), level):
         unit["level"] = sits
-    template = str((spec.get("names") or {}).get(sits) or spec.get("name") or "")
+    template = str(spec.get("name") or "")
+    if PLACEHOLDER in template or not template:  # a name written out (草尾镇综治中心) is that unit's at every level
+        template = str((spec.get("names") or {}).get(sits) or template)
     unit["name"] = template.replace(PLACEHOLDER, where.get(sits, ""))
     return unit
 
