@@ -107,6 +107,14 @@ def is_generic(spec: Mapping[str, Any] | None) -> bool:
     return bool((spec or {}).get("generic"))
 
 
+# Bodies of another procedure (Art. 31(1)-(4)): the petitioner is told to go to them; no case is handed to them.
+_TOLD_WHERE = ("arbitration", "party", "administrative")
+
+
+def _handed_cases(spec: Mapping[str, Any]) -> bool:
+    return not is_generic(spec) and spec.get("type") not in _TOLD_WHERE
+
+
 @dataclass(frozen=True)
 class Destination:
     """A unit a case is transferred or assigned to (转送、交办, Art. 22): of the case's jurisdiction or one below."""
@@ -118,10 +126,11 @@ class Destination:
 
 def destinations(effective: EffectiveRuleSet, library: RuleSetLibrary | None = None) -> list[Destination]:
     """The real units a case of this jurisdiction goes to: its own units, then those sitting in each jurisdiction
-    directly below (界湖街道人民政府 under 沂南县). Never a kind of body (generic), nor the receiving office itself."""
+    directly below (界湖街道党政综合办公室 under 沂南县). Never a kind of body (generic), nor a body of another procedure
+    (仲裁, 党员申诉, 行政复议: told where, Art. 31), nor the receiving office itself."""
     code = effective.jurisdiction.code
     found = [Destination(unit, spec["name"] or unit, code) for unit, spec in named_units(effective).items()
-             if not is_generic(spec) and spec.get("type") != "petition_office"]
+             if _handed_cases(spec) and spec.get("type") != "petition_office"]
     if library is None:
         return found
     try:
@@ -135,7 +144,7 @@ def destinations(effective: EffectiveRuleSet, library: RuleSetLibrary | None = N
             continue
         where = places(below)
         for unit, spec in (below.get("units") or {}).items():
-            if not is_generic(spec) and sits_at(spec, child.level, where) == child.level:
+            if _handed_cases(spec) and sits_at(spec, child.level, where) == child.level:
                 name = resolve_unit(spec, child.level, where)["name"] or unit
                 found.append(Destination(f"{child.code}:{unit}", name, child.code))
     return found

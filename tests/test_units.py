@@ -105,6 +105,7 @@ def test_the_transfer_list_offers_real_units_of_the_county_and_its_townships(bun
     units = effective.get("units")
     assert not any(is_generic(units.get(d.key)) for d in offered)
     assert CATCH_ALL not in names and "沂南县信访局" not in names
+    assert "沂南县劳动人事争议仲裁委员会" not in names  # Art. 31(2): told where to apply, never transferred
     assert all("{" not in n for n in names)
 
 
