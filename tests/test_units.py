@@ -135,3 +135,10 @@ def test_the_workflow_refuses_a_kind_of_body(app):
         assert petition.route_unit == "371321101:government_office"
         assert petition.events[-1].detail["unit_name"] == "岸堤镇党政综合办公室"
         get_session().rollback()
+
+
+def test_the_rule_sets_unit_comes_chosen_in_the_transfer_list(app, sign_in):
+    # Art. 22: the clerk transfers to the unit the rule set names (临沂市生态环境局沂南县分局 for noise), or picks another.
+    case_id, _ = register(app, {**HEATING, "text": "楼下工厂夜间噪音扰民"}, days_ago(0))
+    html = sign_in(app, "yinan_clerk").text(f"/cases/{case_id}")
+    assert re.search(r'<option value="ecology" selected>临沂市生态环境局沂南县分局</option>', html)
