@@ -182,7 +182,8 @@ def _catch_alls(effective: EffectiveRuleSet, version) -> list[ConfigIssue]:
             continue
         unit = spec.get("unit") or default
         if is_generic(units.get(unit)):
-            written = ("classification", "categories", code, "unit") if spec.get("unit") else ("routing", "default", "unit")
+            written = (("classification", "categories", code, "unit") if spec.get("unit")
+                       else ("routing", "default", "unit"))
             what = f"分类“{code} {spec.get('name', '')}”"
             out.append(_warning(effective, version, written, ("classification", "categories", code), what,
                                 f"category {code}", units[unit]["name"]))

@@ -142,3 +142,12 @@ def test_the_rule_sets_unit_comes_chosen_in_the_transfer_list(app, sign_in):
     case_id, _ = register(app, {**HEATING, "text": "楼下工厂夜间噪音扰民"}, days_ago(0))
     html = sign_in(app, "yinan_clerk").text(f"/cases/{case_id}")
     assert re.search(r'<option value="ecology" selected>临沂市生态环境局沂南县分局</option>', html)
+
+
+def test_a_unit_name_knows_only_the_jurisdiction_placeholder(xinfang, write_ruleset, rules_dir):
+    # Art. 21, 22: a name the engine cannot fill in would route to no unit; refused at its line.
+    path = write_ruleset("430981_yuanjiang/2099-01-01.yaml", COUNTY_AT_THE_CATCH_ALL.replace(
+        "classification:", 'units:\n  ecology: {name: "{county}生态环境局"}\nclassification:'))
+    result = xinfang("validate", str(path), "--rules", str(rules_dir))
+    assert result.exit_code == 1
+    assert re.search(rf"{re.escape(str(path))}:8:\d+: units.ecology.name: '{{county}}生态环境局'", result.stdout)

@@ -73,7 +73,8 @@ def _cohort(groups: Mapping[str, str], root: str, start: dt.date, end: dt.date, 
                               CaseDeadline.done_on > CaseDeadline.due_on))
     return (
         select(Petition.id, case(dict(groups), value=Petition.jurisdiction_code, else_=root).label("grp"),
-               Petition.jurisdiction_code, Petition.category, Petition.route_unit, Petition.stage, Petition.duplicate_of_id,
+               Petition.jurisdiction_code, Petition.category, Petition.route_unit, Petition.stage,
+               Petition.duplicate_of_id,
                notify.due_on.label("notify_due"), accepted.c.on.label("accepted_on"),
                conclude.due_on.label("conclude_due"), concluded.c.on.label("concluded_on"),
                reviewed.c.on.label("review_on"), rated.detail["satisfaction"].as_string().label("satisfaction"),
