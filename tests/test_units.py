@@ -151,3 +151,11 @@ def test_a_unit_name_knows_only_the_jurisdiction_placeholder(xinfang, write_rule
     result = xinfang("validate", str(path), "--rules", str(rules_dir))
     assert result.exit_code == 1
     assert re.search(rf"{re.escape(str(path))}:8:\d+: units.ecology.name: '{{county}}生态环境局'", result.stdout)
+
+
+def test_the_case_list_filters_by_real_units(app, sign_in):
+    # Art. 21, 22: a supervisor picks the unit by its name (沂南县卫生健康局), not a template or a kind of body.
+    html = sign_in(app, "yinan_supervisor").text("/cases?jurisdiction=371321")
+    options = dict(re.findall(r'<option value="([a-z_]+)"[^>]*>([^<]+)</option>', html))
+    assert options["health"] == "沂南县卫生健康局" and options["ecology"] == "临沂市生态环境局沂南县分局"
+    assert "competent" not in options and not any("{" in name for name in options.values())
