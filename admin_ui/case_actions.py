@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from xinfang.config import EffectiveRuleSet, JurisdictionTree, procedure
+from xinfang.config import EffectiveRuleSet, JurisdictionTree, RuleSetLibrary, procedure
+from xinfang.config.units import destinations
 from xinfang.server.cases.permissions import may_act
 from xinfang.server.cases.workflow import OPINION_OUTCOMES, OUTCOMES, SATISFACTION, allowed_actions
 from xinfang.server.store.case_tables import Petition
@@ -56,10 +57,10 @@ _DOES = {
 ACTION_HELP = {a.name: f"{_DOES[a.name]}（{a.article}）" for a in procedure.ACTIONS if a.name in _DOES}
 
 
-def fields_of(action: str, effective: EffectiveRuleSet) -> list[Field]:
-    """The inputs of an action's form (besides the legal date and a note every action takes)."""
-    units = tuple((k, v.get("name", k)) for k, v in (effective.get("units") or {}).items()
-                  if v.get("type") != "petition_office")
+def fields_of(action: str, effective: EffectiveRuleSet, library: RuleSetLibrary | None = None) -> list[Field]:
+    """The inputs of an action's form (besides the legal date and a note every action takes); 转送、交办 offer the
+    real units of the case's jurisdiction and of those directly below it (config.units.destinations)."""
+    units = tuple((d.key, d.name) for d in destinations(effective, library)) if action in ("transfer", "assign") else ()
     return {
         "transfer": [Field("unit", "select", units)],
         "assign": [Field("unit", "select", units)],

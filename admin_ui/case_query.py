@@ -9,6 +9,7 @@ from typing import Any
 
 from xinfang.config import EffectiveRuleSet, RuleSetLibrary
 from xinfang.config.procedure import STAGE_NAMES
+from xinfang.config.units import unit_name
 from xinfang.server.cases.queries import CaseFilters
 from xinfang.server.cases.visibility import visible_case
 from xinfang.server.store.case_tables import Petition
@@ -101,7 +102,8 @@ class Names:
         return self._section(code, "tracks").get(track or "", {}).get("name", track or "")
 
     def unit(self, code: str, unit: str | None) -> str:
-        return self._section(code, "units").get(unit or "", {}).get("name", unit or "")
+        effective = self.effective(code)
+        return unit_name(effective, unit, self.library) if effective is not None else unit or ""
 
     def jurisdiction(self, code: str) -> str:
         try:

@@ -137,7 +137,7 @@ def context(db: Session, library: RuleSetLibrary, petition: Petition, user: User
     escalations = db.scalars(select(CaseEscalation).where(CaseEscalation.petition_id == petition.id)
                              .order_by(CaseEscalation.due_on, CaseEscalation.step))
     actions = [{"action": a, "label": case_actions.action_label(a), "help": case_actions.ACTION_HELP.get(a, ""),
-                "fields": case_actions.fields_of(a, effective) if effective else []}
+                "fields": case_actions.fields_of(a, effective, library) if effective else []}
                for a in case_actions.available(user, petition, library.tree, effective)]
     original = visible_original(petition, user)
     return {

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, make_response, render_template,
 
 from xinfang.config import today_in_china
 from xinfang.config.procedure import STAGES
+from xinfang.config.units import is_generic, named_units
 from xinfang.server.cases.queries import list_cases
 from xinfang.server.rulesets.library_store import library_of
 from xinfang.server.store.db import get_session
@@ -45,7 +46,8 @@ def _options(f: ListForm, names: Names) -> dict:
     effective = names.effective(f.jurisdiction)
     data = effective.data if effective else {}
     return {"places": places, "stages": [(s.name, s.label) for s in STAGES],
-            "units": [(k, v.get("name", k)) for k, v in (data.get("units") or {}).items()],
+            "units": [(k, v["name"] or k) for k, v in (named_units(effective) if effective else {}).items()
+                      if not is_generic(v)],
             "tracks": [(k, v.get("name", k)) for k, v in (data.get("tracks") or {}).items()],
             "flags": list(FLAGS.items())}
 

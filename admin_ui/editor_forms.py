@@ -9,7 +9,9 @@ from typing import Any
 
 from xinfang.config import EffectiveRuleSet, JurisdictionTree
 from xinfang.config.inheritance import get_path
+from xinfang.config.jurisdictions import LEVELS
 from xinfang.config.procedure import LIMIT_KEYS, MEASURES, TARGETS
+from xinfang.config.units import places, resolve_unit
 
 from . import labels
 from .editor_yaml import REMOVE
@@ -170,8 +172,18 @@ class EditorForms:
         return rows
 
     def unit_choices(self) -> list[tuple[str, str]]:
+        """Each unit by the name this jurisdiction's cases go to (the template filled in: 沂南县卫生健康局)."""
         units = {**(self.above.get("units") or {}), **(self.own.get("units") or {})}
-        return [(k, (self.merged(("units", k, "name")) or k)) for k in units]
+        place = self.own.get("jurisdiction") or {}
+        level = place.get("level") if place.get("level") in LEVELS else None
+        where = {**(places(self.parent) if self.parent is not None else {}),
+                 **({level: str(place.get("name") or "")} if level else {})}
+        named = []
+        for key in units:
+            spec = {**(get_path(self.above, ("units", key)) or {}), **(get_path(self.own, ("units", key)) or {})}
+            name = resolve_unit(spec, level, where)["name"] if level else self.merged(("units", key, "name"))
+            named.append((key, name or key))
+        return named
 
     def categories(self) -> list[Row]:
         path = ("classification", "categories")

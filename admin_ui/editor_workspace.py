@@ -90,6 +90,7 @@ class Workspace:
     forms: EditorForms | None
     issues: list[IssueView]
     problems: list[FormProblem] = field(default_factory=list)
+    warnings: list[IssueView] = field(default_factory=list)  # shown, never blocking (a category at a kind of body)
     report: dict[str, Any] | None = None
     impact: dict[str, Any] | None = None
     message: str = ""
@@ -170,6 +171,7 @@ def build(draft: RuleSetDraft, text: str | None = None, scenarios: str | None = 
         scenarios = sample_scenarios(library, draft.jurisdiction_code, day, rules_paths(), names)
     user = current_user()
     ws = Workspace(draft, text, scenarios, forms, issue_views(checked.issues, text, forms),
+                   warnings=issue_views(checked.warnings, text, forms),
                    submitted=lifecycle.submission(session, draft),
                    base=session.get(RuleSetVersionRecord, draft.base_version_id) if draft.base_version_id else None,
                    can_edit=has_role(user, "policy_officer"), can_approve=has_role(user, "approver"), **extra)

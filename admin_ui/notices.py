@@ -8,6 +8,7 @@ from typing import Any
 from flask import render_template
 
 from xinfang.config import EffectiveRuleSet
+from xinfang.config.units import unit_name
 from xinfang.server.cases.forms import CHANNEL_NOTES
 from xinfang.server.pdf_fonts import pdf_font
 from xinfang.server.store.case_tables import Petition
@@ -96,15 +97,14 @@ def build(petition: Petition, view: dict[str, Any], effective: EffectiveRuleSet,
 def _issuer(petition: Petition, effective: EffectiveRuleSet, event) -> str:
     """The body that decided, which signs (Art. 23, 32): the unit the case was transferred or assigned to before
     the issuing event, else the petition office that received it."""
-    units = effective.get("units") or {}
     before = petition.events[:petition.events.index(event)]
     routed = next((e for e in reversed(before) if e.action in ("transfer", "assign")), None)
     if routed is not None:
         unit = (routed.detail or {}).get("unit")
-        name = (routed.detail or {}).get("unit_name") or (units.get(unit) or {}).get("name")
+        name = (routed.detail or {}).get("unit_name") or (unit_name(effective, unit) if unit else "")
         if name:
             return name
-    return (units.get("petition_office") or {}).get("name") or "信访工作机构"
+    return unit_name(effective, "petition_office") if effective.get("units.petition_office") else "信访工作机构"
 
 
 def to_pdf(notice: Notice) -> bytes:

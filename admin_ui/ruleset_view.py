@@ -9,6 +9,7 @@ from typing import Any
 from xinfang.config import EffectiveRuleSet, JurisdictionTree, Source
 from xinfang.config.bounds import Bound
 from xinfang.config.inheritance import get_path, walk_leaves
+from xinfang.config.units import named_units
 
 from . import labels
 
@@ -182,8 +183,8 @@ class RuleSetView:
         return [self.row(("intake", "fields", key), fields[key].get("label", key), "label") for key in fields]
 
     def units(self) -> list[Row]:
-        units = self.data.get("units") or {}
-        return [self.row(("units", key), units[key].get("name", key), "name") for key in units]
+        units = named_units(self.effective)  # the names this jurisdiction's cases go to (沂南县教育和体育局)
+        return [self.row(("units", key), units[key].get("name") or key, "name") for key in units]
 
     def routing(self) -> list[Row]:
         routing = self.data.get("routing") or {}
@@ -209,8 +210,8 @@ class RuleSetView:
     def unit_name(self, key: str | None) -> str:
         if not key:
             return ""
-        unit = (self.data.get("units") or {}).get(key)
-        return f"{unit['name']}" if unit and unit.get("name") else key
+        unit = named_units(self.effective).get(key)
+        return unit["name"] if unit and unit.get("name") else key
 
     def category_name(self, code: str) -> str:
         category = get_path(self.data, ("classification", "categories", code))

@@ -9,6 +9,7 @@ from .bounds import expand
 from .inheritance import get_path
 from .limit_holders import limit_holders
 from .procedure import EXTENSIONS, STEPS, step
+from .units import PLACEHOLDER
 from .yaml_source import Path_, dump_path
 
 # Art. 22 ¶2, 30: accusations go to discipline and supervision bodies, whatever a local rule says.
@@ -52,6 +53,15 @@ def reference_problems(data: dict[str, Any]) -> Iterator[Problem]:
                        f"{kind} is not a discipline body, and {sends} this unit ({dump_path(path)}): {rule} ({basis})",
                        f"检举控告只能交纪检监察机关：{units[unit].get('name') or unit} 不是纪检监察机关（{basis}）")
 
+    for unit, spec in units.items():  # a name is text, or a template of the case's jurisdiction (config.units)
+        named = [(("units", unit, "name"), spec.get("name"))]
+        named += [(("units", unit, "names", level), text) for level, text in (spec.get("names") or {}).items()]
+        for path, text in named:
+            rest = text.replace(PLACEHOLDER, "") if isinstance(text, str) else ""
+            if "{" in rest or "}" in rest:
+                yield Problem(path, f"'{text}': the only placeholder of a unit's name is {PLACEHOLDER} (the case's "
+                                    f"jurisdiction: {PLACEHOLDER}生态环境局)",
+                              chinese=f"单位名称“{text}”中只能用 {PLACEHOLDER} 代表信访事项所在辖区（如 {PLACEHOLDER}生态环境局）")
     for code, category in categories.items():
         base = ("classification", "categories", code)
         yield from unit_ref(base + ("unit",), category.get("unit"))

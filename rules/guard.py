@@ -7,6 +7,7 @@ from typing import Any
 
 from xinfang.config import EffectiveRuleSet, UnknownJurisdiction, national_tree
 from xinfang.config.jurisdictions import LEVELS
+from xinfang.config.units import places, resolve_unit
 
 # Words that name a discipline and supervision body, however a petitioner abbreviates it (县纪委监委, 纪检组).
 DISCIPLINE_WORDS = ("纪律检查", "纪委", "监委", "纪检", "监察")
@@ -40,14 +41,21 @@ def guard_routes(effective: EffectiveRuleSet) -> dict[str, dict[str, str]]:
     """Accused level → the discipline body one level up, as the versions at that level or above name it.
 
     The unit is the accusation unit those levels define (locked to the national one); its name is the
-    nearest such level's (Yinan's county commission accused → 临沂市纪委监委), else the generic national name.
+    nearest such level's (Yinan's county commission accused → 临沂市纪委监委), else the national template filled in
+    with the place at that level (中共沅江市纪律检查委员会… above a township of 沅江市).
     """
     routes = {}
+    where = places(effective)
     for level in LEVELS:
         target = above(level)
         versions = [v for v in effective.chain if LEVELS.index(v.level) <= LEVELS.index(target)]
         unit = _last(versions, ("routing", "accusation", "unit")) or effective.get("routing.accusation.unit")
-        name = _last(versions, ("units", unit, "name")) or effective.get(f"units.{unit}.name") or unit
+        spec = {key: _last(versions, ("units", unit, key)) for key in ("name", "names", "lowest")}
+        if target not in where:  # below the case's own level, a place it cannot name: the case's own body
+            spec, target_place = dict(effective.get(f"units.{unit}") or {}), effective.jurisdiction.level
+        else:
+            target_place = target
+        name = resolve_unit(spec, target_place, where)["name"] or unit
         routes[level] = {"unit": unit, "name": name, "level": target}
     return routes
 

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 from xinfang.config import EffectiveRuleSet
 from xinfang.config.jurisdictions import LEVELS
+from xinfang.config.units import named_units
 
 from .calendar import HolidayTable, LegalCalendar, calendar_for
 from .compiler import CompiledRuleSet, default_compiler
@@ -201,11 +202,11 @@ def build_plan(effective: EffectiveRuleSet) -> Plan:
     data, own = effective.data, effective.jurisdiction.level
     compiler = default_compiler()
     compiled = compiler.compile(effective)
-    units = data.get("units") or {}
+    units = named_units(effective)  # real names: 沂南县's 14 is 临沂市生态环境局沂南县分局, 沅江市's 沅江市生态环境局
 
     def route(unit: str | None, level: str | None) -> dict[str, str]:
         spec = units.get(unit) or {}
-        return {"unit": unit, "name": spec.get("name", unit), "level": _absolute(level or spec.get("level"), own)}
+        return {"unit": unit, "name": spec.get("name") or unit, "level": _absolute(level or spec.get("level"), own)}
 
     classification = data.get("classification") or {}
     categories = {

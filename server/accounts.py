@@ -146,6 +146,8 @@ DEMO_USERS = (
          unit="petition_office", unit_name="沂南县信访局"),
     dict(username="yinan_ziran", display_name="沂南县自然资源和规划局承办人", jurisdiction_code="371321",
          roles=["clerk"], unit="natural_resources", unit_name="沂南县自然资源和规划局"),
+    dict(username="yinan_shengtai", display_name="临沂市生态环境局沂南县分局承办人", jurisdiction_code="371321",
+         roles=["clerk"], unit="ecology", unit_name="临沂市生态环境局沂南县分局"),
     dict(username="yinan_supervisor", display_name="沂南县督查员", jurisdiction_code="371321", roles=["supervisor"]),
     dict(username="yinan_discipline", display_name="沂南县纪委监委", jurisdiction_code="371321",
          roles=["discipline", "supervisor"], unit="discipline", unit_name="沂南县纪委监委"),

@@ -19,6 +19,8 @@ from xinfang.config import (
     bundled_rules_dir,
     today_in_china,
 )
+from xinfang.config.library import display_name, find_ruleset_files
+from xinfang.config.units import catch_all_warnings
 
 
 def database_option(command):
@@ -139,19 +141,23 @@ def validate(paths: tuple[Path, ...], rules: Path | None, database: str | None) 
     versions), which supply the levels above; a file replaces their version of the same
     jurisdiction and version.
     """
-    issues = validation_issues(paths, library_or_exit(rules, database) if database else rules_dir(rules))
+    issues, warnings = validation_issues(paths, library_or_exit(rules, database) if database else rules_dir(rules))
     for issue in issues:
         click.echo(str(issue))
+    for warning in warnings:  # on stderr: stdout holds the errors alone (DESIGN.md, public contract)
+        click.echo(str(warning), err=True)
     if issues:
         sys.exit(1)
     click.echo(f"{len(paths)} path(s) valid", err=True)
 
 
 def validation_issues(paths, background: Path | RuleSetLibrary):
-    """The issues of the files under `paths`, over the rule sets of a folder or a library."""
-    _, issues = RuleSetLibrary.collect(paths, background=background if isinstance(background, RuleSetLibrary)
-                                       else [background])
-    return issues
+    """The issues of the files under `paths`, over the rule sets of a folder or a library, and the warnings
+    (a category left at a kind of body: config.units.catch_all_warnings)."""
+    library, issues = RuleSetLibrary.collect(paths, background=background if isinstance(background, RuleSetLibrary)
+                                             else [background])
+    files = {display_name(file) for file in find_ruleset_files(paths)}
+    return issues, catch_all_warnings(library, files)
 
 
 @main.command()

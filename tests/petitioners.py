@@ -34,12 +34,19 @@ def on_file(app, number):
     return session, session.scalars(select(Petition).where(Petition.number == number)).one()
 
 
-UNIT = system_actor("章贡区有关单位承办人", roles=("clerk",), jurisdiction_code=ZHANGGONG, unit="competent")
+UNIT = system_actor("章贡区住房和城乡建设局承办人", roles=("clerk",), jurisdiction_code=ZHANGGONG, unit="housing")  # TEXT: 拆迁 → 10
 OFFICE = system_actor("赣州市信访局登记员", roles=("clerk",), jurisdiction_code="360700", unit="petition_office")
 
 
+def unit_clerk(petition):
+    """A clerk of the unit the case is routed to (章贡区住房和城乡建设局 for TEXT, 章贡区生态环境局 for noise)."""
+    return system_actor("章贡区承办单位承办人", roles=("clerk",), jurisdiction_code=petition.jurisdiction_code,
+                        unit=petition.route_unit)
+
+
 def staff(app, number, *steps):
-    """Staff take the workflow's steps (action, payload[, actor: the unit's by default]) through the case service."""
+    """Staff take the workflow's steps (action, payload[, actor: the routed unit's clerk by default]) through the
+    case service."""
     from xinfang.server.rulesets.library_store import library_of
     staff_on(app.config["DATABASE_URL"], library_of(app), number, *steps)
 
@@ -50,7 +57,7 @@ def staff_on(database_url, library, number, *steps):
     try:
         petition = session.scalars(select(Petition).where(Petition.number == number)).one()
         for action, payload, *actor in steps:
-            workflow.act(session, library, petition.id, action, payload, actor=(actor or [UNIT])[0])
+            workflow.act(session, library, petition.id, action, payload, actor=(actor or [unit_clerk(petition)])[0])
         session.commit()
     finally:
         session.close()

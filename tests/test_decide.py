@@ -12,6 +12,8 @@ from xinfang.rules.durable_adapter import default_adapter
 from xinfang.server.cli import main
 
 NATIONAL = "000000"
+# The national template filled in for 北京市 (a municipality: the province stands in for its city level).
+BEIJING_COMMISSION = "中共北京市纪律检查委员会、北京市监察委员会"
 DECISION_FIELDS = {"jurisdiction", "ruleset_version", "admissible", "kind", "category", "channel", "route",
                    "track", "deadlines", "flags", "trace"}
 
@@ -30,7 +32,7 @@ def test_decision_has_exactly_the_contract_fields(bundled):
     decision = evaluate(bundled, NATIONAL, case())
     assert set(decision) == DECISION_FIELDS
     assert decision["jurisdiction"] == "000000" and decision["ruleset_version"] == "000000@2022.1"
-    assert decision["route"] == {"unit": "competent", "name": "有权处理的机关、单位", "level": "national"}
+    assert decision["route"] == {"unit": "housing", "name": "住房和城乡建设部", "level": "national"}
     assert decision["track"] == "normal" and decision["admissible"] is True
     for deadline in decision["deadlines"].values():
         assert set(deadline) == {"date", "provisional", "source"}
@@ -411,7 +413,7 @@ def test_accused_guard_when_a_local_unit_bears_the_accused_name(local_ruleset):
         """)
     assert issues == []
     accused = evaluate(library, "110101", case(text="举报区纪委监委某干部", accused_unit="东城区纪委监委"))
-    assert accused["route"] == {"unit": "discipline", "name": "纪检监察机关", "level": "city"}
+    assert accused["route"] == {"unit": "discipline", "name": BEIJING_COMMISSION, "level": "city"}
     assert "accused_guard" in accused["flags"]
     other = evaluate(library, "110101", case(text="举报某局局长受贿", accused_unit="东城区某局"))
     assert other["route"]["name"] == "东城区纪委监委" and "accused_guard" not in other["flags"]
@@ -427,7 +429,7 @@ def test_accused_guard_sees_through_abbreviations(local_ruleset):
     for accused in ("东城区纪委监委", "区纪委", "纪委监委", "中共东城区纪委", "东城区监委"):
         decision = evaluate(library, "110101", case(text="举报纪委干部受贿", accused_unit=accused))
         assert "accused_guard" in decision["flags"], accused
-        assert decision["route"] == {"unit": "discipline", "name": "纪检监察机关", "level": "city"}, accused
+        assert decision["route"] == {"unit": "discipline", "name": BEIJING_COMMISSION, "level": "city"}, accused
     # The commission of another place, or another body, is not the route's unit.
     for accused in ("市纪委监委", "西城区纪委", "东城区住房和城乡建设委员会"):
         decision = evaluate(library, "110101", case(text="举报某干部受贿", accused_unit=accused))
@@ -443,7 +445,8 @@ def test_accused_guard_goes_one_level_above_the_accused_unit(local_ruleset):
         """)
     assert issues == []
     decision = evaluate(library, "110101", case(text="举报受贿", accused_unit="北京市纪委监委"))
-    assert decision["route"] == {"unit": "discipline", "name": "纪检监察机关", "level": "province"}
+    # 北京市 is province and city at once: its commission stands at both levels.
+    assert decision["route"] == {"unit": "discipline", "name": BEIJING_COMMISSION, "level": "province"}
     assert "accused_guard" in decision["flags"]
 
 

@@ -158,3 +158,13 @@ def test_serve_fills_an_empty_database(tmp_path, monkeypatch, option, generated)
     result = CliRunner().invoke(main, ["serve", "--database", url, "--no-demo-accounts", *([option] if option else [])])
     assert result.exit_code == 0, result.output
     assert ("演示数据：生成 6 件" in result.output) is generated
+
+
+def test_the_yinan_dashboard_charts_cases_by_real_unit_with_no_catch_all_bar(year, bundled):
+    # 《信访工作条例》第二十一条、第二十二条: each case goes to the unit that handles it, so 按承办单位 shows who is late.
+    session, _ = year
+    found = indicators(session, bundled, "371321", *demo_period(TODAY), TODAY)
+    names = [u["name"] for u in found["by_unit"]]
+    assert len(names) >= 5 and all(names), found["by_unit"]
+    assert "有权处理的机关、单位" not in names and not any("{" in n for n in names)
+    assert "沂南县自然资源和规划局" in names

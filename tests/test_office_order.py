@@ -94,10 +94,10 @@ def test_an_assigned_case_owes_its_feedback_by_the_rule_sets_limit(local_ruleset
     library, issues = local_ruleset(FEEDBACK)
     assert issues == []
     office = system_actor("dongcheng_clerk", roles=("clerk",), jurisdiction_code="110101")
-    unit = system_actor("unit_clerk", roles=("clerk",), jurisdiction_code="110101", unit="competent")
+    unit = system_actor("unit_clerk", roles=("clerk",), jurisdiction_code="110101", unit="housing")
     petition = register(session, library, {"received_on": "2024-03-04", "intake": "letter", "text": "小区供暖不热",
                                            "petitioner": {"name": "张三", "address": "东城区"}}, actor=office)
-    petition = step(session, library, petition, "assign", office, "2024-03-05", unit="competent")
+    petition = step(session, library, petition, "assign", office, "2024-03-05", unit="housing")
     assert petition.stage == "assigned" and "assigned" in petition.flags
     assert {d.step: d.due_on for d in petition.deadlines}["feedback"] == D("2024-03-15")
     petition = step(session, library, petition, "accept", unit, "2024-03-06")

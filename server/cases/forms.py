@@ -7,6 +7,7 @@ from typing import Any
 
 from xinfang.config import EffectiveRuleSet
 from xinfang.config.field_patterns import pattern_matches
+from xinfang.config.units import unit_name
 from xinfang.rules.case_input import is_iso_date
 
 __all__ = ["UnknownCategory", "UnknownIntake", "form_definition", "form_problems", "SECTIONS"]
@@ -88,7 +89,7 @@ def form_definition(effective: EffectiveRuleSet, intake: str, category: str | No
         "at": effective.at.isoformat(),
         "ruleset_version": effective.version_label,
         "intake": {"code": intake, "name": channel.get("name", intake), "basis": channel.get("basis")},
-        "category": _category_json(data, category) if category is not None else None,
+        "category": _category_json(effective, category) if category is not None else None,
         "schema": _schema(effective, intake, channel, category, fields),
         "sections": [{"id": sid, "title": title, "fields": [f["name"] for f in fields if f["section"] == sid]}
                      for sid, title in SECTIONS],
@@ -145,13 +146,13 @@ def _category_field(categories: Mapping[str, Any], chosen: str | None) -> dict:
                   required=chosen is not None, hint=hint)
 
 
-def _category_json(data: Mapping[str, Any], code: str) -> dict:
-    spec = data["classification"]["categories"][code]
+def _category_json(effective: EffectiveRuleSet, code: str) -> dict:
+    spec = effective.data["classification"]["categories"][code]
     kind = spec.get("kind", "appeal")
     channel = "discipline" if kind == "accusation" else spec.get("channel", "petition")
     unit = spec.get("unit")
     return {"code": code, "name": spec.get("name"), "kind": kind, "channel": channel, "unit": unit,
-            "unit_name": data.get("units", {}).get(unit, {}).get("name") if unit else None,
+            "unit_name": unit_name(effective, unit) if unit else None,
             "note": CHANNEL_NOTES.get(channel), "basis": spec.get("basis")}
 
 

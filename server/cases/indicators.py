@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, aliased
 
 from xinfang.config import NoRuleSetInForce, RuleSetLibrary
 from xinfang.config.procedure import DUTY_STEPS  # the windows (objection, review_request...) make nobody late
+from xinfang.config.units import unit_name
 from xinfang.server.store.case_tables import CaseDeadline, CaseEvent, Petition
 
 __all__ = ["HEADLINE", "SATISFACTION", "breakdown", "indicators"]
@@ -72,7 +73,8 @@ def _cohort(groups: Mapping[str, str], root: str, start: dt.date, end: dt.date, 
                               CaseDeadline.done_on > CaseDeadline.due_on))
     return (
         select(Petition.id, case(dict(groups), value=Petition.jurisdiction_code, else_=root).label("grp"),
-               Petition.category, Petition.route_unit, Petition.stage, Petition.duplicate_of_id,
+               Petition.jurisdiction_code, Petition.category, Petition.route_unit, Petition.stage,
+               Petition.duplicate_of_id,
                notify.due_on.label("notify_due"), accepted.c.on.label("accepted_on"),
                conclude.due_on.label("conclude_due"), concluded.c.on.label("concluded_on"),
                reviewed.c.on.label("review_on"), rated.detail["satisfaction"].as_string().label("satisfaction"),
@@ -111,6 +113,24 @@ def _headline(row: Iterable[int]) -> tuple[int, dict[str, Any], dict[str, int]]:
     found = {name: ratio(values[2 * i], values[2 * i + 1]) for i, name in enumerate(HEADLINE)}
     cases = values[2 * len(HEADLINE)]
     return cases, found, dict(zip(SATISFACTION, values[2 * len(HEADLINE) + 1:]))
+
+
+def _by_unit_name(library: RuleSetLibrary, rows: Iterable[tuple], at: dt.date) -> list[tuple]:
+    """(unit, name, cases, overdue) per unit as each case's jurisdiction names it: 沂南县's ecology is
+    临沂市生态环境局沂南县分局 and its townships' too; 兰山区's human_resources and 罗庄区's are two units."""
+    merged: dict[tuple, list[int]] = {}
+    effective: dict[str, Any] = {}
+    for code, unit, n, late in rows:
+        if code not in effective:
+            try:
+                effective[code] = library.effective(code, at)
+            except (NoRuleSetInForce, LookupError, ValueError):
+                effective[code] = None
+        name = unit_name(effective[code], unit, library) if effective[code] is not None and unit else None
+        totals = merged.setdefault((unit if name is None else name, unit), [0, 0])
+        totals[0] += int(n or 0)
+        totals[1] += int(late or 0)
+    return [(unit, None if key == unit else key, n, late) for (key, unit), (n, late) in merged.items()]
 
 
 def _names(library: RuleSetLibrary, codes: Iterable[str], at: dt.date, section: str) -> dict[str, str]:
@@ -166,14 +186,15 @@ def indicators(session: Session, library: RuleSetLibrary, code: str, start: dt.d
         for grp, *row in session.execute(select(c.c.grp, *_headline_columns(c.c, as_of)).group_by(c.c.grp)):
             per_group[grp] = tuple(row)
         by_category = session.execute(select(c.c.category, func.count()).group_by(c.c.category)).all()
-        by_unit = session.execute(select(c.c.route_unit, func.count(), func.sum(c.c.overdue))
-                                  .group_by(c.c.route_unit)).all()
+        by_unit = session.execute(select(c.c.jurisdiction_code, c.c.route_unit, func.count(), func.sum(c.c.overdue))
+                                  .group_by(c.c.jurisdiction_code, c.c.route_unit)).all()
     width = 2 * len(HEADLINE) + 1 + len(SATISFACTION)
     total_row = [sum(int(row[i] or 0) for row in per_group.values()) for i in range(width)]
     cases, headline, answers = _headline(total_row)
     at = min(end, as_of)
     lookup = [root.code, *groups]
-    categories, units = _names(library, lookup, at, "categories"), _names(library, lookup, at, "units")
+    categories = _names(library, lookup, at, "categories")
+    by_unit = _by_unit_name(library, by_unit, at)
     return {
         "jurisdiction": _jurisdiction(root),
         "from": start.isoformat(), "to": end.isoformat(), "as_of": as_of.isoformat(),
@@ -182,9 +203,9 @@ def indicators(session: Session, library: RuleSetLibrary, code: str, start: dt.d
         "satisfaction_answers": answers,
         "by_category": _ranked([{"category": cat, "name": categories.get(cat), **ratio(n, cases)}
                                 for cat, n in by_category]),
-        "by_unit": _ranked([{"unit": unit, "name": units.get(unit), **ratio(n, cases)} for unit, n, _ in by_unit]),
-        "overdue_by_unit": _ranked([{"unit": unit, "name": units.get(unit), **ratio(late, n)}
-                                    for unit, n, late in by_unit]),
+        "by_unit": _ranked([{"unit": unit, "name": name, **ratio(n, cases)} for unit, name, n, _ in by_unit]),
+        "overdue_by_unit": _ranked([{"unit": unit, "name": name, **ratio(late, n)}
+                                    for unit, name, n, late in by_unit]),
         "children": [_child(child, per_group.get(child.code), width) for child in library.tree.children(root.code)],
     }
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinfang.config import RuleSetLibrary, procedure, today_in_china
+from xinfang.config.units import unit_name
 from xinfang.server.accounts import petitioner_actor
 from xinfang.server.store.case_tables import Petition, QueryCode
 from xinfang.server.store.data_keys import blind_index
@@ -208,11 +209,10 @@ def preview(db: Session, library: RuleSetLibrary, jurisdiction_code: str, case_j
         case_json=case, confidential=False)
     if earlier is not None and not same_person(earlier, case.get("petitioner")):
         earlier = None
-    units = effective.get("units") or {}
     category = ((effective.get("classification") or {}).get("categories") or {}).get(decision["category"]) or {}
     unit = (decision.get("route") or {}).get("unit")
     return {"category": decision["category"], "category_name": category.get("name"), "kind": decision["kind"],
-            "channel": decision["channel"], "route_unit_name": (units.get(unit) or {}).get("name", unit),
+            "channel": decision["channel"], "route_unit_name": unit_name(effective, unit),
             "deadlines": {k: {"date": v["date"], "provisional": v["provisional"]}
                           for k, v in (decision.get("deadlines") or {}).items() if k in PETITIONER_STEPS},
             "already_submitted": {"number": earlier.number, "received_on": earlier.received_on.isoformat()}

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from xinfang.config import EffectiveRuleSet, RuleSetLibrary, procedure, today_in_china
+from xinfang.config.units import destinations, unit_name
 from xinfang.rules.calendar import parse_day
 from xinfang.rules.case_input import CaseError, parse_case
 from xinfang.rules.decide import decide
@@ -265,15 +266,16 @@ def _refuse(step: _Act) -> None:
 
 
 def _routed_unit(step: _Act) -> tuple[str, str]:
-    """The unit a case is transferred or assigned to: one of the rule set's units, never the office itself, and
-    for an accusation never the accused (Art. 30, 46(5))."""
+    """The unit a case is transferred or assigned to: a real unit of its jurisdiction or of one directly below
+    (config.units.destinations: never a kind of body, nor the office itself), and for an accusation never the
+    accused (Art. 30, 46(5))."""
     unit = str(step.payload["unit"]).strip()
-    units = step.effective.get("units") or {}
-    spec = units.get(unit)
-    if spec is None or spec.get("type") == "petition_office":
+    offered = destinations(step.effective, step.library)
+    found = next((d for d in offered if d.key == unit), None)
+    if found is None:
         raise _invalid(Problem("unit", "not_a_unit", f"{unit!r} is no unit this case can be routed to",
-                               {"units": [u for u, s in units.items() if s.get("type") != "petition_office"]}))
-    name = step.payload.get("unit_name") or spec.get("name") or unit
+                               {"units": [d.key for d in offered]}))
+    name = step.payload.get("unit_name") or found.name
     if step.petition.confidential and names_accused(step.petition.accused_unit, unit, name):
         raise Invalid("accused_unit", f"an accusation is never transferred to the accused unit "
                                       f"{step.petition.accused_unit} (《信访工作条例》第三十条、第四十六条第五项)",
@@ -298,7 +300,7 @@ def _separate(step: _Act) -> None:
     """诉访分离 (Art. 22 ¶2, 28 ¶2): to the political-legal organs; the petition procedure ends, its clocks stop."""
     routing = step.effective.get("routing.litigation") or {}
     unit = str(step.payload.get("unit") or routing.get("unit") or "political_legal")
-    name = ((step.effective.get("units") or {}).get(unit) or {}).get("name", unit)
+    name = unit_name(step.effective, unit)
     step.petition.route_unit = unit[:64]
     step.detail.update(unit=unit, unit_name=name, notice="诉访分离告知",
                        **({"reason": step.payload["reason"]} if step.payload.get("reason") else {}))

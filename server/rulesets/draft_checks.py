@@ -7,7 +7,7 @@ import difflib
 import logging
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from xinfang.config import (
 )
 from xinfang.config.inheritance import walk_leaves
 from xinfang.config.procedure import OPEN_STAGES
+from xinfang.config.units import catch_all_warnings
 from xinfang.config.yaml_source import dump_path
 from xinfang.rules.case_input import CaseError, parse_case
 from xinfang.rules.decide import decide
@@ -62,6 +63,7 @@ class Checked:
     library: RuleSetLibrary
     issues: list[ConfigIssue]
     version: RuleSetVersion | None  # None when the text could not be read as a rule set at all
+    warnings: list[ConfigIssue] = field(default_factory=list)  # not errors: categories left at a kind of body
 
 
 def require_published(session: Session) -> RuleSetLibrary:
@@ -107,7 +109,7 @@ def check_text(session: Session, code: str, text: str, name: str) -> Checked:
                 f"label and effective_from"), chinese=(
                 f"版本号 {version.version} 已经发布过（{clash.effective_from} 起施行），已发布的版本不能修改："
                 f"请改用新的版本号和施行日期")))
-    return Checked(library, issues, version)
+    return Checked(library, issues, version, catch_all_warnings(library, {name}) if version is not None else [])
 
 
 _known_below: dict[tuple[int, frozenset[str]], tuple[RuleSetLibrary, set]] = {}
