@@ -390,3 +390,14 @@ def test_failing_scenarios_hold_a_draft_back_until_the_officer_confirms_them(ses
         lifecycle.approve(session, draft.id, "approver", scenario_paths=[bundled_rules_dir()], today=TODAY)
     assert lifecycle.approve(session, draft.id, "approver", scenario_paths=[bundled_rules_dir()],
                              confirm_failing=True, today=TODAY).version == "2025.1"
+
+
+def test_a_published_drafts_id_is_never_given_to_another_draft(session):
+    """The audit log names drafts by id: once published (the draft consumed), its id stays its own."""
+    draft = new_draft(session)
+    lifecycle.submit(session, draft.id, "officer", today=TODAY)
+    lifecycle.approve(session, draft.id, "approver", today=TODAY)
+    session.commit()
+    published_id = draft.id
+    other = lifecycle.create_draft(session, "360700", "ganzhou_officer", today=TODAY)
+    assert other.id > published_id

@@ -131,6 +131,7 @@ class RuleSetDraft(Base):
     """
 
     __tablename__ = "ruleset_draft"
+    __table_args__ = {"sqlite_autoincrement": True}  # an id is never handed out twice (the audit log names drafts)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     jurisdiction_code: Mapped[str] = mapped_column(ForeignKey("jurisdiction.code"), index=True)
