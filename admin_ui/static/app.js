@@ -14,3 +14,12 @@ document.addEventListener("htmx:afterSwap", function (event) {
     toggle.setAttribute("aria-expanded", "true");
   }
 });
+// The intake form's check panel follows the form: a field left (change) asks for a new check, except the request's
+// own text, which asks as it is typed (input). A blur of the text must not send a second check that would replace
+// the 采用建议 button under the clerk's click. (htmx's event filters need eval, which the CSP forbids.)
+document.addEventListener("change", function (event) {
+  var form = event.target.closest && event.target.closest("#intake-form");
+  if (form && event.target.id !== "f-text") {
+    form.dispatchEvent(new CustomEvent("intake:changed"));
+  }
+});
