@@ -28,10 +28,11 @@ class Field:
     widget: str  # text, textarea, number, date, select
     options: tuple[tuple[str, str], ...] = ()
     hint: str = ""
+    named: str = ""  # the action's own word for the field (交办's unit is the 承办单位), else the payload's
 
     @property
     def label(self) -> str:
-        return PAYLOAD_FIELDS.get(self.name, self.name)
+        return self.named or PAYLOAD_FIELDS.get(self.name, self.name)
 
     def required(self, action: str) -> bool:
         return self.name in procedure.action(action).required
@@ -63,7 +64,7 @@ def fields_of(action: str, effective: EffectiveRuleSet, library: RuleSetLibrary 
     units = tuple((d.key, d.name) for d in destinations(effective, library)) if action in ("transfer", "assign") else ()
     return {
         "transfer": [Field("unit", "select", units)],
-        "assign": [Field("unit", "select", units)],
+        "assign": [Field("unit", "select", units, named="承办单位")],
         "separate": [Field("reason", "textarea", hint="告知信访人依法向人民法院、人民检察院或者公安机关提出")],
         "refuse": [Field("reason", "textarea", hint="不填则用规则集判定的不予受理理由")],
         "object": [Field("reason", "textarea")],

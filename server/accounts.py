@@ -152,6 +152,8 @@ DEMO_USERS = (
     dict(username="yinan_discipline", display_name="沂南县纪委监委", jurisdiction_code="371321",
          roles=["discipline", "supervisor"], unit="discipline", unit_name="沂南县纪委监委"),
     dict(username="linyi_supervisor", display_name="临沂市督查员", jurisdiction_code="371300", roles=["supervisor"]),
+    dict(username="linyi_clerk", display_name="临沂市信访局办理人", jurisdiction_code="371300", roles=["clerk"],
+         unit="petition_office", unit_name="临沂市信访局"),  # the level above: reviews 沂南县's answers (Art. 35)
     dict(username="ganzhou_officer", display_name="赣州市政策专员", jurisdiction_code="360700", roles=["policy_officer"]),
     dict(username="ganzhou_clerk", display_name="赣州市登记员", jurisdiction_code="360700", roles=["clerk"]),
     dict(username="yuanjiang_officer", display_name="沅江市政策专员", jurisdiction_code="430981", roles=["policy_officer"]),
