@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from xinfang.config import procedure
+from xinfang.server.reports import periods as report_periods
 
+REPORT_KINDS = {"weekly_dispatch": "周调度", "monthly_bulletin": "月通报"}
+CADENCES = report_periods.CADENCES
 LEVELS = {"national": "全国", "province": "省级", "city": "市级", "county": "县级", "township": "乡级"}
 
 STEPS = {s.name: s.label for s in procedure.STEPS} | {"extension": "延长办理"}

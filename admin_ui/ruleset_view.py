@@ -7,6 +7,7 @@ from pathlib import PurePath
 from typing import Any
 
 from xinfang.config import EffectiveRuleSet, JurisdictionTree, Source
+from xinfang.config.assessment import DEDUCTIONS, INDICATORS
 from xinfang.config.bounds import Bound
 from xinfang.config.inheritance import get_path, walk_leaves
 from xinfang.config.units import named_units
@@ -173,6 +174,17 @@ class RuleSetView:
     def escalation_steps(self) -> list[Row]:
         steps = get_path(self.data, ("escalation", "steps")) or {}
         return [self.row(("escalation", "steps", key), steps[key].get("name", key), "name") for key in steps]
+
+    def reports(self) -> list[Row]:
+        reports = self.data.get("reports") or {}
+        return [self.row(("reports", key), reports[key].get("name", key), "name") for key in reports]
+
+    def assessment_items(self, part: str) -> list[Row]:
+        """考评 indicators (`part="indicators"`) or deductions, labelled in Chinese."""
+        names = INDICATORS if part == "indicators" else DEDUCTIONS
+        items = get_path(self.data, ("assessment", part)) or {}
+        main = "weight" if part == "indicators" else "points"
+        return [self.row(("assessment", part, key), names.get(key, key), main) for key in items]
 
     def intake_channels(self) -> list[Row]:
         channels = get_path(self.data, ("intake", "channels")) or {}

@@ -414,3 +414,12 @@ def test_the_dashboard_shows_the_assessment_ranked_with_the_points_lost(app, sig
     assert "沂南县" in page.split("考评排名", 1)[1]
     section = page.split('id="h-assessment"', 1)[1].split("</section>", 1)[0]
     assert "on_time_conclusion" not in section and "supervision_letter" not in section and "扣" in section
+
+
+def test_the_rule_set_page_shows_the_reports_and_the_assessment_in_chinese(client):
+    page = client.get(f"/jurisdictions/{YINAN}/ruleset").get_data(as_text=True)
+    reports = page.split('id="reports"', 1)[1].split("</section>", 1)[0]
+    assert "化解进度周调度" in reports and "每周" in reports and "月通报" in reports and "县级" in reports
+    assessment = page.split('id="assessment"', 1)[1].split("</section>", 1)[0]
+    assert "沂南县信访工作考评" in assessment and "初信初访一次性化解率" in assessment and "不低于 98%" in assessment
+    assert "督办函" in assessment and "不高于 5%" in assessment
