@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinfang.config import EffectiveRuleSet, RuleSetLibrary
+from xinfang.config.units import unit_name
 from xinfang.rules.plan import plan_for
 from xinfang.server.accounts import has_role
 from xinfang.server.cases.case_file import pinned_effective
@@ -142,6 +143,7 @@ def context(db: Session, library: RuleSetLibrary, petition: Petition, user: User
     original = visible_original(petition, user)
     return {
         "petition": petition, "view": view, "material": material, "effective": effective, "today": today,
+        "route_unit_name": unit_name(effective, petition.route_unit, library) if effective else petition.route_unit,
         "category_name": _get(effective, f"classification.categories.{petition.category}").get("name", ""),
         "track_name": _get(effective, f"tracks.{petition.track}").get("name", petition.track or ""),
         "petitioner": [(label, view["petitioner"][k]) for k, label in PETITIONER

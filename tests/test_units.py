@@ -134,7 +134,21 @@ def test_the_workflow_refuses_a_kind_of_body(app):
                        actor=system_actor("clerk"))
         assert petition.route_unit == "371321101:government_office"
         assert petition.events[-1].detail["unit_name"] == "岸堤镇党政综合办公室"
-        get_session().rollback()
+        get_session().commit()
+
+
+def test_the_case_file_names_the_unit_it_was_transferred_to(app, sign_in):
+    # Art. 22: the 承办单位 on the case file is the unit transferred to, a township's included.
+    from xinfang.server.accounts import system_actor
+    from xinfang.server.rulesets.library_store import library_of
+    from xinfang.server.store.db import get_session
+    case_id, _ = register(app, HEATING, days_ago(0))
+    with app.app_context():
+        act(get_session(), library_of(app), case_id, "transfer", {"unit": "371321101:government_office"},
+            actor=system_actor("clerk"))
+        get_session().commit()
+    html = sign_in(app, "yinan_supervisor").text(f"/cases/{case_id}")
+    assert '<dd class="route-unit">岸堤镇党政综合办公室</dd>' in html
 
 
 def test_the_rule_sets_unit_comes_chosen_in_the_transfer_list(app, sign_in):
