@@ -58,7 +58,7 @@ def small_demo(database_url, bundled):
     ensure_database(database_url, bundled)
     engine = db.make_engine(database_url)
     with Session(engine) as session:
-        generate(session, bundled, cases=80, seed=3, today=TODAY)
+        generate(session, bundled, cases=80, seed=7, today=TODAY)
         yield session
     engine.dispose()
 

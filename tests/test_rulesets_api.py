@@ -229,7 +229,7 @@ def test_publish_needs_a_second_officer_then_the_version_is_in_force_from_its_da
     no_date = api("yinan_approver", "POST", f"{path}/approve", json={})
     assert no_date.status_code == 422
     past = api("yinan_approver", "POST", f"{path}/approve", json={"effective_from": "2020-01-01"})
-    assert past.status_code == 409 and "in the past" in past.get_json()["error"]["message"]
+    assert past.status_code == 409 and "in the past" in past.get_json()["error"]["message"], past.get_json()
 
     published = api("yinan_approver", "POST", f"{path}/approve", json={"effective_from": start.isoformat()})
     assert published.status_code == 201, published.get_json()

@@ -369,9 +369,11 @@ def approve(session: Session, draft_id: int, actor: str, *, effective_from: dt.d
             raise FourEyes(f"{actor} {role} draft {draft.id}: a second officer must approve it")
     if actor in editors:
         raise FourEyes(f"{actor} edited draft {draft.id}: a second officer must approve it")
-    _failing_scenarios(usable(checked_draft(session, draft), draft), draft, scenario_paths, confirm_failing)
+    if scenario_paths is not None:
+        _failing_scenarios(usable(checked_draft(session, draft), draft), draft, scenario_paths, confirm_failing)
     text = draft.yaml_text
     if effective_from is not None:
+        _not_in_the_past(effective_from, today)  # said first: a past date would also fail the checks of that day
         try:
             text = set_header(text, effective_from=effective_from)
         except ValueError as err:
