@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import logging
 import os
+import threading
 from collections.abc import Iterable
 
 from xinfang.config import ConfigError, RuleSetLibrary
@@ -26,6 +27,12 @@ FALLBACK = [{"intake": "letter", "text": "反映小区物业乱收费问题"}]
 MAX_SAMPLES = 4
 
 
+# (library, code, day, files and their mtimes, track names) → the samples: the editor opens without deciding them anew
+# until something they depend on changes (a publish makes a new library; an edited scenario file a new mtime).
+_samples: dict[tuple, tuple[RuleSetLibrary, str]] = {}
+_samples_lock = threading.Lock()
+
+
 def sample_scenarios(library: RuleSetLibrary, code: str, day: dt.date, paths: Iterable[str | os.PathLike],
                      track_names: dict[str, str]) -> str:
     """Scenario YAML: one sample case per track, received on `day`, expecting what the published rules decide.
@@ -34,8 +41,24 @@ def sample_scenarios(library: RuleSetLibrary, code: str, day: dt.date, paths: It
     the draft that alters a sample's track or deadline makes it fail: the officer checks the new
     result and writes it in as the expectation.
     """
+    files = scenario_files(paths)
+    key = (id(library), code, day, tuple((str(f), f.stat().st_mtime_ns) for f in files),
+           tuple(sorted(track_names.items())))
+    with _samples_lock:
+        hit = _samples.get(key)
+    if hit is not None and hit[0] is library:
+        return hit[1]
+    text = _samples_of(library, code, day, files, track_names)
+    with _samples_lock:
+        if len(_samples) >= 32:
+            _samples.clear()
+        _samples[key] = (library, text)
+    return text
+
+
+def _samples_of(library: RuleSetLibrary, code: str, day: dt.date, files, track_names: dict[str, str]) -> str:
     cases = []
-    for file in scenario_files(paths):
+    for file in files:
         try:
             cases += [s.case for s in load_scenarios(file) if s.jurisdiction == code and "received_on" in s.case]
         except ConfigError:

@@ -170,19 +170,24 @@ def build(draft: RuleSetDraft, text: str | None = None, scenarios: str | None = 
         names = {row.key: row.label for row in forms.tracks()} if forms else {}
         scenarios = sample_scenarios(library, draft.jurisdiction_code, day, rules_paths(), names)
     user = current_user()
-    ws = Workspace(draft, text, scenarios, forms, issue_views(checked.issues, text, forms),
-                   warnings=issue_views(checked.warnings, text, forms),
+    nodes = _nodes(text)  # parsed once, for the issues and the warnings
+    ws = Workspace(draft, text, scenarios, forms, issue_views(checked.issues, text, forms, nodes),
+                   warnings=issue_views(checked.warnings, text, forms, nodes),
                    submitted=lifecycle.submission(session, draft),
                    base=session.get(RuleSetVersionRecord, draft.base_version_id) if draft.base_version_id else None,
                    can_edit=has_role(user, "policy_officer"), can_approve=has_role(user, "approver"), **extra)
     return ws
 
 
-def issue_views(issues, text: str, forms: EditorForms | None) -> list[IssueView]:
+def _nodes(text: str) -> dict:
     try:
-        nodes = nodes_of(text)
+        return nodes_of(text)
     except EditError:
-        nodes = {}
+        return {}
+
+
+def issue_views(issues, text: str, forms: EditorForms | None, nodes: dict | None = None) -> list[IssueView]:
+    nodes = _nodes(text) if nodes is None else nodes
     views = []
     for issue in issues:
         pos = issue.position
