@@ -25,7 +25,9 @@ def register_letter(page, sign_in, text: str, name: str) -> str:
     """The office's clerk registers a letter through the intake form; returns the case page's path."""
     sign_in(page, "yinan_clerk")
     expect(page.get_by_role("heading", level=1)).to_contain_text("登记信访事项")  # the clerk lands on intake
-    page.get_by_label("来信", exact=True).check()
+    with page.expect_response(lambda r: r.url.endswith("/intake") and r.request.method == "POST"):
+        page.get_by_label("来信", exact=True).check()  # the letter's form comes back (htmx), then it is filled in
+    page.wait_for_load_state()
     page.get_by_label("姓名").fill(name)
     page.get_by_label("住址").fill("沂南县界湖街道东岭村")
     page.get_by_label("信访请求").fill(text)
@@ -37,7 +39,7 @@ def register_letter(page, sign_in, text: str, name: str) -> str:
     return page.url.split("/cases/", 1)[1].join(("/cases/", ""))
 
 
-def act(page, action: str, button: str | None = None, **fields: str) -> None:
+def act(page, action: str, button: str, **fields: str) -> None:
     form = page.locator(f'form[data-action="{action}"]')
     for label, value in fields.items():
         field = form.get_by_label(label)
@@ -45,7 +47,9 @@ def act(page, action: str, button: str | None = None, **fields: str) -> None:
             field.select_option(label=value)
         else:
             field.fill(value)
-    form.get_by_role("button", name=button).click() if button else form.locator("button[type=submit]").click()
+    with page.expect_response(lambda r: f"/actions/{action}" in r.url):  # then htmx swaps the case file in
+        form.get_by_role("button", name=button).click()
+    page.wait_for_load_state()
 
 
 def test_the_office_assigns_the_unit_answers_and_the_level_above_reviews(new_page, sign_in, screenshot):
