@@ -102,6 +102,23 @@ def unit_name(effective: EffectiveRuleSet, unit: str | None, library: RuleSetLib
     return resolve_unit(spec, effective.jurisdiction.level, places(effective))["name"] or unit
 
 
+def unit_names(library: RuleSetLibrary, codes, at) -> dict[str, str]:
+    """Unit id → real name over `codes`' rule sets in force on `at`, the first code's first; each unit also by
+    `<code>:<id>`, as a case routed to a unit below names it. What a table of units (月通报, 考评) labels rows with."""
+    names: dict[str, str] = {}
+    for i, code in enumerate(codes):
+        try:
+            effective = library.effective(code, at)
+        except (LookupError, ValueError):  # no rule set in force there, or no such jurisdiction
+            continue
+        for unit, spec in named_units(effective).items():
+            name = spec.get("name") or unit
+            names.setdefault(unit, name)
+            if i:
+                names.setdefault(f"{code}:{unit}", name)
+    return names
+
+
 def is_generic(spec: Mapping[str, Any] | None) -> bool:
     """A kind of body (有权处理的机关、单位, 仲裁机构), not a unit a case can be handed to."""
     return bool((spec or {}).get("generic"))

@@ -423,3 +423,12 @@ def test_the_rule_set_page_shows_the_reports_and_the_assessment_in_chinese(clien
     assessment = page.split('id="assessment"', 1)[1].split("</section>", 1)[0]
     assert "沂南县信访工作考评" in assessment and "初信初访一次性化解率" in assessment and "不低于 98%" in assessment
     assert "督办函" in assessment and "不高于 5%" in assessment
+
+
+def test_the_reports_name_each_unit_by_its_real_name_never_a_template(small_demo, bundled):
+    """Art. 21, 22: a unit is named as the case's jurisdiction fills in its rule set's name (沂南县农业农村局)."""
+    month = parse_period(MONTH, "monthly")
+    found = bulletin(small_demo, bundled, YINAN, month)
+    week = dispatch(small_demo, bundled, YINAN, parse_period(WEEK, "weekly"))
+    names = [row["name"] for row in found.units] + [u["name"] for u in week.units]
+    assert names and not [name for name in names if name and "{" in name]

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, aliased
 
 from xinfang.config import NoRuleSetInForce, RuleSetLibrary
 from xinfang.config.procedure import DUTY_STEPS  # the windows (objection, review_request...) make nobody late
-from xinfang.config.units import unit_name
+from xinfang.config.units import unit_name, unit_names
 from xinfang.server.store.case_tables import CaseDeadline, CaseEvent, Petition
 
 __all__ = ["HEADLINE", "SATISFACTION", "breakdown", "indicators"]
@@ -135,17 +135,15 @@ def _by_unit_name(library: RuleSetLibrary, rows: Iterable[tuple], at: dt.date) -
 
 def _names(library: RuleSetLibrary, codes: Iterable[str], at: dt.date, section: str) -> dict[str, str]:
     """Category or unit names from the rule sets in force, the root's first (a county's own category too)."""
+    if section == "units":
+        return unit_names(library, list(codes), at)
     names: dict[str, str] = {}
     for code in codes:
         try:
             data = library.effective(code, at).data
         except (NoRuleSetInForce, LookupError, ValueError):
             continue
-        if section == "categories":
-            items = data.get("classification", {}).get("categories", {})
-        else:
-            items = data.get("units", {})
-        for key, spec in items.items():
+        for key, spec in data.get("classification", {}).get("categories", {}).items():
             names.setdefault(key, spec.get("name"))
     return names
 

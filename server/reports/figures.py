@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from xinfang.config import CHINA, NoRuleSetInForce, RuleSetLibrary, jurisdiction_prefix
+from xinfang.config import CHINA, RuleSetLibrary, jurisdiction_prefix
 from xinfang.config.procedure import DUTY_STEPS, OPEN_STAGES, step
+from xinfang.config.units import unit_names
 from xinfang.server.cases.indicators import breakdown
 from xinfang.server.store.case_tables import CaseDeadline, CaseEscalation, Petition
 
@@ -42,15 +43,8 @@ class Bulletin:
 
 
 def _unit_names(library: RuleSetLibrary, code: str, at: dt.date) -> dict[str, str]:
-    """Unit id → name: the level's own units, then those below (a township's own unit keeps its name)."""
-    names: dict[str, str] = {}
-    for j in _down(library, code):
-        try:
-            for key, spec in (library.effective(j.code, at).get("units") or {}).items():
-                names.setdefault(key, spec.get("name") or key)
-        except (NoRuleSetInForce, LookupError, ValueError):
-            continue
-    return names
+    """Unit id → real name: the level's own units, then those below (a township's own unit keeps its name)."""
+    return unit_names(library, [j.code for j in _down(library, code)], at)
 
 
 def _down(library: RuleSetLibrary, code: str) -> list:
