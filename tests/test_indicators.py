@@ -174,3 +174,24 @@ def test_the_route_needs_a_supervisor_in_scope(seeded, database_url, tmp_path):
     assert get(url.replace("from=2024-01-01", "from=2024-07-01"), "yinan_sup").json["error"]["code"] == "bad_period"
     assert get("/api/v1/jurisdictions/371321/indicators?to=2024-02-31", "yinan_sup").status_code == 400
     assert get("/api/v1/jurisdictions/990000/indicators", "yinan_sup").status_code == 404
+
+
+def test_a_matter_separated_to_the_courts_owes_no_acceptance_and_no_conclusion(seeded, bundled):
+    # Art. 22 ¶2, 28 ¶2 (诉访分离): the political-legal organs handle it outside the petition procedure; counting its
+    # acceptance as missed would mark the 政法委 late for a case it was never to accept.
+    before = indicators(seeded, bundled, "371321", *FIRST_HALF, as_of=AS_OF)
+    petition = Petition(
+        id=9, number="371321-2024-000009", jurisdiction_code="371321", ruleset_version="test",
+        received_on=D("2024-03-10"), intake="letter", kind="litigation", category="01", channel="litigation",
+        route_unit="political_legal", admissible=False, stage="separated", flags=[], case_json={}, decision={},
+        created_by="test")
+    for step, due in (("route", "2024-03-11"), ("notify", "2024-03-25"), ("conclude", "2024-05-09")):
+        petition.deadlines.append(CaseDeadline(step=step, due_on=D(due), done_on=D("2024-03-11")))
+    petition.events.append(CaseEvent(action="separate", on=D("2024-03-11"), actor="test", stage_before="registered",
+                                     stage_after="separated", detail={}))
+    seeded.add(petition)
+    seeded.commit()
+    after = indicators(seeded, bundled, "371321", *FIRST_HALF, as_of=AS_OF)
+    assert after["cases"] == before["cases"] + 1
+    for name in ("on_time_acceptance", "on_time_conclusion"):
+        assert after["indicators"][name] == before["indicators"][name]

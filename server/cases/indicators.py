@@ -94,8 +94,10 @@ def _cohort(groups: Mapping[str, str], root: str, start: dt.date, end: dt.date, 
 
 def _headline_columns(c, as_of: dt.date) -> list:
     """numerator, denominator pairs in HEADLINE order, then the case count and the satisfaction answers."""
-    accept_due = and_(c.notify_due.is_not(None), or_(c.accepted_on.is_not(None), c.notify_due < as_of))
-    conclude_due = and_(c.conclude_due.is_not(None), c.stage != "refused",
+    # 诉访分离 (Art. 22 ¶2): the matter left the petition procedure, so no acceptance or conclusion was owed.
+    accept_due = and_(c.notify_due.is_not(None), c.stage != "separated",
+                      or_(c.accepted_on.is_not(None), c.notify_due < as_of))
+    conclude_due = and_(c.conclude_due.is_not(None), c.stage.not_in(("refused", "separated")),
                         or_(c.concluded_on.is_not(None), c.conclude_due < as_of))
     first = and_(c.concluded_on.is_not(None), c.duplicate_of_id.is_(None))
     return [
