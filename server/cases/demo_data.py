@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from xinfang.config import CHINA, RuleSetLibrary, today_in_china
+from xinfang.config import CHINA, RuleSetLibrary, procedure, today_in_china
 from xinfang.rules.calendar import calendar_for
 from xinfang.rules.plan import plan_for
 from xinfang.server.accounts import system_actor
@@ -56,7 +56,7 @@ class DemoResult:
     def __str__(self) -> str:
         if self.skipped:
             return "演示数据：数据库中已有信访事项，未生成"
-        stages = "、".join(f"{k} {v}" for k, v in self.stages.most_common())
+        stages = "、".join(f"{procedure.stage(k).label} {v}" for k, v in self.stages.most_common())
         return (f"演示数据：生成 {self.cases} 件（{stages}），触发督办/预警 {self.escalations} 项，"
                 f"用时 {self.seconds:.1f} 秒")
 
