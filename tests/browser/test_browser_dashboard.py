@@ -142,7 +142,7 @@ A4_WIDTH = 794  # A4's 210 mm at 96 dpi: what a page may be wide when printed
 
 @pytest.mark.parametrize("path", [
     "/cases?jurisdiction=371321", "/cases/{case}", "/dashboard/371321", "/dashboard/371321/reports", "/intake",
-    "/jurisdictions/371321/ruleset", "/rulesets/371321/audit", "/orders",
+    "/jurisdictions/371321/ruleset", "/rulesets/371321/audit", "/orders", "/rulesets/approvals",
 ])
 def test_staff_pages_fit_an_office_screen_and_print_on_a4(demo, new_page, sign_in, path):
     """Issue 11 item 5: a page wider than the screen hides its last column; one wider than A4 prints cut off."""
