@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, flash, make_response, redirect,
 
 from xinfang.config import today_in_china
 from xinfang.server.cases.errors import CaseServiceError
+from xinfang.server.cases.permissions import routed_to_unit
 from xinfang.server.cases.visibility import may_see_material, visible_case
 from xinfang.server.cases.workflow import ACTIONS, act
 from xinfang.server.rulesets.library_store import library_of
@@ -26,7 +27,7 @@ def _petition(case_id: int) -> Petition:
     if petition is None:
         abort(make_response(render_template("error.html", status=404, title="没有这件信访事项",
                                             message=f"没有编号为 {case_id} 的信访事项。"), 404))
-    if not in_scope(current_user(), petition.jurisdiction_code):
+    if not (in_scope(current_user(), petition.jurisdiction_code) or routed_to_unit(current_user(), petition)):
         forbidden(f"信访事项 {petition.number} 不属于您管辖的行政区划：您只能查看本级和下级的信访事项。")
     return petition
 

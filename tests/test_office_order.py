@@ -213,3 +213,29 @@ def test_art_35_no_review_extension_is_offered_where_no_law_provides_one(session
     refused("action_not_allowed", lambda: act(session, library, petition.id, "extend_review",
                                               {"days": 10, "reason": "情况复杂"}, actor=linyi_approver,
                                               on=D("2024-04-20")))
+
+
+ANDI = "371321101"  # 岸堤镇, a township of 沂南县
+TOWNSHIP_OFFICE = system_actor("andi_clerk", roles=("clerk",), jurisdiction_code=ANDI, unit="government_office")
+OTHER_TOWNSHIP = system_actor("xinji_clerk", roles=("clerk",), jurisdiction_code="371321102", unit="government_office")
+
+
+def test_a_case_routed_to_a_township_unit_is_handled_there_and_nowhere_beside(session, library):
+    # Art. 22 (三级调解): the county office may hand a case to a township's unit; that unit finds it in its inbox
+    # and accepts and answers it, though the case is the county's. A township beside it sees nothing of it.
+    from xinfang.server.cases.queries import CaseFilters, list_cases
+    from xinfang.server.cases.workflow import get_case
+    petition = land_case(session, library, "村里道路损坏多年，要求修复")
+    petition = step(session, library, petition, "assign", OFFICE, "2024-03-05", unit=f"{ANDI}:government_office")
+    assert petition.route_unit == f"{ANDI}:government_office"
+    inbox = list_cases(session, library, TOWNSHIP_OFFICE, CaseFilters(jurisdiction=ANDI, at=D("2024-03-06"),
+                                                                      units=("government_office",)))
+    assert [p.id for p in inbox.items] == [petition.id]
+    assert get_case(session, library, TOWNSHIP_OFFICE, petition.id).id == petition.id
+    refused("out_of_scope", lambda: get_case(session, library, OTHER_TOWNSHIP, petition.id))
+    refused("out_of_scope", lambda: act(session, library, petition.id, "accept", {}, actor=OTHER_TOWNSHIP,
+                                        on=D("2024-03-06")))
+    petition = step(session, library, petition, "accept", TOWNSHIP_OFFICE, "2024-03-06")
+    assert petition.stage == "accepted" and petition.events[-1].actor == "andi_clerk"
+    assert list_cases(session, library, OTHER_TOWNSHIP, CaseFilters(jurisdiction="371321102", at=D("2024-03-06"))
+                      ).items == []

@@ -17,7 +17,7 @@ from .errors import Forbidden
 from .visibility import is_accused_unit
 
 __all__ = ["REGISTER_ROLES", "check_approver", "is_office", "is_route_unit", "may_act", "own_case",
-           "require_action", "require_roles", "require_scope"]
+           "require_action", "require_case_scope", "require_roles", "require_scope", "routed_key", "routed_to_unit"]
 
 REGISTER_ROLES = ("clerk", PETITIONER)  # who registers petitions (Art. 21), a petitioner online; admin may do everything
 
@@ -36,6 +36,24 @@ def require_scope(actor: Actor | None, code: str, tree: JurisdictionTree) -> Non
                         [{"jurisdiction": code, "scope": actor.jurisdiction_code if actor else None}])
 
 
+def routed_key(actor: Actor | None) -> str | None:
+    """How a case routed to the actor's unit names it when the unit is of a level below the case (`<code>:<id>`)."""
+    return f"{actor.jurisdiction_code}:{actor.unit}" if actor is not None and actor.unit else None
+
+
+def routed_to_unit(actor: Actor | None, petition: Petition) -> bool:
+    """The case was transferred or assigned to the actor's unit, of a jurisdiction below the case's (a county's case
+    to a township's 党政综合办公室, Art. 22): that unit handles it though the case is not of its jurisdiction."""
+    key = routed_key(actor)
+    return key is not None and petition.route_unit == key
+
+
+def require_case_scope(actor: Actor | None, petition: Petition, tree: JurisdictionTree) -> None:
+    """The case lies in the actor's scope, or was routed to the actor's unit below it."""
+    if not routed_to_unit(actor, petition):
+        require_scope(actor, petition.jurisdiction_code, tree)
+
+
 def is_office(actor: Actor | None, units: Mapping[str, Any]) -> bool:
     """The receiving petition office (信访工作机构): a clerk of no unit, or of a unit of type petition_office."""
     if actor is None:
@@ -49,7 +67,7 @@ def is_route_unit(actor: Actor | None, petition: Petition, units: Mapping[str, A
         return False
     if (units.get(petition.route_unit or "") or {}).get("type") == "petition_office":
         return is_office(actor, units)
-    return actor.unit is not None and actor.unit == petition.route_unit
+    return actor.unit is not None and (actor.unit == petition.route_unit or routed_to_unit(actor, petition))
 
 
 def _above(actor: Actor, petition: Petition, tree: JurisdictionTree) -> bool:
@@ -90,7 +108,7 @@ def own_case(actor: Actor | None, petition: Petition) -> bool:
 def require_action(actor: Actor | None, petition: Petition, action: str, tree: JurisdictionTree,
                    units: Mapping[str, Any]) -> None:
     """Scope, the action's roles, the accused-unit rule, then whose action it is; refuses with the first that fails."""
-    require_scope(actor, petition.jurisdiction_code, tree)
+    require_case_scope(actor, petition, tree)
     if not own_case(actor, petition):
         raise Forbidden("not_your_case", "a petitioner acts on its own case only", [{"number": petition.number}])
     require_roles(actor, procedure.action(action).roles, action)

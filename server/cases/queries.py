@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, String, and_, cast, exists, false, func, literal, or_, select
@@ -19,7 +19,7 @@ from xinfang.config.procedure import DUTY_STEPS
 from xinfang.server.accounts import Actor, has_role, in_scope
 from xinfang.server.store.case_tables import CaseDeadline, Petition
 
-from .permissions import require_scope
+from .permissions import require_scope, routed_key
 from .visibility import LINK_FLAGS, may_see_material
 
 __all__ = ["CaseFilters", "IDENTITY_FIELDS", "Page", "case_query", "count", "defined_below", "earlier_petitions",
@@ -43,6 +43,7 @@ class CaseFilters:
     due_within: int | None = None
     overdue: bool | None = None  # None: either
     now: dt.datetime | None = None  # given, a deadline at a moment earlier today (by 09:00) is overdue already
+    routed_to: str = ""  # a unit below (`<code>:<id>`, the actor's own): the cases routed to it count as in the list
 
 
 @dataclass(frozen=True)
@@ -59,9 +60,11 @@ def _like(text: str) -> str:
 
 def case_query(f: CaseFilters) -> Select:
     """The cases the filters select, newest first."""
-    query = select(Petition).where(Petition.jurisdiction_code.like(jurisdiction_prefix(f.jurisdiction) + "%"))
+    here = Petition.jurisdiction_code.like(jurisdiction_prefix(f.jurisdiction) + "%")
+    query = select(Petition).where(or_(here, Petition.route_unit == f.routed_to) if f.routed_to else here)
     if f.units:
-        query = query.where(Petition.route_unit.in_(f.units))
+        routed = (f.routed_to,) if f.routed_to and f.routed_to.rpartition(":")[2] in f.units else ()
+        query = query.where(Petition.route_unit.in_(f.units + routed))
     if f.stages:
         query = query.where(Petition.stage.in_(f.stages))
     if f.track:
@@ -101,6 +104,9 @@ def list_cases(db: Session, library: RuleSetLibrary, actor: Actor | None, filter
     A repeat mark the actor may not see (visibility.visible_flags) selects nothing either.
     """
     require_scope(actor, filters.jurisdiction, library.tree)
+    key = routed_key(actor)
+    if key is not None and filters.jurisdiction == actor.jurisdiction_code:  # the unit's inbox: what was sent to it
+        filters = replace(filters, routed_to=key)
     query = case_query(filters)
     if filters.flag in LINK_FLAGS:
         original = aliased(Petition)

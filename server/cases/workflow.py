@@ -23,7 +23,7 @@ from xinfang.server.store.models import AuditLog, utcnow
 
 from .case_file import deadline_snapshot, effective_or_error, engine_input, pinned_effective, sync_file
 from .errors import CaseNotFound, Invalid, NotAllowedNow, Problem, Stale
-from .permissions import check_approver, require_action, require_scope
+from .permissions import check_approver, require_action, require_case_scope
 from .registration import Registered, case_error, register, register_case
 from .visibility import names_accused, visible_detail
 
@@ -54,7 +54,7 @@ def get_petition(db: Session, petition_id: int) -> Petition:
 def get_case(db: Session, library: RuleSetLibrary, actor: Actor | None, petition_id: int) -> Petition:
     """The case, if it lies in the actor's scope (what of it the actor may see: visibility.visible_case)."""
     petition = get_petition(db, petition_id)
-    require_scope(actor, petition.jurisdiction_code, library.tree)
+    require_case_scope(actor, petition, library.tree)
     return petition
 
 
@@ -85,7 +85,7 @@ def act(db: Session, library: RuleSetLibrary, petition_id: int, action: str, pay
         raise CaseNotFound("unknown_action", f"no action {action!r}; the actions are {', '.join(ACTIONS)}",
                            [{"action": action, "actions": list(ACTIONS)}])
     petition = get_petition(db, petition_id)
-    require_scope(actor, petition.jurisdiction_code, library.tree)  # before anything of the case is read
+    require_case_scope(actor, petition, library.tree)  # before anything of the case is read
     effective = pinned_effective(library, petition.ruleset_version, petition.jurisdiction_code, petition.received_on)
     require_action(actor, petition, action, library.tree, effective.get("units") or {})
     if expected_revision is not None and expected_revision != petition.revision:
