@@ -73,11 +73,13 @@ def init_app(app: Flask) -> None:
 
     from . import csrf, jurisdictions, sign_in
     from .error_pages import error_page
+    from .people import person
     Htmx(app)  # request.htmx on every request
     set_error_page(app, error_page)
     csrf.init_app(app)
     app.jinja_env.globals.update(current_user=current_user, labels=labels, jurisdiction_name=jurisdiction_name)
-    app.jinja_env.filters.update(beijing=labels.beijing, beijing_date=labels.beijing_date, audit_detail=audit_detail)
+    app.jinja_env.filters.update(beijing=labels.beijing, beijing_date=labels.beijing_date, person=person,
+                               audit_detail=lambda detail: audit_detail(detail, person))
     app.register_blueprint(bp)
     app.register_blueprint(sign_in.bp)
     app.register_blueprint(jurisdictions.bp)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from flask import Blueprint, render_template
 from sqlalchemy import select
 
-from xinfang.config.yaml_source import load_yaml
 from xinfang.config import ConfigError
+from xinfang.config.yaml_source import load_yaml
 from xinfang.server.rulesets import lifecycle
 from xinfang.server.store.db import get_session
 from xinfang.server.store.models import AuditLog, RuleSetDraft

@@ -22,13 +22,16 @@ _SAID: dict[str, Callable[[Any], str]] = {
     "effective_from": lambda day: f"{day}起施行",
     "version_id": lambda record_id: f"发布为第{record_id}号版本",
     "draft_id": lambda draft_id: f"来自草稿{draft_id}",
-    "author": lambda who: f"起草人 {who}",
-    "submitted_by": lambda who: f"提交人 {who}",
     "rollback_of": lambda record_id: f"恢复第{record_id}号版本的内容",
 }
 
 
-def audit_detail(detail: Mapping[str, Any] | None) -> str:
-    """The details worth a person's reading, in Chinese, joined by `；`; hashes, labels and codes are left out."""
-    said = (_SAID[key](value) for key, value in (detail or {}).items() if key in _SAID)
+_PEOPLE = {"author": "起草人", "submitted_by": "提交人"}
+
+
+def audit_detail(detail: Mapping[str, Any] | None, person: Callable[[str], str] = str) -> str:
+    """The details worth a person's reading, in Chinese, joined by `；`; hashes, labels and codes are left out, and
+    the people named by `person` (an account's login → the name people know: admin_ui.people)."""
+    said = (_SAID[key](value) if key in _SAID else f"{_PEOPLE[key]} {person(value)}"
+            for key, value in (detail or {}).items() if key in _SAID or key in _PEOPLE)
     return "；".join(text for text in said if text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,6 +116,9 @@ class Workspace:
         value = value.strip() if isinstance(value, str) else ""
         if key == "change_note" and self.base is not None and value == (self.base.change_note or "").strip():
             return ""
+        day = own.get("effective_from")
+        if key == "title" and self.base is not None and value == (self.base.title or "") and isinstance(day, dt.date):
+            return re.sub(r"（\d{4}）", f"（{day.year}）", value)  # the version before's year is no longer this one's
         return value
 
     @property

@@ -288,6 +288,15 @@ def test_an_extension_is_asked_for_by_the_unit_and_granted_by_the_approver(app, 
     assert "已延期" in clerk.text(f"/cases/{case_id}")
 
 
+def test_the_file_names_who_acted_as_people_know_them(app, clerk, unit):
+    # Art. 31: the file records who handled each step; staff read the person's name, not the account's login.
+    case_id = transferred(app, clerk)
+    assert unit.act(case_id, "accept").status_code == 303
+    timeline = clerk.text(f"/cases/{case_id}").partition('data-action="register"')[2]
+    assert "沂南县登记员" in timeline and "沂南县自然资源和规划局承办人" in timeline
+    assert "yinan_clerk" not in timeline and "yinan_ziran" not in timeline
+
+
 def test_actions_need_the_csrf_token_and_answer_htmx_with_the_fragment(app, clerk, unit):
     case_id = transferred(app, clerk)
     assert unit.client.post(f"/cases/{case_id}/actions/accept").status_code == 400

@@ -32,6 +32,7 @@ TECHNICAL = {
     "a version label": re.compile(r"\d{6}@20\d\d|@20\d\d\.\d"),
     "a rule id": re.compile(r"\b(classify|route|track|tier|admissibility|escalation|limit):[a-z_]+"),
     "an English sentence": re.compile(r"\b[A-Za-z]{2,}(?:[ ,;:]+[A-Za-z]{2,}){3,}"),
+    "an account's login": re.compile(r"\b(?:yinan|linyi)_[a-z]+\b"),  # who acted is named as people know them
 }
 ALLOWED = re.compile(r"PDF|Excel|XLSX|CSV|htmx|JavaScript")
 
@@ -124,6 +125,13 @@ def test_staff_pages_speak_the_regulations_words(app, sign_in, username):
 def test_the_audit_log_says_what_was_done_not_its_keys(detail, said):
     from xinfang.admin_ui.audit_detail import audit_detail
     assert audit_detail(detail) == said
+
+
+def test_the_audit_log_names_people_as_they_are_known():
+    from xinfang.admin_ui.audit_detail import audit_detail
+    names = {"yinan_officer": "沂南县政策专员"}.get
+    assert audit_detail({"author": "yinan_officer", "submitted_by": "yinan_officer"}, names) == \
+        "起草人 沂南县政策专员；提交人 沂南县政策专员"
 
 
 @pytest.mark.parametrize("flag", sorted({a.adds_flag for a in procedure.ACTIONS if a.adds_flag}))

@@ -129,7 +129,13 @@ def test_officer_shortens_conclusion_to_30_days_and_approver_publishes(page, new
     draft_url = page.url
 
     approver = new_page()
-    sign_in(approver, "yinan_approver", next_path=draft_url.split(live_server, 1)[1])
+    sign_in(approver, "yinan_approver")  # the approver starts on the drafts waiting for it
+    expect(approver.get_by_role("heading", level=1)).to_have_text("待审批的规则集草稿")
+    waiting = approver.locator("tr", has_text="普通程序办结时限由60日缩短为30日")
+    expect(waiting).to_contain_text("个未通过")  # the author confirmed failing scenarios: the approver is told
+    screenshot(approver, "editor-approvals")
+    waiting.get_by_role("link", name=re.compile("审阅草稿")).click()
+    assert approver.url == draft_url
     expect(approver.get_by_role("button", name="批准并发布")).to_be_visible()
     approver.get_by_label("发布施行日期").fill(today.isoformat())
     screenshot(approver, "editor-approve")
