@@ -14,8 +14,8 @@ from typing import Literal
 
 __all__ = [
     "ACTIONS", "ACTS_AS", "ALL_STEPS", "CLOSING_STEP", "DUTY_STEPS", "EXTENDABLE", "EXTENSIONS", "HANDLING_ROLES", "LIMIT_KEYS", "MEASURES",
-    "OPEN_STAGES", "PETITIONER", "STAGE_NAMES", "STAGES", "STEPS", "TARGETS", "TIMINGS", "Action", "Measure", "Stage", "Step", "Timing",
-    "action", "actions_allowed", "stage", "step",
+    "OFFICE_HOLDS", "OFFICE_UNIT", "OPEN_STAGES", "PETITIONER", "STAGE_NAMES", "STAGES", "STEPS", "TARGETS", "TIMINGS", "Action", "Measure", "Stage", "Step", "Timing",
+    "action", "actions_allowed", "duties_of", "stage", "step",
 ]
 
 N22 = "《信访工作条例》"
@@ -28,7 +28,9 @@ class Step:
 
     A `duty` is what a body must do by its deadline: late, it is overdue and counts against on-time
     rates. A `window` is a period within which someone may act (the petitioner's review request, the
-    receiving unit's objection): when it closes the right lapses, and nobody is late.
+    receiving unit's objection): when it closes the right lapses, and nobody is late. A duty `answers` to
+    the body that is late when it is: the receiving petition office for routing and telling (Art. 22), the
+    responsible unit for handling (Art. 32-34) and the feedback it owes, the body above for review (Art. 35, 36).
     """
 
     name: str
@@ -38,25 +40,34 @@ class Step:
     holder: Literal["office", "unit", "petitioner"]  # who acts within it
     article: str
     when_refused: bool = False  # its clock runs even for a matter not accepted (Art. 22, 23: register and tell)
+    answers: Literal["office", "unit", "above"] | None = None  # a duty's: who is late when it is; a window's: None
 
 
 STEPS: tuple[Step, ...] = (
-    Step("route", "登记转送", "received_on", "duty", "office", f"{N22}第二十二条", when_refused=True),
-    Step("notify", "告知", "received_on", "duty", "office", f"{N22}第二十三条", when_refused=True),
+    Step("route", "登记转送", "received_on", "duty", "office", f"{N22}第二十二条", when_refused=True, answers="office"),
+    Step("notify", "告知", "received_on", "duty", "office", f"{N22}第二十三条", when_refused=True, answers="office"),
     Step("objection", "提出异议", "received_on", "window", "unit", f"{N22}第二十三条第三款"),
-    Step("conclude", "办理办结", "handling_start", "duty", "office", f"{N22}第三十四条"),
+    Step("conclude", "办理办结", "handling_start", "duty", "office", f"{N22}第三十四条", answers="unit"),
     Step("review_request", "申请复查", "answered_on", "window", "petitioner", f"{N22}第三十五条"),
-    Step("review_acceptance", "复查受理", "review_requested_on", "duty", "office", f"{SD}第四十三条"),
-    Step("review", "复查", "review_requested_on", "duty", "office", f"{N22}第三十五条"),
+    Step("review_acceptance", "复查受理", "review_requested_on", "duty", "office", f"{SD}第四十三条", answers="above"),
+    Step("review", "复查", "review_requested_on", "duty", "office", f"{N22}第三十五条", answers="above"),
     Step("rereview_request", "申请复核", "review_answered_on", "window", "petitioner", f"{N22}第三十六条"),
-    Step("rereview_acceptance", "复核受理", "rereview_requested_on", "duty", "office", f"{SD}第四十四条"),
-    Step("rereview", "复核", "rereview_requested_on", "duty", "office", f"{N22}第三十六条"),
-    Step("feedback", "交办反馈", "assigned_on", "duty", "unit", f"{N22}第二十二条"),
-    Step("supervision_feedback", "督办反馈", "supervised_on", "duty", "unit", f"{N22}第四十条"),
+    Step("rereview_acceptance", "复核受理", "rereview_requested_on", "duty", "office", f"{SD}第四十四条",
+         answers="above"),
+    Step("rereview", "复核", "rereview_requested_on", "duty", "office", f"{N22}第三十六条", answers="above"),
+    Step("feedback", "交办反馈", "assigned_on", "duty", "unit", f"{N22}第二十二条", answers="unit"),
+    Step("supervision_feedback", "督办反馈", "supervised_on", "duty", "unit", f"{N22}第四十条", answers="unit"),
 )
 _STEPS = {s.name: s for s in STEPS}
 ALL_STEPS = tuple(s.name for s in STEPS)
 DUTY_STEPS = tuple(s.name for s in STEPS if s.kind == "duty")  # what makes a body late (indicators, lists)
+
+
+def duties_of(body: str) -> tuple[str, ...]:
+    """The duty steps `body` (office, unit, above) is late for when they are late: what each is ranked by."""
+    return tuple(s.name for s in STEPS if s.kind == "duty" and s.answers == body)
+
+
 CLOSING_STEP = "conclude"  # the written decision (Art. 32-34) closes the case for the backlog count
 
 # Keys of `time_limits` that are no step of their own but lengthen one (Art. 34: the handling extension).
@@ -138,6 +149,8 @@ class Action:
 
 
 _ROUTING = ("registered",)
+OFFICE_HOLDS = _ROUTING  # the stages in which the receiving office holds the case: not yet routed to a unit
+OFFICE_UNIT = "petition_office"  # the receiving office's unit id (and type) in every rule set, a routing target
 _DECIDING = ("registered", "transferred", "assigned")
 _HANDLING = ("accepted", "extension_requested", "extended")
 _SUPERVISED = ("transferred", "assigned", *_HANDLING)

@@ -63,6 +63,15 @@ def test_every_step_names_its_article_and_whose_it_is():
     assert not set(procedure.DUTY_STEPS) & {"objection", "review_request", "rereview_request"}
 
 
+def test_each_duty_answers_to_the_body_that_is_late_when_it_is():
+    # Art. 22: the receiving office routes and tells; Art. 32-34: the responsible unit handles and answers (and owes
+    # the feedback of a 交办 and a 督办, Art. 22, 40); Art. 35, 36: the body above reviews.
+    assert procedure.duties_of("office") == ("route", "notify")
+    assert set(procedure.duties_of("unit")) == {"conclude", "feedback", "supervision_feedback"}
+    assert set(procedure.duties_of("above")) == {"review_acceptance", "review", "rereview_acceptance", "rereview"}
+    assert all((s.kind == "duty") == (s.answers is not None) for s in procedure.STEPS)
+
+
 NOTIFY_WATCHED = """\
     escalation:
       steps:

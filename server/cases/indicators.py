@@ -6,11 +6,11 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from xinfang.config import NoRuleSetInForce, RuleSetLibrary
-from xinfang.config.procedure import DUTY_STEPS  # the windows (objection, review_request...) make nobody late
+from xinfang.config.procedure import OFFICE_HOLDS, OFFICE_UNIT, TARGETS, duties_of  # windows make nobody late
 from xinfang.config.units import unit_name, unit_names
 from xinfang.server.store.case_tables import CaseDeadline, CaseEvent, Petition
 
@@ -68,9 +68,8 @@ def _cohort(groups: Mapping[str, str], root: str, start: dt.date, end: dt.date, 
     latest_rating = (select(CaseEvent.petition_id, func.max(CaseEvent.id).label("event_id"))
                      .where(CaseEvent.stage_after.in_(("concluded", "closed")), rating.in_(SATISFACTION))
                      .group_by(CaseEvent.petition_id).subquery("latest_rating"))
-    late = exists().where(CaseDeadline.petition_id == Petition.id, CaseDeadline.step.in_(DUTY_STEPS),
-                          or_(and_(CaseDeadline.done_on.is_(None), CaseDeadline.due_on < as_of),
-                              CaseDeadline.done_on > CaseDeadline.due_on))
+    office_late, unit_late = _late(duties_of("office"), as_of), _late(duties_of("unit"), as_of)
+    with_office = Petition.stage.in_(OFFICE_HOLDS)
     return (
         select(Petition.id, case(dict(groups), value=Petition.jurisdiction_code, else_=root).label("grp"),
                Petition.jurisdiction_code, Petition.category, Petition.route_unit, Petition.stage,
@@ -78,7 +77,9 @@ def _cohort(groups: Mapping[str, str], root: str, start: dt.date, end: dt.date, 
                notify.due_on.label("notify_due"), accepted.c.on.label("accepted_on"),
                conclude.due_on.label("conclude_due"), concluded.c.on.label("concluded_on"),
                reviewed.c.on.label("review_on"), rated.detail["satisfaction"].as_string().label("satisfaction"),
-               case((late, 1), else_=0).label("overdue"))
+               _flag(or_(office_late, unit_late)).label("overdue"),
+               _flag(or_(office_late, and_(with_office, unit_late))).label("office_late"),
+               _flag(and_(unit_late, ~with_office)).label("unit_late"))
         .select_from(Petition)
         .outerjoin(notify, and_(notify.petition_id == Petition.id, notify.step == "notify"))
         .outerjoin(conclude, and_(conclude.petition_id == Petition.id, conclude.step == "conclude"))
@@ -90,6 +91,22 @@ def _cohort(groups: Mapping[str, str], root: str, start: dt.date, end: dt.date, 
         .where(Petition.jurisdiction_code.in_(list(groups)), Petition.received_on.between(start, end))
         .subquery("cohort")
     )
+
+
+def _late(steps: Iterable[str], as_of: dt.date):
+    """A step of `steps` of the case done after its deadline, or still open after it as of `as_of`."""
+    return exists().where(CaseDeadline.petition_id == Petition.id, CaseDeadline.step.in_(tuple(steps)),
+                          or_(and_(CaseDeadline.done_on.is_(None), CaseDeadline.due_on < as_of),
+                              CaseDeadline.done_on > CaseDeadline.due_on))
+
+
+def _flag(condition):
+    return case((condition, 1), else_=0)
+
+
+def _office_charged(c):
+    """The receiving office is late on a case: its own step late, or the case routed to itself late."""
+    return func.sum(_flag(or_(c.office_late == 1, and_(c.route_unit == OFFICE_UNIT, c.unit_late == 1))))
 
 
 def _headline_columns(c, as_of: dt.date) -> list:
@@ -129,6 +146,8 @@ def _by_unit_name(library: RuleSetLibrary, rows: Iterable[tuple], at: dt.date) -
             except (NoRuleSetInForce, LookupError, ValueError):
                 effective[code] = None
         name = unit_name(effective[code], unit, library) if effective[code] is not None and unit else None
+        if unit == OFFICE_UNIT and name in (None, unit):
+            name = TARGETS[OFFICE_UNIT]  # a jurisdiction whose rule set names no office of its own
         totals = merged.setdefault((unit if name is None else name, unit), [0, 0])
         totals[0] += int(n or 0)
         totals[1] += int(late or 0)
@@ -170,8 +189,11 @@ def indicators(session: Session, library: RuleSetLibrary, code: str, start: dt.d
       `detail.satisfaction` of the latest event leading to `concluded` or `closed` that carries one of
       satisfied / basically_satisfied / unsatisfied (the petitioner's rating, as Ganzhou's report publishes it).
     - by_category, by_unit: cases per category and per responsible unit (`route_unit`), out of all cases.
-    - overdue_by_unit: per unit, the cases with a step of the authority (route, notify, conclude, review,
-      rereview) done after its deadline, or still open after it as of `as_of`; out of the unit's cases.
+    - overdue_by_unit: per body, the cases on which it is late, each late step charged to the body it
+      answers to (procedure.Step.answers), done after its deadline or still open after it as of `as_of`: a
+      unit, for handling a case routed to it (conclude, feedback), out of its cases; the receiving office
+      (`petition_office`), for routing and telling (route, notify) and for any case it still holds or
+      handles itself, out of every case it registered. Review is the body above's, no unit's here.
 
     Each is a count with its numerator and denominator (see `ratio`); `children` repeats the headline
     indicators for each jurisdiction directly below, so a supervisor drills down one level at a time.
@@ -181,20 +203,24 @@ def indicators(session: Session, library: RuleSetLibrary, code: str, start: dt.d
     per_group: dict[str, tuple] = {}
     by_category: list = []
     by_unit: list = []
+    late_rows: list = []
     if groups:
         c = _cohort(groups, root.code, start, end, as_of)
         for grp, *row in session.execute(select(c.c.grp, *_headline_columns(c.c, as_of)).group_by(c.c.grp)):
             per_group[grp] = tuple(row)
         by_category = session.execute(select(c.c.category, func.count()).group_by(c.c.category)).all()
-        by_unit = session.execute(select(c.c.jurisdiction_code, c.c.route_unit, func.count(), func.sum(c.c.overdue))
+        by_unit = session.execute(select(c.c.jurisdiction_code, c.c.route_unit, func.count(), func.sum(c.c.unit_late))
                                   .group_by(c.c.jurisdiction_code, c.c.route_unit)).all()
+        late_rows = [row for row in by_unit if row[1] != OFFICE_UNIT] + session.execute(  # the office registers all
+            select(c.c.jurisdiction_code, literal(OFFICE_UNIT), func.count(), _office_charged(c.c))
+            .group_by(c.c.jurisdiction_code)).all()
     width = 2 * len(HEADLINE) + 1 + len(SATISFACTION)
     total_row = [sum(int(row[i] or 0) for row in per_group.values()) for i in range(width)]
     cases, headline, answers = _headline(total_row)
     at = min(end, as_of)
     lookup = [root.code, *groups]
     categories = _names(library, lookup, at, "categories")
-    by_unit = _by_unit_name(library, by_unit, at)
+    by_unit, late_rows = _by_unit_name(library, by_unit, at), _by_unit_name(library, late_rows, at)
     return {
         "jurisdiction": _jurisdiction(root),
         "from": start.isoformat(), "to": end.isoformat(), "as_of": as_of.isoformat(),
@@ -205,7 +231,7 @@ def indicators(session: Session, library: RuleSetLibrary, code: str, start: dt.d
                                 for cat, n in by_category]),
         "by_unit": _ranked([{"unit": unit, "name": name, **ratio(n, cases)} for unit, name, n, _ in by_unit]),
         "overdue_by_unit": _ranked([{"unit": unit, "name": name, **ratio(late, n)}
-                                    for unit, name, n, late in by_unit]),
+                                    for unit, name, n, late in late_rows]),
         "children": [_child(child, per_group.get(child.code), width) for child in library.tree.children(root.code)],
     }
 
@@ -221,9 +247,10 @@ def breakdown(session: Session, library: RuleSetLibrary, code: str, start: dt.da
         return []
     c = _cohort(groups, root.code, start, end, as_of)
     column = c.c.route_unit if by == "unit" else c.c.grp
-    rows = session.execute(select(column, func.sum(c.c.overdue), *_headline_columns(c.c, as_of)).group_by(column))
+    late = c.c.unit_late if by == "unit" else c.c.overdue
+    rows = session.execute(select(column, func.sum(late), *_headline_columns(c.c, as_of)).group_by(column))
     if by == "unit":
-        names = _names(library, [root.code, *groups], min(end, as_of), "units")
+        names = {OFFICE_UNIT: TARGETS[OFFICE_UNIT], **_names(library, [root.code, *groups], min(end, as_of), "units")}
     else:
         names = {j.code: j.name for j in (root, *library.tree.children(root.code))}
     found = []
@@ -231,6 +258,14 @@ def breakdown(session: Session, library: RuleSetLibrary, code: str, start: dt.da
         cases, headline, _ = _headline(row)
         found.append({"key": key, "name": names.get(key), "cases": cases, "overdue": int(overdue or 0),
                       "indicators": headline})
+    if by == "unit":  # the office's lateness is over every case it registered, not only those it handles itself
+        office = int(session.scalar(select(_office_charged(c.c))) or 0)
+        row = next((r for r in found if r["key"] == OFFICE_UNIT), None)
+        if row is not None:
+            row["overdue"] = office
+        elif office:
+            found.append({"key": OFFICE_UNIT, "name": names[OFFICE_UNIT], "cases": 0, "overdue": office,
+                          "indicators": _headline([0] * (2 * len(HEADLINE) + 1 + len(SATISFACTION)))[1]})
     return sorted(found, key=lambda item: (-item["cases"], str(item["key"] or "")))
 
 

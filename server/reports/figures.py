@@ -10,7 +10,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from xinfang.config import CHINA, RuleSetLibrary, jurisdiction_prefix
-from xinfang.config.procedure import DUTY_STEPS, OPEN_STAGES, step
+from xinfang.config.procedure import DUTY_STEPS, OFFICE_UNIT, OPEN_STAGES, duties_of, step
 from xinfang.config.units import unit_names
 from xinfang.server.cases.indicators import breakdown
 from xinfang.server.store.case_tables import CaseDeadline, CaseEscalation, Petition
@@ -62,9 +62,11 @@ def _count_if(condition):
 
 def open_deadlines(code: str, end: dt.date):
     """Per case of `code` and below received by `end`, its duty step still running at the end of `end`:
-    not done by then (done later, or not yet done on a case still open). One row per running step."""
+    not done by then (done later, or not yet done on a case still open). One row per running step, under the
+    body it answers to: routing and telling the receiving office's, handling the unit's (procedure.Step)."""
     running = or_(CaseDeadline.done_on > end, and_(CaseDeadline.done_on.is_(None), Petition.stage.in_(OPEN_STAGES)))
-    return (select(Petition.id, Petition.number, Petition.route_unit, Petition.category, CaseDeadline.step,
+    charged = case((CaseDeadline.step.in_(duties_of("office")), OFFICE_UNIT), else_=Petition.route_unit)
+    return (select(Petition.id, Petition.number, charged.label("route_unit"), Petition.category, CaseDeadline.step,
                    CaseDeadline.due_on)
             .join(CaseDeadline, CaseDeadline.petition_id == Petition.id)
             .where(Petition.jurisdiction_code.like(jurisdiction_prefix(code) + "%"), Petition.received_on <= end,
