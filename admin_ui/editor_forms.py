@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from xinfang.config import EffectiveRuleSet, JurisdictionTree
+from xinfang.config.assessment import DEDUCTIONS, INDICATORS
 from xinfang.config.inheritance import get_path
 from xinfang.config.jurisdictions import LEVELS
 from xinfang.config.procedure import LIMIT_KEYS, MEASURES, TARGETS
@@ -22,8 +23,10 @@ STEPS = list(LIMIT_KEYS)
 TRACK_STEPS = ["route", "notify", "conclude", "extension"]
 SECTIONS = ["jurisdiction", "version", "effective_from", "effective_until", "title", "basis", "change_note",
             "calendar", "units", "classification", "routing", "admissibility", "time_limits", "tracks", "mediation",
-            "escalation", "intake", "bounds", "remove"]
-ORDER = {(): SECTIONS, ("time_limits",): STEPS, ("tracks", "*", "time_limits"): STEPS}
+            "escalation", "intake", "public", "reports", "assessment", "bounds", "remove"]
+ORDER = {(): SECTIONS, ("time_limits",): STEPS, ("tracks", "*", "time_limits"): STEPS,
+         ("assessment",): ["name", "indicators", "deductions", "basis"],
+         ("assessment", "indicators"): list(INDICATORS), ("assessment", "deductions"): list(DEDUCTIONS)}
 ACTIONS = [m.name for m in MEASURES]
 FIELD_TYPES = ["string", "text", "integer", "date", "choice", "boolean"]
 _KEY = re.compile(r"[0-9A-Za-z_]{1,40}")
@@ -225,14 +228,35 @@ class EditorForms:
             get_path(self.own, path + (key,)) is not None, self.source_name(path + (key, "label")))
             for key in self._keys(path)]
 
+    def assessment(self) -> tuple[Field, list[Row], list[Row]]:
+        """考评: the scheme's name, each indicator's points and target, and the points lost per overdue case and per
+        督办函. An item first written here is written whole, with what it inherits (the schema needs both numbers)."""
+        indicators, deductions = [], []
+        for key, label in INDICATORS.items():
+            p = ("assessment", "indicators", key)
+            above = get_path(self.above, p) or {}
+            indicators.append(Row(key, label, [
+                self.field(p + ("weight",), "num", "分值"), self.field(p + ("target",), "num", "目标（%）"),
+                self.field(p + ("basis",), "str", "依据")], get_path(self.own, p) is not None,
+                self.source_name(p + ("weight",)), _defaults(above, ("weight", "target"), self.default_basis)))
+        for key, label in DEDUCTIONS.items():
+            p = ("assessment", "deductions", key)
+            above = get_path(self.above, p) or {}
+            deductions.append(Row(key, label, [
+                self.field(p + ("points",), "num", "每件扣分"), self.field(p + ("basis",), "str", "依据")],
+                get_path(self.own, p) is not None, self.source_name(p + ("points",)),
+                _defaults(above, ("points",), self.default_basis)))
+        return self.field(("assessment", "name"), "str", "名称"), indicators, deductions
+
     def group_visit(self) -> Field:
         return self.field(("intake", "group_visit", "max_representatives"), "int", "集体访代表人数上限")
 
     def all_fields(self) -> list[Field]:
         """Every input of the forms (to bring those a change in another field rewrote up to date)."""
+        name, indicators, deductions = self.assessment()
         rows = self.time_limits() + self.tracks() + self.categories() + self.escalation() + self.intake_fields()
-        rows += [child for row in rows for child in row.children]
-        return self.header() + [f for row in rows for f in row.fields] + [self.group_visit()]
+        rows += [child for row in rows for child in row.children] + indicators + deductions
+        return self.header() + [f for row in rows for f in row.fields] + [self.group_visit(), name]
 
 
 def stale_fields(forms: EditorForms, form, trigger: str) -> list[Field]:
@@ -271,6 +295,11 @@ def _show(value: Any) -> str:
     return str(value)
 
 
+def _defaults(above: dict, keys: tuple[str, ...], basis: str) -> dict[str, Any]:
+    """What a row first written at this level starts from: the numbers it inherits, and this level's basis."""
+    return {**{k: above[k] for k in keys if above.get(k) is not None}, "basis": basis}
+
+
 def _period(value: dict) -> str:
     """15 日, 1 日 09:00 前, 16 小时 (流转不过夜): a limit as the form shows what it inherits."""
     if isinstance(value, dict) and value.get("hours") is not None:
@@ -297,6 +326,11 @@ def read_value(type_: str, raw: list[str], name: str) -> Any:
         if not re.fullmatch(r"-?\d{1,6}", text):
             raise FormProblem(name, f"“{text}”不是整数")
         return int(text)
+    if type_ == "num":  # points and percentages: 25, 0.5, 97.5
+        if not re.fullmatch(r"-?\d{1,6}(\.\d{1,3})?", text):
+            raise FormProblem(name, f"“{text}”不是数字")
+        number = float(text)
+        return int(number) if number.is_integer() else number
     if type_ == "date":
         try:
             return dt.date.fromisoformat(text)
@@ -353,19 +387,27 @@ def _whole_rows(edits: dict[Path_, Any], form, working_own: dict) -> list[tuple[
     grouped: dict[Path_, dict] = {}
     for path, value in edits.items():
         row = path[:-1]
+        prefix = f"d:{'.'.join(row)}."
         if value is not REMOVE and len(path) > 2 and get_path(working_own, row) is None and \
-                f"d:{'.'.join(row)}.unit" in form:
+                any(k.startswith(prefix) for k in form):
             grouped.setdefault(row, {})[path[-1]] = value
         else:
             out.append((path, value))
     for row, values in grouped.items():
         prefix = f"d:{'.'.join(row)}."
-        defaults = {k[len(prefix):]: form.get(k) for k in form if k.startswith(prefix) and form.get(k)}
-        whole = {k: values[k] if k in values else defaults[k] for k in ("days", "unit", "basis")
-                 if k in values or k in defaults}
-        whole.update({k: v for k, v in values.items() if k not in whole})
+        defaults = {k[len(prefix):]: _default(form.get(k)) for k in form if k.startswith(prefix) and form.get(k)}
+        whole = {k: values[k] if k in values else defaults[k] for k in _ROW_ORDER if k in values or k in defaults}
+        whole.update({k: v for k, v in {**defaults, **values}.items() if k not in whole})
         out.append((row, whole))
     return out
+
+
+_ROW_ORDER = ("days", "unit", "weight", "target", "points", "basis")  # as the bundled rule sets write a row
+
+
+def _default(text: str) -> Any:
+    """A posted default as the YAML holds it: an inherited number stays a number."""
+    return read_value("num", [text], "") if re.fullmatch(r"-?\d{1,6}(\.\d{1,3})?", text) else text
 
 
 def new_item_edits(form) -> tuple[list[tuple[Path_, Any]], list[FormProblem]]:

@@ -353,6 +353,32 @@ def test_a_row_written_whole_brings_its_other_fields_up_to_date(officer):
     assert 'id="f-time_limits-conclude-days" hx-swap-oob' not in body  # the one being typed in is left alone
 
 
+def yaml_of(response) -> str:
+    return unescape(re.search(r'<textarea id="yaml_text"[^>]*>\n(.*?)</textarea>', response.get_data(as_text=True),
+                              re.S).group(1))
+
+
+def test_the_assessment_scheme_is_edited_in_the_form(officer):
+    # 考评 (《信访工作条例》第八条): 沂南县 writes its own weights and targets; what it inherits from 临沂市 shows grey,
+    # and an item first written here is written whole, with the numbers it inherits and this level's basis.
+    draft_id, html = new_draft(officer)
+    letter, overdue = "f:assessment.deductions.supervision_letter.points:num", "f:assessment.deductions.overdue_case.points:num"
+    assert re.search(rf'name="{re.escape(letter)}" value="3"', html)  # 沂南县's own
+    assert re.search(rf'name="{re.escape(overdue)}" value=""[^>]*placeholder="1"', html)  # 临沂市's
+    text = yaml_of(check(officer, draft_id, editor_form(html, **{overdue: "1.5"}), overdue))
+    assert "    overdue_case: {points: 1.5, basis: 《沂南县信访工作实施办法（2024）》}" in text.splitlines()
+
+
+def test_assessment_weights_that_do_not_sum_to_100_are_told_in_the_form(officer):
+    # The weights in force sum to 100 (config/assessment.py): 沂南县 raising one weight alone is refused in Chinese.
+    draft_id, html = new_draft(officer)
+    weight = "f:assessment.indicators.first_petition_resolution.weight:num"
+    body = check(officer, draft_id, editor_form(html, **{weight: "35"}), weight).get_data(as_text=True)
+    assert "考评指标的分值合计应为100分，现为105分" in body
+    body = check(officer, draft_id, editor_form(html, **{weight: "三十"}), weight).get_data(as_text=True)
+    assert "“三十”不是数字" in body
+
+
 class _HxOutsideForms(HTMLParser):
     """hx-* controls that would do nothing without JavaScript: neither a link nor inside a form with an action."""
 

@@ -188,6 +188,26 @@ def test_ninety_days_shows_the_bound_at_its_line_and_cannot_be_submitted(page, s
     expect(page.locator("#blocked-reason")).to_contain_text("全部修正后才能提交审批")
 
 
+def test_officer_weighs_the_assessment_and_sees_the_sum_as_they_type(page, sign_in, screenshot):
+    # 考评: the weights in force sum to 100; raising one alone is told at once, in Chinese, and taking as much
+    # from another makes the draft whole again.
+    open_new_draft(page, sign_in)
+    section = page.locator("#form-assessment")
+    expect(section.locator('tr[data-key="overdue_case"]')).to_contain_text("临沂市")  # inherited, shown grey
+    first = section.locator('[name="f:assessment.indicators.first_petition_resolution.weight:num"]')
+    first.click()
+    first.press("Control+a")
+    first.press_sequentially("35")
+    expect(page.locator("#issues")).to_contain_text("考评指标的分值合计应为100分，现为105分")
+    conclusion = section.locator('[name="f:assessment.indicators.on_time_conclusion.weight:num"]')
+    conclusion.click()
+    conclusion.press("Control+a")
+    conclusion.press_sequentially("20")
+    expect(page.locator("#issues")).to_contain_text("没有发现问题")
+    expect(page.locator("#yaml_text")).to_have_value(re.compile(r"first_petition_resolution: \{weight: 35, target: 98"))
+    screenshot(section, "editor-form-assessment")
+
+
 def test_county_officer_cannot_open_another_countys_draft(page, new_page, sign_in, screenshot):
     url = open_new_draft(page, sign_in)
     other = new_page()
