@@ -94,7 +94,7 @@ def charts_of(found: dict[str, Any], counts: list[tuple], unit: str, columns: li
         "by_unit": bar_chart(_share_bars(units), chart_id="chart-unit", title=f"{where}信访事项按承办单位（{span}）"),
         "overdue_by_unit": bar_chart(
             [Bar(_unit_name(u), u["numerator"], f"超期 {u['numerator']} / {u['denominator']} 件 · {percent(u['rate'])}")
-             for u in late], chart_id="chart-overdue", title=f"{where}各承办单位超期事项（{span}）", tone="warn"),
+             for u in late], chart_id="chart-overdue", title=f"{where}各单位超期事项（{span}）", tone="warn"),
         "by_intake": bar_chart(
             [Bar(labels.label(labels.INTAKES, k), n, f"{n} 件 · {percent(n / total if total else None)}")
              for k, n in intakes.most_common()], chart_id="chart-intake", title=f"{where}信访事项按信访形式（{span}）"),
