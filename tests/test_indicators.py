@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from xinfang.server.accounts import create_user
-from xinfang.server.cases.indicators import indicators
+from xinfang.server.cases.indicators import breakdown, indicators
 from xinfang.server.store import db
 from xinfang.server.store.case_tables import CaseDeadline, CaseEvent, Petition
 from xinfang.server.store.models import Jurisdiction
@@ -118,6 +118,15 @@ def test_county_indicators_by_hand(seeded, bundled):
         ("petition_office", "沂南县信访局", 2, 6), ("human_resources", "沂南县人力资源和社会保障局", 1, 2),
         ("natural_resources", "沂南县自然资源和规划局", 1, 2), ("discipline", found["overdue_by_unit"][3]["name"], 0, 1),
         ("political_legal", found["overdue_by_unit"][4]["name"], 0, 1)]
+
+
+def test_the_assessment_docks_the_office_for_its_lateness_and_a_unit_for_its_own(seeded, bundled):
+    # What 月通报 and 考评 rank (the same cohort as above): 4 was never routed, so 纪委监委 owes nothing on it and
+    # the office is late on it; 2 was told late (the office) and concluded late (人社局).
+    rows = {row["key"]: row for row in breakdown(seeded, bundled, "371321", *FIRST_HALF, as_of=AS_OF, by="unit")}
+    assert {key: row["overdue"] for key, row in rows.items()} == {
+        "petition_office": 2, "human_resources": 1, "natural_resources": 1, "discipline": 0, "political_legal": 0}
+    assert rows["petition_office"]["name"] == "沂南县信访局" and rows["petition_office"]["cases"] == 0
 
 
 def test_drill_down_to_the_townships(seeded, bundled):
