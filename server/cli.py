@@ -502,7 +502,7 @@ def import_orders_command(file: Path, source: str, code: str, rules: Path | None
         line = f"已读取 {done}/{total} 行（{done * 100 // max(total, 1)}%）"
         click.echo(f"\r{line}" if tty else line, err=True, nl=not tty or done == total)
 
-    actor = system_actor(f"xinfang import-orders {file.name}", roles=(SOURCE_SYSTEM,), jurisdiction_code=code)
+    actor = system_actor(f"工单导入（{file.name}）", roles=(SOURCE_SYSTEM,), jurisdiction_code=code)
     url = database_module.resolve_url(database)
     try:
         with database_module.upgraded_session(url) as session, session.begin():
