@@ -76,6 +76,14 @@ def rule_label(rule: str) -> str:
     return RULE_KINDS.get(rule.partition(":")[0], rule)
 
 
+def days_late(step: str, due: dt.date | str | None, done: dt.date | str | None) -> int:
+    """How many days after its deadline a duty was done (0: in time, or a window, where nobody is late)."""
+    if due is None or done is None or procedure.step(step).kind != "duty":
+        return 0
+    due, done = (dt.date.fromisoformat(v) if isinstance(v, str) else v for v in (due, done))
+    return max((done - due).days, 0)
+
+
 def countdown(due: dt.date | str | None, today: dt.date, due_at: dt.datetime | str | None = None) -> dict | None:
     """剩余N天 / 今日到期 / 超期N天, and the tone: red when overdue, yellow within 3 days, green otherwise.
 

@@ -20,8 +20,8 @@ from xinfang.server.store.case_tables import CaseEscalation, Petition
 from xinfang.server.store.models import User
 
 from . import case_actions, labels, notices
-from .case_labels import (ACTIONS, OUTCOMES, SATISFACTION, STAGES, countdown, flag_label, flag_tone, rule_label,
-                          shown_flags)
+from .case_labels import (ACTIONS, OUTCOMES, SATISFACTION, STAGES, countdown, days_late, flag_label, flag_tone,
+                          rule_label, shown_flags)
 
 PETITIONER = (("name", "姓名"), ("id_number", "身份证号码"), ("phone", "联系电话"), ("address", "住址"))
 EVENT_FIELDS = {
@@ -133,7 +133,8 @@ def context(db: Session, library: RuleSetLibrary, petition: Petition, user: User
     form_items = [(fields.get(k, {}).get("label", k), v) for k, v in (view["case"].get("form") or {}).items()]
     deadlines = [{**d, "label": labels.label(labels.STEPS, d["step"]),
                   "basis": deadline_basis(effective, petition, d["step"]),
-                  "countdown": countdown(d["due_on"], today, d.get("due_at")) if d["done_on"] is None else None}
+                  "countdown": countdown(d["due_on"], today, d.get("due_at")) if d["done_on"] is None else None,
+                  "late": days_late(d["step"], d["due_on"], d["done_on"])}
                  for d in view["deadlines"]]
     escalations = db.scalars(select(CaseEscalation).where(CaseEscalation.petition_id == petition.id)
                              .order_by(CaseEscalation.due_on, CaseEscalation.step))

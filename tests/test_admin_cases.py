@@ -297,6 +297,17 @@ def test_the_file_names_who_acted_as_people_know_them(app, clerk, unit):
     assert "yinan_clerk" not in timeline and "yinan_ziran" not in timeline
 
 
+def test_a_step_done_after_its_deadline_is_shown_late_not_merely_done(app, clerk):
+    # Art. 22: routing within the limit; done 20 days after receipt, the file says how late, in red, and the
+    # objection window it closed (a window: nobody is late) reads merely done.
+    case_id = transferred(app, clerk, received_on=days_ago(20))
+    html = clerk.text(f"/cases/{case_id}")
+    route = re.search(r'<tr data-step="route">.*?</tr>', html, re.S).group(0)
+    assert re.search(r'<span class="countdown tone-red">逾期\d+天</span> 于 \S+ 完成', route)
+    objection = re.search(r'<tr data-step="objection">.*?</tr>', html, re.S)
+    assert objection is None or "逾期" not in objection.group(0)
+
+
 def test_actions_need_the_csrf_token_and_answer_htmx_with_the_fragment(app, clerk, unit):
     case_id = transferred(app, clerk)
     assert unit.client.post(f"/cases/{case_id}/actions/accept").status_code == 400
