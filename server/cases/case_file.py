@@ -18,8 +18,9 @@ from xinfang.rules.escalation import escalation_schedule as rules_escalation_sch
 from xinfang.server.store.case_tables import CaseDeadline, CaseEscalation, Petition
 
 from .errors import Invalid, NotAllowedNow
+from .new_case import NewCase, write_new_case
 
-__all__ = ["FORM", "deadline_snapshot", "effective_or_error", "engine_input", "escalation_schedule",
+__all__ = ["FORM", "deadline_snapshot", "effective_or_error", "engine_input", "escalation_schedule", "new_file",
            "pinned_effective", "sync_file"]
 
 # The form's fields the engine does not read (facts, reasons, a county's parcel number): kept in the file,
@@ -101,15 +102,30 @@ def escalation_schedule(effective: EffectiveRuleSet, deadlines: Mapping[str, dt.
     return rows
 
 
+def new_file(db: Session, petition: dict[str, Any], effective: EffectiveRuleSet, decision: Mapping[str, Any], *,
+             actor: str, detail: dict[str, Any], idempotency: tuple[str, str] | None = None) -> Petition:
+    """Write a new case's file: the petition's columns given, its decision's deadline rows and escalation schedule,
+    the register event (`detail` and the deadlines), the audit row (`detail`) and the Idempotency-Key record
+    (key, request hash), with the case number (server/cases/new_case.py). The Petition, in `db`; the caller commits.
+    """
+    deadlines = [{"step": step, "due_on": dt.date.fromisoformat(found["date"]),
+                  "due_at": dt.datetime.fromisoformat(found["due_at"]) if found.get("due_at") else None,
+                  "provisional": found["provisional"], "source": found["source"]}
+                 for step, found in decision["deadlines"].items()]
+    running = {row["step"]: row["due_at"] or row["due_on"] for row in deadlines}
+    escalations = (escalation_schedule(effective, running, petition["received_on"])
+                   if petition["stage"] in OPEN_STAGES else [])
+    snapshot = _snapshot((row["step"], row["due_on"], row["due_at"], None) for row in deadlines)
+    return write_new_case(db, NewCase(petition, deadlines, escalations, detail, snapshot, actor, idempotency))
+
+
 def sync_file(db: Session, petition: Petition, effective: EffectiveRuleSet, decision: dict, *,
-              done: Iterable[str] = (), on: dt.date | None = None, reopened: Iterable[str] = (),
-              new: bool = False) -> None:
-    """Store a (re)computed decision: its flags, deadline rows (marking `done` steps on `on`, clearing the mark of
-    `reopened` ones, whose clock starts again), escalation rows.
+              done: Iterable[str] = (), on: dt.date | None = None, reopened: Iterable[str] = ()) -> None:
+    """Store a recomputed decision of a case on file: its flags, deadline rows (marking `done` steps on `on`,
+    clearing the mark of `reopened` ones, whose clock starts again), escalation rows.
 
     Flags other than the engine's (duplicate, objection, a sweep's) are kept; escalations already
-    fired are history and never touched; the rest follow the new schedule. A `new` file (registration)
-    has no escalation rows yet to ask for, and its rows go out with the caller's next flush.
+    fired are history and never touched; the rest follow the new schedule. A new case's file: new_file().
     """
     old_engine_flags = set((petition.decision or {}).get("flags") or ())
     petition.flags = sorted((set(petition.flags or ()) - old_engine_flags) | set(decision["flags"]))
@@ -148,9 +164,6 @@ def sync_file(db: Session, petition: Petition, effective: EffectiveRuleSet, deci
     # Core statements guarded by `fired_at IS NULL`: a sweep may fire a step while this runs, and a
     # fired step is history, never rewritten or deleted.
     pending = CaseEscalation.petition_id == petition.id, CaseEscalation.fired_at.is_(None)
-    if new:
-        db.add_all([CaseEscalation(petition_id=petition.id, **spec) for spec in planned.values()])
-        return
     fired = set(db.scalars(select(CaseEscalation.step).where(CaseEscalation.petition_id == petition.id,
                                                              CaseEscalation.fired_at.is_not(None))))
     existing = set(db.scalars(select(CaseEscalation.step).where(*pending)))
@@ -169,6 +182,10 @@ def sync_file(db: Session, petition: Petition, effective: EffectiveRuleSet, deci
 
 def deadline_snapshot(petition: Petition) -> dict[str, dict[str, Any]]:
     """Each step's deadline and when it was done, as an event records it (the timeline shows it)."""
-    return {row.step: {"due_on": row.due_on.isoformat(), "done_on": row.done_on.isoformat() if row.done_on else None}
-            | ({"due_at": row.due_at.astimezone(CHINA).isoformat()} if row.due_at else {})
-            for row in sorted(petition.deadlines, key=lambda r: (r.due_on, r.step))}
+    return _snapshot((row.step, row.due_on, row.due_at, row.done_on) for row in petition.deadlines)
+
+
+def _snapshot(rows: Iterable[tuple[str, dt.date, dt.datetime | None, dt.date | None]]) -> dict[str, dict[str, Any]]:
+    return {step: {"due_on": due_on.isoformat(), "done_on": done_on.isoformat() if done_on else None}
+            | ({"due_at": due_at.astimezone(CHINA).isoformat()} if due_at else {})
+            for step, due_on, due_at, done_on in sorted(rows, key=lambda r: (r[1], r[0]))}

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -17,12 +17,12 @@ from xinfang.config import CHINA, EffectiveRuleSet, RuleSetLibrary, procedure, t
 from xinfang.rules.case_input import Case, CaseError, parse_case
 from xinfang.rules.decide import decide
 from xinfang.server.accounts import Actor, is_petitioner
-from xinfang.server.store.case_tables import CaseEvent, CaseNumberCounter, IdempotencyRecord, Petition
+from xinfang.server.store.case_tables import IdempotencyRecord, Petition
 from xinfang.server.store.data_keys import blind_index
 from xinfang.server.store.locks import hold_until_commit
-from xinfang.server.store.models import AuditLog, Jurisdiction
+from xinfang.server.store.models import Jurisdiction, utcnow
 
-from .case_file import deadline_snapshot, effective_or_error, engine_input, sync_file
+from .case_file import effective_or_error, engine_input, new_file
 from .errors import Invalid, Problem
 from .forms import UnknownCategory, UnknownIntake, form_definition, form_problems
 from .identity import petitioner_key
@@ -31,7 +31,7 @@ from .permissions import REGISTER_ROLES, require_roles, require_scope
 from .queries import defined_below, same_matter
 
 __all__ = ["LATER_STAGE_FIELDS", "Registered", "case_error", "check_case", "dialect_insert", "ensure_jurisdiction",
-           "next_number", "petitioner_key", "register", "register_case", "request_hash"]
+           "petitioner_key", "register", "register_case", "request_hash"]
 
 # Recorded through actions once the case is on file, never at registration.
 LATER_STAGE_FIELDS = (*(a.sets for a in procedure.ACTIONS if a.sets and "." not in a.sets), "hearings", "extensions")
@@ -124,34 +124,22 @@ def register_case(db: Session, library: RuleSetLibrary, case_json: Mapping, *, a
     ensure_jurisdiction(db, library, code)
     flags = sorted(set(decision["flags"]) | ({"duplicate"} if original else set())
                    | ({"anonymous"} if anonymous else set()))
-    petition = Petition(
-        number=f"~{uuid.uuid4().hex}", jurisdiction_code=code, ruleset_version=decision["ruleset_version"],
-        received_on=case.received_on, received_at=case.received_at, intake=case.intake, kind=decision["kind"],
-        category=decision["category"],
+    now_utc = utcnow()
+    columns = dict(
+        jurisdiction_code=code, ruleset_version=decision["ruleset_version"], received_on=case.received_on,
+        received_at=case.received_at, intake=case.intake, kind=decision["kind"], category=decision["category"],
         channel=decision["channel"], track=decision["track"], route_unit=(decision.get("route") or {}).get("unit"),
         admissible=decision["admissible"], stage="registered", flags=flags, petitioner_key=key,
-        duplicate_of_id=original.id if original else None, confidential=confidential,
+        duplicate_of_id=original.id if original else None, confidential=confidential, outcome=None,
         accused_unit=case.accused_unit, case_json=json.loads(json.dumps(case_json)), decision=decision,
-        created_by=actor.username, deadlines=[], events=[])  # new, empty collections: nothing to load
-    db.add(petition)
-    db.flush()
-    sync_file(db, petition, effective, decision, new=True)
-    # The case number last: its counter row is the one lock every registration of the jurisdiction and year
-    # waits on, held from here to the commit (a rollback returns the number, so numbers stay gap-free).
-    number = petition.number = f"{code}-{case.received_on.year}-{next_number(db, code, case.received_on.year):06d}"
-    detail: dict[str, Any] = {"number": number, "ruleset_version": petition.ruleset_version}
+        created_by=actor.username, created_at=now_utc, updated_at=now_utc, revision=1)
+    detail: dict[str, Any] = {"ruleset_version": decision["ruleset_version"]}
     if original:
         detail["duplicate_of"] = original.number
     if origin:
         detail["order"] = dict(origin)
-    petition.events.append(CaseEvent(action="register", on=case.received_on, actor=actor.username, stage_before=None,
-                                     stage_after="registered",
-                                     detail={**detail, "deadlines": deadline_snapshot(petition)}))
-    db.add(AuditLog(actor=actor.username, action="case.register", object_type="petition", object_id=str(petition.id),
-                    detail=detail))
-    if idempotency_key:
-        db.add(IdempotencyRecord(key=idempotency_key, request_hash=digest, petition_id=petition.id))
-    db.flush()
+    petition = new_file(db, columns, effective, decision, actor=actor.username, detail=detail,
+                        idempotency=(idempotency_key, digest) if idempotency_key else None)
     return Registered(petition, True)
 
 
@@ -218,23 +206,27 @@ def dialect_insert(db: Session, model):
     return (postgresql if db.get_bind().dialect.name == "postgresql" else sqlite).insert(model)
 
 
+# The jurisdictions each database holds, as this process has seen them committed: rows never deleted, so the
+# codes seen once need no SELECT again.
+_stored_jurisdictions: weakref.WeakKeyDictionary[Engine, set[str]] = weakref.WeakKeyDictionary()
+_INSERTED = "xinfang_jurisdictions_inserted"  # Session.info: codes this session inserted, maybe never committed
+
+
 def ensure_jurisdiction(db: Session, library: RuleSetLibrary, code: str) -> None:
     """Store the jurisdiction and its ancestors when missing (the case's foreign key needs them); race-free."""
     chain = library.tree.ancestors(code)
+    engine = db.get_bind()
+    known = _stored_jurisdictions.setdefault(engine, set())
+    if all(j.code in known for j in chain):
+        return
     present = set(db.scalars(select(Jurisdiction.code).where(Jurisdiction.code.in_([j.code for j in chain]))))
+    inserted = db.info.setdefault(_INSERTED, set())
+    known.update(present - inserted)
     for j in chain:
         if j.code not in present:
             db.execute(dialect_insert(db, Jurisdiction).values(code=j.code, name=j.name, level=j.level, parent_code=j.parent)
                        .on_conflict_do_nothing(index_elements=["code"]))
-
-
-def next_number(db: Session, code: str, year: int) -> int:
-    """The next sequence number of a jurisdiction's cases in a year: one atomic upsert, safe under concurrency."""
-    stmt = (dialect_insert(db, CaseNumberCounter).values(jurisdiction_code=code, year=year, last_number=1)
-            .on_conflict_do_update(index_elements=["jurisdiction_code", "year"],
-                                   set_={"last_number": CaseNumberCounter.last_number + 1})
-            .returning(CaseNumberCounter.last_number))
-    return db.execute(stmt).scalar_one()
+            inserted.add(j.code)
 
 
 def _check_daily_limit(db: Session, effective: EffectiveRuleSet, case: Case, key: str | None) -> None:

@@ -1,4 +1,5 @@
-"""The server's rule-set library: the versions published in the database, rebuilt when another is published."""
+"""The server's rule-set library: the versions published in the database, rebuilt when another is published
+(seen at once in this process, within recheck.RECHECK_SECONDS from another)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from xinfang.config import RuleSetLibrary
 from xinfang.server.store.models import RuleSetVersionRecord, content_hash
+from xinfang.server.store.recheck import LIBRARY, Rechecked, changed
 
 __all__ = ["LibraryStore", "build_library", "current_library", "forget_current", "init_app", "library_of",
            "published_library",
@@ -101,14 +103,16 @@ class LibraryStore:
     def __init__(self, files: RuleSetLibrary) -> None:
         self.files = files
         self._migrated = False
+        self._published: Rechecked[RuleSetLibrary | None] = Rechecked(LIBRARY, max_entries=1)
 
     def current(self, session: Session) -> RuleSetLibrary:
+        """The library; the database is asked whether it changed at most every recheck.RECHECK_SECONDS."""
         if not self._migrated:
             # Asked once it is true: a missing table would abort the request's transaction on PostgreSQL.
             self._migrated = inspect(session.get_bind()).has_table(RuleSetVersionRecord.__tablename__)
             if not self._migrated:
                 return self.files
-        return published_library(session) or self.files
+        return self._published.get(None, lambda: published_library(session)) or self.files
 
 
 def init_app(app: Flask, files: RuleSetLibrary) -> LibraryStore:
@@ -118,7 +122,7 @@ def init_app(app: Flask, files: RuleSetLibrary) -> LibraryStore:
 
 
 def current_library(app: Flask) -> RuleSetLibrary:
-    """The app's library, looked up once per request (a query: another process may have published)."""
+    """The app's library, looked up once per request (LibraryStore.current asks the database at most every second)."""
     from xinfang.server.store.db import database_of, get_session
     store: LibraryStore = app.extensions[_EXTENSION]
     if has_app_context() and current_app._get_current_object() is app:
@@ -140,5 +144,7 @@ def library_of(app: Flask) -> RuleSetLibrary:
 
 
 def forget_current() -> None:
-    """After a publish in this request: the next lookup reads the database again."""
+    """After a publish in this request: the next lookup, here and in every app of this process, reads the database
+    again."""
     g.pop("xinfang_library", None)
+    changed(LIBRARY)

@@ -62,7 +62,12 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
 
 
 def make_engine(url: str, **options) -> Engine:
-    """An engine for `url`; a SQLite file gets its folder created, foreign keys enforced and WAL."""
+    """An engine for `url`; a SQLite file gets its folder created, foreign keys enforced and WAL.
+
+    No ping before each checkout (pool_pre_ping): it was one round trip of a registration's four. A connection the
+    server dropped (a restart) fails its statement once, and SQLAlchemy then discards every pooled connection of
+    that age; a registration is retried on a new one (server/cases/transactions.py).
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
@@ -70,7 +75,6 @@ def make_engine(url: str, **options) -> Engine:
         engine = create_engine(parsed, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    options.setdefault("pool_pre_ping", True)
     return create_engine(parsed, **options)
 
 

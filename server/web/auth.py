@@ -11,8 +11,9 @@ from sqlalchemy import select
 from xinfang.server import accounts
 from xinfang.server.accounts import ROLES, SOURCE_SYSTEM, has_role, is_source_system, verify_password
 from xinfang.server.rulesets.library_store import library_of
-from xinfang.server.store.db import get_session
+from xinfang.server.store.db import database_of, get_session
 from xinfang.server.store.models import User
+from xinfang.server.store.recheck import ACCOUNTS, Rechecked
 
 from . import throttle
 from .errors import ApiError
@@ -45,12 +46,24 @@ def _basic_user(db, username: str, password: str) -> User | None:
                        [{"field": "authorization", "message": f"retry after {refusal.retry_after} s",
                          "retry_after": refusal.retry_after}],
                        headers={"Retry-After": str(refusal.retry_after)}) from None
-    candidate = db.scalars(select(User).where(User.username == username)).first()
+    candidate = _accounts.get((database_of(current_app).url, username), lambda: _account(db, username))
     if verify_password(candidate, password):
         throttle.succeeded(username)
         return candidate
     throttle.failed(username)
     return None
+
+
+# HTTP Basic sends the account with every request: read from the database at most every recheck.RECHECK_SECONDS.
+_accounts: Rechecked[User | None] = Rechecked(ACCOUNTS)
+
+
+def _account(db, username: str) -> User | None:
+    """The account, detached from the request's session: kept for later requests, read only."""
+    user = db.scalars(select(User).where(User.username == username)).first()
+    if user is not None:
+        db.expunge(user)
+    return user
 
 
 def _signed_in() -> None:
