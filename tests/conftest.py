@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 import re
@@ -410,3 +411,25 @@ def pytest_terminal_summary(terminalreporter) -> None:
         reason = f" — PostgreSQL skipped: {skipped[0]}" if skipped else ""
         line = f"databases: {', '.join(sorted(ran)) or 'none'} only{reason}"
     terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def publish_yinan_2025():
+    """`publish_yinan_2025(app)`: 沂南县's officer drafts version 2025.1 (in force from 2025-07-01), an approver
+    publishes it, through the rule-set lifecycle as the editor does."""
+    from xinfang.server.rulesets import lifecycle
+    from xinfang.server.rulesets.text import set_header
+    from xinfang.server.store.db import get_session
+
+    def publish(app) -> None:
+        with app.app_context():
+            session = get_session()
+            day = dt.date(2025, 6, 1)
+            draft = lifecycle.create_draft(session, "371321", "officer", today=day)
+            text = set_header(draft.yaml_text, version="2025.1", effective_from=dt.date(2025, 7, 1),
+                              change_note="测试")
+            lifecycle.update_draft(session, draft.id, text, draft.revision, "officer")
+            lifecycle.submit(session, draft.id, "officer", today=day)
+            lifecycle.approve(session, draft.id, "approver", today=day)
+            session.commit()
+    return publish

@@ -6,10 +6,8 @@ import datetime as dt
 
 from xinfang.config import RuleSetLibrary, bundled_library, bundled_rules_dir
 from xinfang.config.library import display_name, find_ruleset_files
-from xinfang.server.rulesets import lifecycle
 from xinfang.server.rulesets.import_export import import_library
 from xinfang.server.rulesets.library_store import library_of
-from xinfang.server.rulesets.text import set_header
 from xinfang.server.store import db
 from xinfang.server.store.db import get_session
 from xinfang.server.web.app import create_app
@@ -35,7 +33,7 @@ def test_a_text_is_checked_against_a_library_as_a_file_against_files(write_rules
     assert bundled_library().version_in_force("371321", dt.date(2024, 6, 1)).file == display_name(YINAN)
 
 
-def test_the_app_reads_the_database_once_imported_and_again_after_a_publish(database_url):
+def test_the_app_reads_the_database_once_imported_and_again_after_a_publish(database_url, publish_yinan_2025):
     app = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": database_url})
     with app.app_context():
         assert library_of(app) is bundled_library()  # an empty database: the files serve
@@ -51,13 +49,7 @@ def test_the_app_reads_the_database_once_imported_and_again_after_a_publish(data
         assert first.version_in_force("371321", dt.date(2024, 6, 1)).file == display_name(YINAN)
     with app.app_context():
         assert library_of(app) is first  # nothing published since: the same library
-        session = get_session()
-        draft = lifecycle.create_draft(session, "371321", "officer", today=dt.date(2025, 6, 1))
-        text = set_header(draft.yaml_text, version="2025.1", effective_from=dt.date(2025, 7, 1), change_note="测试")
-        lifecycle.update_draft(session, draft.id, text, draft.revision, "officer")
-        lifecycle.submit(session, draft.id, "officer", today=dt.date(2025, 6, 1))
-        lifecycle.approve(session, draft.id, "approver", today=dt.date(2025, 6, 1))
-        session.commit()
+    publish_yinan_2025(app)
     with app.app_context():
         after = library_of(app)
         assert after is not first

@@ -10,10 +10,9 @@ import pytest
 from sqlalchemy import select, update
 
 from xinfang.config import bundled_library
-from xinfang.server.rulesets import library_store, lifecycle
+from xinfang.server.rulesets import library_store
 from xinfang.server.rulesets.import_export import import_library
 from xinfang.server.rulesets.library_store import library_of
-from xinfang.server.rulesets.text import set_header
 from xinfang.server.store import db, recheck
 from xinfang.server.store.db import get_session
 from xinfang.server.store.models import User
@@ -39,17 +38,6 @@ def elsewhere(monkeypatch):
     monkeypatch.setattr(library_store, "changed", lambda topic: None)
 
 
-def publish_2025(app) -> None:
-    with app.app_context():
-        session = get_session()
-        draft = lifecycle.create_draft(session, "371321", "officer", today=dt.date(2025, 6, 1))
-        text = set_header(draft.yaml_text, version="2025.1", effective_from=dt.date(2025, 7, 1), change_note="测试")
-        lifecycle.update_draft(session, draft.id, text, draft.revision, "officer")
-        lifecycle.submit(session, draft.id, "officer", today=dt.date(2025, 6, 1))
-        lifecycle.approve(session, draft.id, "approver", today=dt.date(2025, 6, 1))
-        session.commit()
-
-
 def version_2025(app) -> str | None:
     with app.app_context():
         return library_of(app).version_in_force("371321", dt.date(2025, 7, 1)).version
@@ -68,10 +56,10 @@ def two_apps(database_url, app_for):
         db.database_of(app).dispose()
 
 
-def test_a_publish_in_another_process_shows_after_the_recheck_interval(two_apps, clock, elsewhere):
+def test_a_publish_in_another_process_shows_after_the_recheck_interval(two_apps, clock, elsewhere, publish_yinan_2025):
     first, second = two_apps
     assert version_2025(first) == "2024.1"
-    publish_2025(second)
+    publish_yinan_2025(second)
     assert version_2025(first) == "2024.1"  # kept: the database is not asked within the interval
     clock.move(recheck.RECHECK_SECONDS - 0.01)
     assert version_2025(first) == "2024.1"
@@ -79,10 +67,10 @@ def test_a_publish_in_another_process_shows_after_the_recheck_interval(two_apps,
     assert version_2025(first) == "2025.1"
 
 
-def test_a_publish_in_this_process_shows_at_once(two_apps, clock):
+def test_a_publish_in_this_process_shows_at_once(two_apps, clock, publish_yinan_2025):
     first, second = two_apps
     assert version_2025(first) == "2024.1"
-    publish_2025(second)
+    publish_yinan_2025(second)
     assert version_2025(first) == "2025.1"  # the clock has not moved
 
 

@@ -109,6 +109,9 @@ def _office_charged(c):
     return func.sum(_flag(or_(c.office_late == 1, and_(c.route_unit == OFFICE_UNIT, c.unit_late == 1))))
 
 
+_WIDTH = 2 * len(HEADLINE) + 1 + len(SATISFACTION)  # the columns of _headline_columns: pairs, cases, answers
+
+
 def _headline_columns(c, as_of: dt.date) -> list:
     """numerator, denominator pairs in HEADLINE order, then the case count and the satisfaction answers."""
     # 诉访分离 (Art. 22 ¶2): the matter left the petition procedure, so no acceptance or conclusion was owed.
@@ -214,8 +217,7 @@ def indicators(session: Session, library: RuleSetLibrary, code: str, start: dt.d
         late_rows = [row for row in by_unit if row[1] != OFFICE_UNIT] + session.execute(  # the office registers all
             select(c.c.jurisdiction_code, literal(OFFICE_UNIT), func.count(), _office_charged(c.c))
             .group_by(c.c.jurisdiction_code)).all()
-    width = 2 * len(HEADLINE) + 1 + len(SATISFACTION)
-    total_row = [sum(int(row[i] or 0) for row in per_group.values()) for i in range(width)]
+    total_row = [sum(int(row[i] or 0) for row in per_group.values()) for i in range(_WIDTH)]
     cases, headline, answers = _headline(total_row)
     at = min(end, as_of)
     lookup = [root.code, *groups]
@@ -232,7 +234,7 @@ def indicators(session: Session, library: RuleSetLibrary, code: str, start: dt.d
         "by_unit": _ranked([{"unit": unit, "name": name, **ratio(n, cases)} for unit, name, n, _ in by_unit]),
         "overdue_by_unit": _ranked([{"unit": unit, "name": name, **ratio(late, n)}
                                     for unit, name, n, late in late_rows]),
-        "children": [_child(child, per_group.get(child.code), width) for child in library.tree.children(root.code)],
+        "children": [_child(child, per_group.get(child.code)) for child in library.tree.children(root.code)],
     }
 
 
@@ -265,12 +267,12 @@ def breakdown(session: Session, library: RuleSetLibrary, code: str, start: dt.da
             row["overdue"] = office
         elif office:
             found.append({"key": OFFICE_UNIT, "name": names[OFFICE_UNIT], "cases": 0, "overdue": office,
-                          "indicators": _headline([0] * (2 * len(HEADLINE) + 1 + len(SATISFACTION)))[1]})
+                          "indicators": _headline([0] * _WIDTH)[1]})
     return sorted(found, key=lambda item: (-item["cases"], str(item["key"] or "")))
 
 
-def _child(jurisdiction, row: tuple | None, width: int) -> dict[str, Any]:
-    cases, headline, _ = _headline(row if row is not None else [0] * width)
+def _child(jurisdiction, row: tuple | None) -> dict[str, Any]:
+    cases, headline, _ = _headline(row if row is not None else [0] * _WIDTH)
     return {"jurisdiction": _jurisdiction(jurisdiction), "cases": cases, "indicators": headline}
 
 
